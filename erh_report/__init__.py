@@ -1,0 +1,3 @@
+"""erh_report: regenerate a systematic review and meta-analysis paper from its extracted data."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,71 @@
+"""Command line: ``erh-report meta|check|build``.
+
+Heavy libraries (numpy, pandas, scipy, matplotlib) are imported inside the command functions, so that
+``erh-report --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from erh_report import __version__
+from erh_report.errors import EXIT_INPUT_ERROR, InputError
+
+MEASURES = ("SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "GEN")
+METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="erh-report",
+        description="Regenerate a systematic review and meta-analysis paper from its extracted data.",
+    )
+    parser.add_argument("--version", action="version", version=f"erh-report {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    meta = commands.add_parser(
+        "meta",
+        help="run one meta-analysis on a CSV file (metafor's column names)",
+        description=(
+            "Run one meta-analysis on a CSV file. Columns use metafor's names: "
+            "n1i m1i sd1i n2i m2i sd2i (SMD, MD); ai bi ci di or ai n1i ci n2i (OR, RR, RD); "
+            "ri ni (COR, ZCOR); yi vi or yi sei (GEN). Other columns are ignored unless named."
+        ),
+    )
+    meta.add_argument("file", metavar="FILE.csv")
+    meta.add_argument("--measure", required=True, type=str.upper, choices=MEASURES)
+    meta.add_argument("--method", default="REML", type=str.upper, choices=METHODS)
+    meta.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
+    meta.add_argument("--moderator", action="append", default=[], metavar="COL",
+                      help="meta-regression moderator column (repeatable)")
+    meta.add_argument("--subgroup", metavar="COL", help="subgroup analysis by this column")
+    meta.add_argument("--egger", action="store_true", help="Egger's regression test")
+    meta.add_argument("--trimfill", action="store_true", help="trim-and-fill")
+    meta.add_argument("--level", type=float, default=95.0, help="confidence level in percent")
+    meta.add_argument("--smd-variant", choices=("metafor", "revman"), default="metafor",
+                      help="SMD as metafor's Hedges' g (default) or RevMan 5's")
+    meta.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "meta":
+            from erh_report.meta_command import run_meta
+
+            return run_meta(args)
+    except InputError as error:
+        print(f"erh-report: {error.summary()}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    parser.error(f"unknown command {args.command}")
+    return EXIT_INPUT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
