@@ -1,0 +1,347 @@
+"""Inverse-variance meta-analysis and meta-regression, as metafor's ``rma.uni()`` and ``predict()``.
+
+``fit()`` fits one model and returns an immutable ``MetaResult`` that carries everything printing,
+plotting and reporting need. ``fit_batch()`` fits many models of the same size at once (leave-one-out,
+simulations, large reviews) and returns arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from erh_report.analysis import wls
+from erh_report.analysis.tau2 import estimate_tau2
+
+METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB")
+METHOD_NAMES = {
+    "FE": "common effect (inverse variance)",
+    "DL": "DerSimonian-Laird",
+    "REML": "restricted maximum likelihood",
+    "ML": "maximum likelihood",
+    "PM": "Paule-Mandel",
+    "HE": "Hedges",
+    "SJ": "Sidik-Jonkman",
+    "EB": "empirical Bayes",
+}
+_EPS = np.finfo(float).eps
+
+
+class ModelError(ValueError):
+    """The data cannot support the requested model (e.g. more parameters than studies)."""
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    term: str
+    estimate: float
+    se: float
+    statistic: float
+    pval: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class MetaResult:
+    """A fitted model. For intercept-only models ``estimate`` ... ``pi_high`` describe the pooled effect."""
+
+    k: int
+    p: int
+    method: str
+    hksj: bool
+    level: float
+    yi: np.ndarray
+    vi: np.ndarray
+    X: np.ndarray
+    terms: tuple[str, ...]
+    coefficients: tuple[Coefficient, ...]
+    vcov: np.ndarray
+    tau2: float
+    se_tau2: float
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_pval: float
+    qm: float
+    qm_df: tuple[int, ...]
+    qm_pval: float
+    r2: float | None
+    weights: np.ndarray  # percent
+    df: float | None  # t-distribution degrees of freedom under HKSJ, else None
+    converged: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def test(self) -> str:
+        return "t" if self.hksj else "z"
+
+    @property
+    def method_label(self) -> str:
+        return f"{self.method}+HKSJ" if self.hksj else self.method
+
+    @property
+    def intercept_only(self) -> bool:
+        return self.p == 1 and self.terms == ("intercept",)
+
+    @property
+    def tau(self) -> float:
+        return float(np.sqrt(self.tau2))
+
+    def _pooled(self) -> Coefficient:
+        if not self.intercept_only:
+            raise AttributeError("a model with moderators has no single pooled estimate")
+        return self.coefficients[0]
+
+    @property
+    def estimate(self) -> float:
+        return self._pooled().estimate
+
+    @property
+    def se(self) -> float:
+        return self._pooled().se
+
+    @property
+    def statistic(self) -> float:
+        return self._pooled().statistic
+
+    @property
+    def pval(self) -> float:
+        return self._pooled().pval
+
+    @property
+    def ci_low(self) -> float:
+        return self._pooled().ci_low
+
+    @property
+    def ci_high(self) -> float:
+        return self._pooled().ci_high
+
+    @property
+    def prediction(self) -> Prediction:
+        return predict(self)
+
+    @property
+    def pi_low(self) -> float:
+        return self.prediction.pi_low
+
+    @property
+    def pi_high(self) -> float:
+        return self.prediction.pi_high
+
+
+@dataclass(frozen=True)
+class Prediction:
+    pred: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+
+
+def critical_value(level: float, df: float | None) -> float:
+    """Two-sided critical value for a ``level`` percent interval: normal, or t with ``df``."""
+    alpha = 1 - level / 100
+    if df is None:
+        return float(stats.norm.isf(alpha / 2))
+    return float(stats.t.isf(alpha / 2, df)) if df > 0 else float("nan")
+
+
+def predict(result: MetaResult, x_new: np.ndarray | None = None) -> Prediction:
+    """Predicted effect with its CI and prediction interval, as metafor's predict() (default type):
+    pred ± crit × sqrt(SE² + τ²), crit from the normal or (HKSJ) t distribution with k - p df."""
+    x = np.ones(1) if x_new is None else np.asarray(x_new, float)
+    beta = np.array([c.estimate for c in result.coefficients])
+    pred = float(x @ beta)
+    se = float(np.sqrt(x @ result.vcov @ x))
+    crit = critical_value(result.level, result.df)
+    half_pi = crit * np.sqrt(se**2 + result.tau2)
+    return Prediction(pred, se, pred - crit * se, pred + crit * se, pred - half_pi, pred + half_pi)
+
+
+def _as_batch(yi, vi, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = np.atleast_2d(np.asarray(yi, float))
+    v = np.atleast_2d(np.asarray(vi, float))
+    Xa = np.asarray(X, float)
+    if Xa.ndim == 2:
+        Xa = np.broadcast_to(Xa, (y.shape[0], *Xa.shape))
+    return y, v, Xa
+
+
+def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level: float = 95.0,
+              exact: bool = False) -> dict[str, np.ndarray]:
+    """Fit B models at once. ``yi``, ``vi``: (B, k); ``X``: (k, p) shared or (B, k, p); None means an
+    intercept. Returns arrays keyed as metafor names them (beta, se, zval, pval, ci_lb, ci_ub, tau2,
+    se_tau2, QE, QEp, I2, H2, pi_lb, pi_ub for the first coefficient, converged, fallback)."""
+    method = method.upper()
+    y, v, _ = _as_batch(yi, vi, np.ones((1, 1)))
+    B, k = y.shape
+    if X is None:
+        X = np.ones((k, 1))
+    y, v, Xb = _as_batch(y, v, X)
+    p = Xb.shape[2]
+    if method not in METHODS:
+        raise ModelError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    single_study = k == 1 and p == 1
+    if not single_study:
+        needed = p if method == "FE" else p + 1
+        if needed > k:
+            raise ModelError(
+                f"{k} studies cannot support a {METHOD_NAMES[method]} model with {p} coefficient(s)"
+                f"{'' if method == 'FE' else ' and tau²'}: need at least {needed}")
+    if method == "FE" or single_study:
+        est = estimate_tau2("FE", y, v, Xb)
+        tau2 = np.zeros(B)
+        se_tau2 = est.se_tau2
+        converged, fallback = est.converged, est.fallback
+    else:
+        est = estimate_tau2(method, y, v, Xb, exact=exact)
+        tau2, se_tau2, converged, fallback = est.tau2, est.se_tau2, est.converged, est.fallback
+
+    w = 1 / (v + tau2[:, None])
+    fit = wls.wls(y, w, Xb)
+    vb = fit.vb
+    df = None
+    if hksj:
+        s2w = np.where(fit.ypy <= _EPS, 0.0, fit.ypy / max(k - p, 1) if k > p else np.nan)
+        vb = vb * s2w[:, None, None]
+        df = k - p
+    se = np.sqrt(np.einsum("bii->bi", vb))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zval = fit.beta / se
+    if df is None:
+        pval = 2 * stats.norm.sf(np.abs(zval))
+    else:
+        pval = 2 * stats.t.sf(np.abs(zval), df) if df > 0 else np.full_like(zval, np.nan)
+    crit = critical_value(level, df)
+
+    # heterogeneity, from the common-effect fit as metafor does
+    if k > p:
+        w_fe = 1 / v
+        fe = wls.wls(y, w_fe, Xb)
+        qe = np.maximum(0.0, fe.ypy)
+        qep = stats.chi2.sf(qe, k - p)
+        vt = (k - p) / fe.trace_p
+        if method == "FE":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                i2 = np.maximum(0.0, 100 * (qe - (k - p)) / qe)
+                h2 = qe / (k - p)
+        else:
+            i2 = 100 * tau2 / (vt + tau2)
+            h2 = tau2 / vt + 1
+    else:
+        qe, qep, i2, h2 = (np.full(B, x) for x in (0.0, 1.0, 0.0, 1.0))
+        vt = np.zeros(B)
+
+    out = {
+        "beta": fit.beta, "se": se, "zval": zval, "pval": pval,
+        "ci_lb": fit.beta - crit * se, "ci_ub": fit.beta + crit * se, "vb": vb,
+        "tau2": tau2, "se_tau2": se_tau2, "QE": qe, "QEp": qep, "I2": i2, "H2": h2, "vt": vt,
+        "weights": 100 * w / np.sum(w, axis=1, keepdims=True),
+        "converged": converged, "fallback": fallback, "df": df, "crit": crit,
+    }
+    half_pi = crit * np.sqrt(se[:, 0] ** 2 + tau2)
+    out["pi_lb"] = fit.beta[:, 0] - half_pi
+    out["pi_ub"] = fit.beta[:, 0] + half_pi
+    return out
+
+
+def _wald_test(beta: np.ndarray, vb: np.ndarray, btt: list[int], df: int | None):
+    b = beta[btt]
+    try:
+        qm = float(b @ np.linalg.solve(vb[np.ix_(btt, btt)], b))
+    except np.linalg.LinAlgError:
+        return float("nan"), (len(btt),), float("nan")
+    m = len(btt)
+    if df is None:
+        return qm, (m,), float(stats.chi2.sf(qm, m))
+    qm /= m
+    pval = float(stats.f.sf(qm, m, df)) if df > 0 else float("nan")
+    return qm, (m, df), pval
+
+
+def design_matrix(moderators=None, terms: list[str] | None = None, k: int | None = None
+                  ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Intercept plus moderator columns (k x m array, or None), with term names."""
+    if moderators is None:
+        if k is None:
+            raise ValueError("k is needed for an intercept-only design")
+        return np.ones((k, 1)), ("intercept",)
+    mods = np.asarray(moderators, float)
+    if mods.ndim == 1:
+        mods = mods[:, None]
+    names = tuple(terms) if terms is not None else tuple(f"x{j + 1}" for j in range(mods.shape[1]))
+    return np.column_stack([np.ones(mods.shape[0]), mods]), ("intercept", *names)
+
+
+def fit(yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0,
+        moderators=None, terms: list[str] | None = None, exact: bool = False) -> MetaResult:
+    """Fit one meta-analysis (no moderators) or meta-regression (``moderators``: k x m)."""
+    y = np.asarray(yi, float)
+    v = np.asarray(vi, float)
+    k = y.size
+    if k == 0:
+        raise ModelError("no studies to pool")
+    X, names = design_matrix(moderators, terms, k)
+    p = X.shape[1]
+    method = method.upper()
+    arrays = fit_batch(y[None], v[None], X, method=method, hksj=hksj, level=level, exact=exact)
+    beta, se, vb = arrays["beta"][0], arrays["se"][0], arrays["vb"][0]
+    df = arrays["df"]
+    coefs = tuple(
+        Coefficient(names[j], float(beta[j]), float(se[j]), float(arrays["zval"][0, j]),
+                    float(arrays["pval"][0, j]), float(arrays["ci_lb"][0, j]),
+                    float(arrays["ci_ub"][0, j]))
+        for j in range(p))
+    btt = list(range(1, p)) if p > 1 else [0]
+    qm, qm_df, qm_pval = _wald_test(beta, vb, btt, df)
+    tau2 = float(arrays["tau2"][0])
+    notes: list[str] = []
+    if k == 1:
+        notes.append("one study: no pooling; tau² fixed at 0 and heterogeneity not estimable")
+    elif method != "FE" and tau2 == 0:
+        notes.append("tau² estimated at 0: the random-effects and common-effect results coincide")
+    if np.ptp(v) == 0 and k > 1:
+        notes.append("all sampling variances are equal")
+    if bool(arrays["fallback"][0]):
+        notes.append(
+            f"{method}: metafor's default algorithm does not converge on these data; "
+            "the safeguarded search found the optimum")
+    r2 = _r_squared(y, v, X, method, tau2, arrays["weights"][0], exact) if p > 1 else None
+    return MetaResult(
+        k=k, p=p, method=method, hksj=hksj, level=level, yi=y, vi=v, X=X, terms=names,
+        coefficients=coefs, vcov=vb, tau2=tau2, se_tau2=float(arrays["se_tau2"][0]),
+        i2=float(arrays["I2"][0]), h2=float(arrays["H2"][0]), q=float(arrays["QE"][0]),
+        q_df=k - p, q_pval=float(arrays["QEp"][0]), qm=qm, qm_df=qm_df, qm_pval=qm_pval, r2=r2,
+        weights=arrays["weights"][0], df=df, converged=bool(arrays["converged"][0]),
+        notes=tuple(notes))
+
+
+def _r_squared(y, v, X, method, tau2, weights, exact) -> float | None:
+    """Share of τ² explained by the moderators, as metafor (R² = (τ²_RE - τ²) / τ²_RE, at least 0);
+    for a common-effect model the adjusted R² of the weighted regression."""
+    k, p = X.shape
+    if method == "FE":
+        w = 1 / v
+        if np.var(y) == 0:
+            return 0.0
+        beta = np.linalg.lstsq(X * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+        fitted = X @ beta
+        rss = np.sum(w * (y - fitted) ** 2)
+        mean_w = np.sum(w * fitted) / np.sum(w)
+        mss = np.sum(w * (fitted - mean_w) ** 2)
+        r2 = mss / (mss + rss)
+        adj = 1 - (1 - r2) * (k - 1) / (k - p)
+        return float(max(0.0, 100 * adj))
+    try:
+        reduced = fit_batch(y[None], v[None], np.ones((k, 1)), method=method, exact=exact)
+    except ModelError:
+        return None
+    tau2_re = float(reduced["tau2"][0])
+    if tau2_re == 0:
+        return 0.0
+    return float(max(0.0, 100 * (tau2_re - tau2) / tau2_re))

@@ -1,0 +1,324 @@
+"""Estimators of the between-study variance τ², registered by name, each vectorised over a batch.
+
+Every estimator takes ``y`` (B, k), ``v`` (B, k), ``X`` (B, k, p) and returns a ``Tau2Estimate``.
+They follow metafor's ``rma.uni()`` algorithm for algorithm, so an R user gets the same numbers:
+
+- DL, HE, SJ: closed forms (SJ starts from the variance of y, as metafor does);
+- ML, REML, EB: Fisher scoring from the (truncated) HE estimate, threshold 1e-5, at most 100 steps,
+  with metafor's step-halving at the boundary and its check against τ² = 0 for ML/REML;
+- PM: the root of the generalised Q-statistic Q(τ²) = k - p by R's ``uniroot()`` at its tolerance.
+
+metafor stops with an error where Fisher scoring does not converge (about 0.5% of data sets). Here a
+bounded, safeguarded search takes over and finds the global optimum of the (restricted) likelihood
+or the root of the estimating equation; the result says so in ``fallback``. With ``exact=True`` the
+safeguarded search is used for every data set, giving the optimum to machine precision instead of to
+metafor's stopping rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from erh_report.analysis import wls
+from erh_report.analysis.roots import R_DEFAULT_TOL, RootNotBracketed, zeroin
+
+FISHER_THRESHOLD = 1e-5
+FISHER_MAXITER = 100
+LL0_TOL = R_DEFAULT_TOL
+EXACT_TOL = 1e-15
+
+
+@dataclass(frozen=True)
+class Tau2Estimate:
+    """τ² per data set of the batch, its standard error as metafor reports it, and how it was found."""
+
+    tau2: np.ndarray
+    se_tau2: np.ndarray
+    converged: np.ndarray
+    fallback: np.ndarray  # True where the safeguarded search replaced metafor's algorithm
+
+
+Estimator = Callable[..., Tau2Estimate]
+ESTIMATORS: dict[str, Estimator] = {}
+
+
+def register(name: str) -> Callable[[Estimator], Estimator]:
+    def add(function: Estimator) -> Estimator:
+        ESTIMATORS[name] = function
+        return function
+
+    return add
+
+
+def _dims(y: np.ndarray, X: np.ndarray) -> tuple[int, int]:
+    return y.shape[1], X.shape[2]
+
+
+def _done(tau2, se, converged=None, fallback=None) -> Tau2Estimate:
+    n = tau2.shape[0]
+    ok = np.ones(n, bool) if converged is None else converged
+    fb = np.zeros(n, bool) if fallback is None else fallback
+    return Tau2Estimate(tau2, se, ok, fb)
+
+
+@register("FE")
+def fixed_effect(y, v, X, **_) -> Tau2Estimate:
+    zero = np.zeros(y.shape[0])
+    return _done(zero, np.full(y.shape[0], np.nan))
+
+
+@register("DL")
+def dersimonian_laird(y, v, X, **_) -> Tau2Estimate:
+    k, p = _dims(y, X)
+    w = 1 / v
+    fit = wls.wls(y, w, X)
+    tau2 = np.maximum(0.0, (fit.ypy - (k - p)) / fit.trace_p)
+    se = np.sqrt((2 * (k - p) + 4 * tau2 * fit.trace_p + 2 * tau2**2 * wls.trace_pp(w, X, fit.vb))
+                 / fit.trace_p**2)
+    return _done(tau2, se)
+
+
+def _hedges_raw(y, v, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The untruncated HE estimate, with tr(PV) and the OLS (X'X)^-1 it used."""
+    k, p = _dims(y, X)
+    ones = np.ones_like(y)
+    fit = wls.wls(y, ones, X)
+    trpv = wls.trace_pv(ones, v, X, fit.vb)
+    return (fit.ypy - trpv) / (k - p), trpv, fit.vb
+
+
+@register("HE")
+def hedges(y, v, X, **_) -> Tau2Estimate:
+    k, p = _dims(y, X)
+    raw, trpv, vb = _hedges_raw(y, v, X)
+    tau2 = np.maximum(0.0, raw)
+    ones = np.ones_like(y)
+    trpvpv = wls.trace_pvpv(ones, v, X, vb)
+    se = np.sqrt((2 * trpvpv + 4 * tau2 * trpv + 2 * tau2**2 * (k - p)) / (k - p) ** 2)
+    return _done(tau2, se)
+
+
+@register("SJ")
+def sidik_jonkman(y, v, X, **_) -> Tau2Estimate:
+    k, p = _dims(y, X)
+    tau2_0 = np.mean((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)
+    w = 1 / (v + tau2_0[:, None])
+    fit = wls.wls(y, w, X)
+    tau2 = np.maximum(0.0, tau2_0 * fit.ypy / (k - p))
+    se = np.sqrt(tau2_0**2 / (k - p) ** 2 * (
+        2 * wls.trace_pvpv(w, v, X, fit.vb)
+        + 4 * tau2 * wls.trace_ppv(w, v, X, fit.vb)
+        + 2 * tau2**2 * wls.trace_pp(w, X, fit.vb)))
+    return _done(tau2, se)
+
+
+# --- likelihood-based and moment estimators ------------------------------------------------------
+
+
+def log_likelihood(y, v, X, tau2, *, reml: bool) -> np.ndarray:
+    """(Restricted) log-likelihood at τ², without REML's constant log|X'X| term (as metafor's check)."""
+    k, p = _dims(y, X)
+    w = 1 / (v + tau2[:, None])
+    fit = wls.wls(y, w, X)
+    ll = -0.5 * np.sum(np.log(v + tau2[:, None]), axis=1) - 0.5 * fit.ypy
+    if reml:
+        return ll - 0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * wls.log_det(wls.cross(X, w))
+    return ll - 0.5 * k * np.log(2 * np.pi)
+
+
+def _score(y, v, X, tau2, method: str) -> np.ndarray:
+    """The estimating equation whose root in τ² the method seeks (positive below the root)."""
+    k, p = _dims(y, X)
+    w = 1 / (v + tau2[:, None])
+    fit = wls.wls(y, w, X)
+    if method == "ML":
+        return np.sum(fit.py**2, axis=1) - np.sum(w, axis=1)
+    if method == "REML":
+        return np.sum(fit.py**2, axis=1) - fit.trace_p
+    return fit.ypy - (k - p)  # EB and PM: generalised Q equals its degrees of freedom
+
+
+def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
+    k, p = _dims(y, X)
+    w = 1 / (v + tau2[:, None])
+    fit = wls.wls(y, w, X)
+    if method == "ML":
+        return (np.sum(fit.py**2, axis=1) - np.sum(w, axis=1)) / np.sum(w**2, axis=1)
+    if method == "REML":
+        return (np.sum(fit.py**2, axis=1) - fit.trace_p) / wls.trace_pp(w, X, fit.vb)
+    return (fit.ypy * k / (k - p) - k) / np.sum(w, axis=1)  # EB
+
+
+def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """metafor's Fisher scoring, run for the whole batch; returns (τ², converged)."""
+    tau2 = np.maximum(0.0, _hedges_raw(y, v, X)[0])
+    n = tau2.shape[0]
+    active = np.ones(n, bool)
+    converged = np.zeros(n, bool)
+    for _ in range(FISHER_MAXITER):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        t = tau2[idx]
+        adj = _fisher_step(y[idx], v[idx], X[idx], t, method)
+        adj = np.where(np.isnan(adj), 0.0, adj)
+        adj = np.where(t == 0.0, np.maximum(adj, 0.0), adj)  # halving from 0 ends at -0.0
+        for _halving in range(1100):
+            low = t + adj < 0
+            if not low.any():
+                break
+            adj = np.where(low, adj / 2, adj)
+        new = t + adj
+        change = np.abs(t - new)
+        tau2[idx] = new
+        done = change <= FISHER_THRESHOLD
+        converged[idx[done]] = True
+        active[idx[done]] = False
+    return tau2, converged
+
+
+def _ll0_check(y, v, X, tau2, method: str) -> np.ndarray:
+    """metafor: if τ² = 0 has a clearly higher likelihood than the point found, take τ² = 0."""
+    reml = method == "REML"
+    ll = log_likelihood(y, v, X, tau2, reml=reml)
+    ll0 = log_likelihood(y, v, X, np.zeros_like(tau2), reml=reml)
+    stuck = (ll0 - ll > LL0_TOL) & (tau2 > FISHER_THRESHOLD)
+    return np.where(stuck, 0.0, tau2)
+
+
+def _upper_bracket(y1, v1, X1, method: str) -> float:
+    """A τ² above the root/optimum: the score is negative there."""
+    hi = max(100.0, 10 * float(np.var(y1)) * len(y1))
+    for _ in range(200):
+        if _score(y1[None], v1[None], X1[None], np.array([hi]), method)[0] < 0:
+            return hi
+        hi *= 4
+    return hi
+
+
+def _safeguarded_one(y1, v1, X1, method: str) -> float:
+    """Global optimum (ML/REML) or the root (EB/PM) for one data set, to machine precision.
+
+    The score is evaluated on a log grid over [0, hi]; every sign change from + to - brackets a local
+    maximum, refined by Brent's method; the boundary τ² = 0 is a candidate when the score there is
+    not positive. The candidate with the highest likelihood wins.
+    """
+    hi = _upper_bracket(y1, v1, X1, method)
+    scale = max(float(np.min(v1)), 1e-12)
+    grid = np.concatenate([[0.0], np.geomspace(scale * 1e-8, hi, 400)])
+    yb, vb_, Xb = (np.repeat(a[None], grid.size, axis=0) for a in (y1, v1, X1))
+    s = _score(yb, vb_, Xb, grid, method)
+
+    def f(t: float) -> float:
+        return float(_score(y1[None], v1[None], X1[None], np.array([t]), method)[0])
+
+    candidates = [0.0] if s[0] <= 0 else []
+    for i in np.flatnonzero((s[:-1] > 0) & (s[1:] <= 0)):
+        root, _ = zeroin(f, grid[i], grid[i + 1], f_lower=s[i], f_upper=s[i + 1],
+                         tol=EXACT_TOL, maxiter=10_000)
+        candidates.append(root)
+    if not candidates:
+        candidates.append(hi)
+    if method in ("EB", "PM") or len(candidates) == 1:
+        return float(candidates[-1] if method in ("EB", "PM") else candidates[0])
+    cand = np.array(candidates)
+    n = cand.size
+    ll = log_likelihood(np.repeat(y1[None], n, 0), np.repeat(v1[None], n, 0),
+                        np.repeat(X1[None], n, 0), cand, reml=method == "REML")
+    return float(cand[int(np.argmax(ll))])
+
+
+def _safeguarded(y, v, X, method: str) -> np.ndarray:
+    return np.array([_safeguarded_one(y[i], v[i], X[i], method) for i in range(y.shape[0])])
+
+
+def _likelihood_se(y, v, X, tau2, method: str) -> np.ndarray:
+    k, p = _dims(y, X)
+    w = 1 / (v + tau2[:, None])
+    if method == "ML":
+        return np.sqrt(2 / np.sum(w**2, axis=1))
+    if method == "REML":
+        fit = wls.wls(y, w, X)
+        return np.sqrt(2 / wls.trace_pp(w, X, fit.vb))
+    return np.sqrt(2 * k**2 / (k - p) / np.sum(w, axis=1) ** 2)  # EB, PM
+
+
+def _iterative(y, v, X, method: str, exact: bool) -> Tau2Estimate:
+    n = y.shape[0]
+    if exact:
+        tau2 = _safeguarded(y, v, X, method)
+        fallback = np.zeros(n, bool)
+    else:
+        tau2, converged = _fisher_scoring(y, v, X, method)
+        if method in ("ML", "REML"):
+            tau2 = np.where(converged, _ll0_check(y, v, X, tau2, method), tau2)
+        fallback = ~converged
+        if fallback.any():
+            idx = np.flatnonzero(fallback)
+            tau2[idx] = _safeguarded(y[idx], v[idx], X[idx], method)
+    tau2 = np.maximum(0.0, tau2)
+    return _done(tau2, _likelihood_se(y, v, X, tau2, method), fallback=fallback)
+
+
+@register("ML")
+def maximum_likelihood(y, v, X, *, exact: bool = False, **_) -> Tau2Estimate:
+    return _iterative(y, v, X, "ML", exact)
+
+
+@register("REML")
+def restricted_maximum_likelihood(y, v, X, *, exact: bool = False, **_) -> Tau2Estimate:
+    return _iterative(y, v, X, "REML", exact)
+
+
+@register("EB")
+def empirical_bayes(y, v, X, *, exact: bool = False, **_) -> Tau2Estimate:
+    return _iterative(y, v, X, "EB", exact)
+
+
+def _mad_squared(y1: np.ndarray) -> float:
+    """R's mad(y)^2 (scale constant 1.4826)."""
+    return float((1.4826 * np.median(np.abs(y1 - np.median(y1)))) ** 2)
+
+
+@register("PM")
+def paule_mandel(y, v, X, *, exact: bool = False, **_) -> Tau2Estimate:
+    k, p = _dims(y, X)
+    n = y.shape[0]
+    tau2 = np.zeros(n)
+    fallback = np.zeros(n, bool)
+    for i in range(n):
+        y1, v1, X1 = y[i], v[i], X[i]
+
+        def q_minus_df(t: float, y1=y1, v1=v1, X1=X1) -> float:
+            return float(_score(y1[None], v1[None], X1[None], np.array([t]), "PM")[0])
+
+        f0 = q_minus_df(0.0)
+        if f0 < 0:
+            continue
+        upper = max(100.0, 10 * _mad_squared(y1))
+        f_upper = q_minus_df(upper)
+        if exact or f_upper > 0:
+            fallback[i] = not exact
+            tau2[i] = _safeguarded_one(y1, v1, X1, "PM")
+            continue
+        try:
+            tau2[i], ok = zeroin(q_minus_df, 0.0, upper, f_lower=f0, f_upper=f_upper,
+                                 tol=R_DEFAULT_TOL, maxiter=FISHER_MAXITER)
+        except RootNotBracketed:
+            ok = False
+        if not ok:
+            fallback[i] = True
+            tau2[i] = _safeguarded_one(y1, v1, X1, "PM")
+    return _done(tau2, _likelihood_se(y, v, X, tau2, "PM"), fallback=fallback)
+
+
+def estimate_tau2(method: str, y, v, X, *, exact: bool = False) -> Tau2Estimate:
+    """Run the estimator registered as ``method`` on a batch."""
+    try:
+        estimator = ESTIMATORS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(ESTIMATORS)}") from None
+    return estimator(y, v, X, exact=exact)
