@@ -1,0 +1,281 @@
+"""``erh-report meta``: one meta-analysis of a CSV file with metafor's column names.
+
+Reading and checking the file happens here (the edge); the numbers come from ``erh_report.analysis``.
+Every problem in the file is reported at once, with its row and column, before anything is computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from erh_report.errors import InputError, Problem
+
+# columns each measure needs; a tuple lists alternatives (either group will do)
+REQUIRED = {
+    "SMD": (("n1i", "m1i", "sd1i", "n2i", "m2i", "sd2i"),),
+    "MD": (("n1i", "m1i", "sd1i", "n2i", "m2i", "sd2i"),),
+    "OR": (("ai", "bi", "ci", "di"), ("ai", "n1i", "ci", "n2i")),
+    "RR": (("ai", "bi", "ci", "di"), ("ai", "n1i", "ci", "n2i")),
+    "RD": (("ai", "bi", "ci", "di"), ("ai", "n1i", "ci", "n2i")),
+    "COR": (("ri", "ni"),),
+    "ZCOR": (("ri", "ni"),),
+    "GEN": (("yi", "vi"), ("yi", "sei")),
+}
+
+
+@dataclass
+class Table:
+    path: str
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (spreadsheet row number, cells)
+
+
+def read_csv(path: Path) -> Table:
+    """Read a CSV file; blank lines are skipped but row numbers stay those a spreadsheet shows."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(name, "file not found", expected="a CSV file")]) from None
+    except IsADirectoryError:
+        raise InputError([Problem(name, "is a folder", expected="a CSV file")]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(name, "is not readable text", expected="a CSV file saved as UTF-8")]) from None
+    records = list(csv.reader(text.splitlines()))
+    numbered = [(i + 1, r) for i, r in enumerate(records) if any(c.strip() for c in r)]
+    if not numbered:
+        raise InputError([Problem(name, "the file is empty", expected="a header row and one row per study")])
+    header_row, header = numbered[0]
+    header = [h.strip() for h in header]
+    rows = []
+    problems = []
+    for number, record in numbered[1:]:
+        if len(record) > len(header):
+            problems.append(Problem(name, f"row has {len(record)} cells but the header has {len(header)}",
+                                    row=number, expected="one cell per column"))
+        rows.append((number, {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header)}))
+    if not rows:
+        problems.append(Problem(name, "no data rows below the header", row=header_row,
+                                expected="one row per study"))
+    if problems:
+        raise InputError(problems)
+    return Table(name, header, rows)
+
+
+def _choose_columns(table: Table, measure: str) -> tuple[str, ...]:
+    options = REQUIRED[measure]
+    for cols in options:
+        if all(c in table.header for c in cols):
+            return cols
+    best = max(options, key=lambda cols: sum(c in table.header for c in cols))
+    missing = [c for c in best if c not in table.header]
+    alternatives = " or ".join("(" + " ".join(cols) + ")" for cols in options)
+    raise InputError([
+        Problem(table.path, f"missing column '{c}' needed for measure {measure}", column=c,
+                expected=f"columns {alternatives}; found {', '.join(table.header) or 'none'}")
+        for c in missing
+    ])
+
+
+def _number(table: Table, row: int, column: str, text: str, problems: list[Problem]) -> float:
+    if text == "":
+        problems.append(Problem(table.path, "empty cell", row=row, column=column, expected="a number"))
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(Problem(table.path, "not a number", row=row, column=column, value=text,
+                                expected="a number"))
+        return math.nan
+    if not math.isfinite(value):
+        problems.append(Problem(table.path, "not a finite number", row=row, column=column, value=text,
+                                expected="a finite number"))
+        return math.nan
+    return value
+
+
+# (condition that is wrong, message, expected) per column, checked once a cell is a number
+def _check_value(measure: str, column: str, value: float, cells: dict[str, float]) -> tuple[str, str] | None:
+    counts = {"ai", "bi", "ci", "di"}
+    if column in ("sd1i", "sd2i") and value <= 0:
+        return ("standard deviation is negative" if value < 0 else "standard deviation is zero",
+                "a standard deviation greater than 0")
+    if column in ("n1i", "n2i") and measure in ("SMD", "MD") and value < 2:
+        return "group size below 2", "at least 2 participants per group"
+    if column in ("n1i", "n2i") and value <= 0:
+        return "group size is not positive", "a group size of at least 1"
+    if column in counts and value < 0:
+        return "negative count", "a count of 0 or more"
+    if column in counts | {"n1i", "n2i", "ni"} and value != int(value):
+        return "count is not a whole number", "a whole number"
+    if column == "vi" and value <= 0:
+        return ("sampling variance is negative" if value < 0 else "sampling variance is zero",
+                "a variance greater than 0")
+    if column == "sei" and value <= 0:
+        return "standard error is not positive", "a standard error greater than 0"
+    if column == "ri" and not -1 < value < 1:
+        return "correlation outside (-1, 1)", "a correlation between -1 and 1 (exclusive)"
+    if column == "ni" and measure == "ZCOR" and value <= 3:
+        return "sample size too small for Fisher's z", "more than 3 participants"
+    if column == "ni" and measure == "COR" and value <= 3:
+        return "sample size too small for a correlation's variance", "more than 3 participants"
+    return None
+
+
+def parse_effect_data(table: Table, measure: str) -> dict[str, list[float]]:
+    """Numeric columns the measure needs, checked cell by cell (all problems at once)."""
+    columns = _choose_columns(table, measure)
+    problems: list[Problem] = []
+    data: dict[str, list[float]] = {c: [] for c in columns}
+    for number, cells in table.rows:
+        values: dict[str, float] = {}
+        for col in columns:
+            value = _number(table, number, col, cells.get(col, ""), problems)
+            values[col] = value
+            data[col].append(value)
+            if not math.isnan(value):
+                wrong = _check_value(measure, col, value, values)
+                if wrong:
+                    problems.append(Problem(table.path, wrong[0], row=number, column=col, value=cells[col],
+                                            expected=wrong[1]))
+        if "n1i" in columns and "ai" in columns:
+            for events, total in (("ai", "n1i"), ("ci", "n2i")):
+                if values[events] > values[total]:
+                    problems.append(Problem(table.path, f"events ({events}) exceed the group total ({total})",
+                                            row=number, column=events, value=cells[events],
+                                            expected=f"at most {cells[total]}"))
+    if problems:
+        raise InputError(problems)
+    return data
+
+
+def parse_moderators(table: Table, names: list[str]) -> list[list[float]]:
+    problems: list[Problem] = []
+    for name in names:
+        if name not in table.header:
+            problems.append(Problem(table.path, f"moderator column '{name}' not found", column=name,
+                                    expected=f"one of {', '.join(table.header)}"))
+    if problems:
+        raise InputError(problems)
+    out = [[_number(table, number, name, cells[name], problems) for name in names] for number, cells in table.rows]
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def parse_groups(table: Table, column: str) -> list[str]:
+    if column not in table.header:
+        raise InputError([Problem(table.path, f"subgroup column '{column}' not found", column=column,
+                                  expected=f"one of {', '.join(table.header)}")])
+    problems = [Problem(table.path, "empty subgroup", row=n, column=column, expected="a subgroup name")
+                for n, cells in table.rows if cells[column] == ""]
+    if problems:
+        raise InputError(problems)
+    return [cells[column] for _, cells in table.rows]
+
+
+def _clean(value):
+    """JSON-safe: NaN and infinities become null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def result_summary(result) -> dict:
+    """The keys every result carries, plus the pooled estimate or the coefficients."""
+    from erh_report.analysis.model import predict
+
+    out = {"k": result.k, "tau2": result.tau2, "i2": result.i2, "h2": result.h2, "q": result.q,
+           "q_pval": result.q_pval}
+    if result.intercept_only:
+        pred = predict(result)
+        out.update(estimate=result.estimate, se=result.se, ci_low=result.ci_low, ci_high=result.ci_high,
+                   pval=result.pval, pi_low=pred.pi_low, pi_high=pred.pi_high)
+    else:
+        out["coefficients"] = [
+            {"term": c.term, "estimate": c.estimate, "se": c.se, "ci_low": c.ci_low, "ci_high": c.ci_high,
+             "pval": c.pval}
+            for c in result.coefficients]
+        out.update(qm=result.qm, qm_pval=result.qm_pval, r2=result.r2)
+    return out
+
+
+def run_meta(args: argparse.Namespace) -> int:
+    from erh_report.analysis import bias, model, subgroup
+    from erh_report.analysis.effect_sizes import escalc
+    from erh_report.console import format_meta_summary
+
+    level = args.level * 100 if 0 < args.level < 1 else args.level
+    path = Path(args.file)
+    if not 0 < level < 100:
+        raise InputError([Problem("--level", "confidence level out of range", value=args.level,
+                                  expected="a percentage between 0 and 100, e.g. 95")])
+    table = read_csv(path)
+    data = parse_effect_data(table, args.measure)
+    moderators = parse_moderators(table, args.moderator) if args.moderator else None
+    groups = parse_groups(table, args.subgroup) if args.subgroup else None
+    es = escalc(args.measure, data, smd_variant=args.smd_variant)
+    try:
+        result = model.fit(es.yi, es.vi, method=args.method, hksj=args.hksj, level=level,
+                           moderators=moderators, terms=args.moderator or None)
+    except model.ModelError as exc:
+        raise InputError([Problem(table.path, str(exc))]) from None
+    except __import__("numpy").linalg.LinAlgError:
+        raise InputError([Problem(table.path, "the moderators are collinear (the model matrix is singular)",
+                                  expected="moderators that are not linear combinations of each other")]) from None
+
+    out = result_summary(result)
+    if args.measure != "GEN":
+        out["yi"] = list(es.yi)
+        out["vi"] = list(es.vi)
+    extras: dict = {}
+    if args.egger:
+        try:
+            eg = bias.egger_test(result)
+            out["egger"] = {"statistic": eg.statistic, "pval": eg.pval}
+            extras["egger"] = eg
+        except (model.ModelError, __import__("numpy").linalg.LinAlgError) as exc:
+            out["egger"] = {"statistic": None, "pval": None}
+            extras["egger_error"] = f"Egger's test not possible: {exc}"
+    if args.trimfill:
+        try:
+            tf = bias.trim_and_fill(result)
+            out["trimfill"] = {"k0": tf.k0, "estimate": tf.estimate, "ci_low": tf.ci_low, "ci_high": tf.ci_high}
+            extras["trimfill"] = tf
+        except (ValueError, model.ModelError) as exc:
+            out["trimfill"] = {"k0": None, "estimate": None, "ci_low": None, "ci_high": None}
+            extras["trimfill_error"] = f"trim-and-fill not possible: {exc}"
+    if groups is not None:
+        sub = subgroup.subgroup_analysis(es.yi, es.vi, groups, method=args.method, hksj=args.hksj, level=level)
+        out["subgroups"] = {lev: result_summary(res) for lev, res in sub.results.items()}
+        test = sub.moderator_test
+        revman = sub.separate_tau2_test
+        out["subgroup_test"] = {
+            "statistic": test.statistic if test else None,
+            "df": list(test.df) if test else None,
+            "pval": test.pval if test else None,
+            "method": "metafor: subgroup indicators as moderators, common tau2",
+            "revman": {"statistic": revman.statistic, "df": revman.df[0], "pval": revman.pval, "i2": revman.i2,
+                       "method": "RevMan: separate tau2 per subgroup"} if revman else None,
+        }
+        extras["subgroup"] = sub
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_clean(out), indent=2))
+    else:
+        print(format_meta_summary(result, measure=args.measure, extras=extras))
+    return 0
