@@ -1,0 +1,1 @@
+"""The illustrative review shipped in ``data/``: a seeded generator with its true parameters."""
