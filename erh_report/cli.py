@@ -46,7 +46,42 @@ def _build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--smd-variant", choices=("metafor", "revman"), default="metafor",
                       help="SMD as metafor's Hedges' g (default) or RevMan 5's")
     meta.add_argument("--json", action="store_true", help="print one JSON object")
+
+    check = commands.add_parser(
+        "check",
+        help="check a data folder and list every problem (nothing is written)",
+        description="Check every file of a data folder against its schema and across files. Prints "
+        "'OK: ...' or every problem with its file, row and column; exit code 2 on problems.",
+    )
+    check.add_argument("data_dir", nargs="?", default="data", metavar="DATA_DIR",
+                       help="the review's data folder (default: data)")
+
+    build = commands.add_parser(
+        "build",
+        help="build the review's results from a data folder",
+        description="Check the data folder, run every planned analysis and write OUT/results "
+        "(CSV, XLSX, JSON). Nothing is written if the data have problems.",
+    )
+    build.add_argument("data_dir", nargs="?", default="data", metavar="DATA_DIR",
+                       help="the review's data folder (default: data)")
+    build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
+    build.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return parser
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from erh_report.data import load_review
+
+    review = load_review(args.data_dir)
+    print(f"OK: {review.summary()}")
+    return 0
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from erh_report.build import build, stderr_progress
+
+    build(args.data_dir, args.out, progress=None if args.quiet else stderr_progress)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             from erh_report.meta_command import run_meta
 
             return run_meta(args)
+        if args.command == "check":
+            return _run_check(args)
+        if args.command == "build":
+            return _run_build(args)
     except InputError as error:
         print(f"erh-report: {error.summary()}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -1,0 +1,173 @@
+"""Orchestration: data folder -> checked review -> results -> files in the output folder.
+
+Each output folder is written into a temporary folder beside its target and swapped in only when
+complete, so a failed build never leaves half-written files in ``build/``; and nothing at all is
+written when the data have problems (validation runs first).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from erh_report.data import Review, load_review
+from erh_report.results import ReviewResults, run, tables
+
+ILLUSTRATIVE_NOTE = (
+    "ILLUSTRATIVE DATA: these results come from an invented data set made by a seeded generator "
+    "(erh_report/example/generate.py); they are not the findings of any real review."
+)
+XLSX_NAME = "results.xlsx"
+
+
+def stderr_progress(message: str) -> None:
+    """Default progress report: one line on stderr, so stdout stays clean for scripts."""
+    print(f"erh-report: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; on success it replaces ``target`` at once."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    tmp.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _json_value(value: Any) -> Any:
+    """JSON has no NaN: missing numbers become null; numpy scalars become Python numbers."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {col: _json_value(val) for col, val in zip(frame.columns, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
+
+
+def _about(review: Review) -> dict[str, Any]:
+    cfg = review.config
+    return {
+        "title": cfg.title,
+        "illustrative": cfg.illustrative,
+        "note": ILLUSTRATIVE_NOTE if cfg.illustrative else "",
+        "data_folder": str(review.folder),
+        "effect_measure": cfg.settings.effect_measure,
+        "dichotomous_measure": cfg.settings.dichotomous_measure,
+        "method": cfg.settings.method + ("+HKSJ" if cfg.settings.hksj else ""),
+        "level": cfg.settings.level,
+        "smd_variant": cfg.settings.smd_variant,
+        "instrument_rule": cfg.plan.instrument_rule,
+        "multi_arm": cfg.plan.multi_arm,
+        "studies": len(review.studies),
+        "dyads_randomised": sum(s.n_randomised for _, s in review.studies),
+        "sign_convention": "positive effects favour the intervention",
+    }
+
+
+def write_results(results: ReviewResults, folder: Path, progress: Callable[[str], None] | None = None) -> None:
+    """Write every results table as CSV (one per table, one per analysis), JSON and one XLSX workbook."""
+    review = results.review
+    frames = tables(results)
+    about = _about(review)
+    folder.mkdir(parents=True, exist_ok=True)
+    studies_dir = folder / "studies"
+    studies_dir.mkdir()
+    for name, frame in frames.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    effects = frames["study_effects"]
+    for ar in results.analyses:
+        part = effects[effects["analysis_id"] == ar.analysis.id]
+        part.to_csv(studies_dir / f"{ar.analysis.id}.csv", index=False, lineterminator="\n")
+    (folder / "analyses.json").write_text(
+        json.dumps({"about": about, "analyses": _records(frames["analyses"])}, indent=1, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    (folder / "results.json").write_text(
+        json.dumps(
+            {"about": about, **{name: _records(frame) for name, frame in frames.items()}},
+            indent=1,
+            allow_nan=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    if progress:
+        progress(f"writing {XLSX_NAME}")
+    with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
+        pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
+            writer, sheet_name="about", index=False
+        )
+        for name, frame in frames.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    lines = [
+        f"Results of: {review.config.title}",
+        "",
+        ILLUSTRATIVE_NOTE if review.illustrative else "",
+        "",
+        "analyses.csv / analyses.json   one row per planned analysis (pooled estimate, CI, PI, tau2, I2, Q)",
+        "studies/<analysis_id>.csv      the study rows of each analysis: yi, vi, weight, instrument,",
+        "                               time point, spreadsheet rows used and why they were chosen",
+        "study_effects.csv              all study rows of all analyses in one table",
+        "subgroups.csv                  subgroup analyses with tests for subgroup differences",
+        "metaregression.csv             random-effects meta-regression on each moderator (dose)",
+        "sensitivity.csv                all studies vs excluding high risk of bias",
+        "leave_one_out.csv              each analysis refitted without each study in turn",
+        "small_study_effects.csv        Egger's test and trim-and-fill (analyses with enough studies)",
+        "prisma.csv                     the PRISMA 2020 counts as read",
+        f"{XLSX_NAME}                   every table above, one sheet each; results.json likewise",
+        "",
+        "Numbers are at full precision; effects are SMD (Hedges' g) or log odds/risk ratios (see the",
+        "'measure' and 'scale' columns; exp_* columns give ratios), positive = favours the intervention.",
+    ]
+    (folder / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def build(
+    data_dir: str | Path = "data",
+    out_dir: str | Path = "build",
+    progress: Callable[[str], None] | None = stderr_progress,
+) -> ReviewResults:
+    """Check the data, run every analysis and write ``<out_dir>/results``. Raises InputError on bad data."""
+    started = time.perf_counter()
+    say = progress or (lambda _m: None)
+    say(f"checking {data_dir}")
+    review = load_review(data_dir)
+    say(review.summary())
+    results = run(review, progress=progress)
+    target = Path(out_dir) / "results"
+    say(f"writing {target}")
+    with staged_folder(target) as tmp:
+        write_results(results, tmp, progress)
+    say(f"done in {time.perf_counter() - started:.1f} s")
+    if review.illustrative:
+        say(ILLUSTRATIVE_NOTE)
+    return results
