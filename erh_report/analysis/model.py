@@ -184,6 +184,8 @@ def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level
         X = np.ones((k, 1))
     y, v, Xb = _as_batch(y, v, X)
     p = Xb.shape[2]
+    if p == 1 and np.all(Xb[0] == 1) and (Xb.shape[0] == 1 or np.all(Xb == 1)):
+        Xb = None  # intercept only: the estimators use sums instead of matrix algebra
     if method not in METHODS:
         raise ModelError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     single_study = k == 1 and p == 1

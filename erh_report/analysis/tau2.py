@@ -53,8 +53,13 @@ def register(name: str) -> Callable[[Estimator], Estimator]:
     return add
 
 
-def _dims(y: np.ndarray, X: np.ndarray) -> tuple[int, int]:
-    return y.shape[1], X.shape[2]
+def _dims(y: np.ndarray, X: np.ndarray | None) -> tuple[int, int]:
+    return y.shape[1], 1 if X is None else X.shape[2]
+
+
+def _rows(X: np.ndarray | None, idx) -> np.ndarray | None:
+    """The design matrices of the data sets ``idx`` (None stays None: intercept only)."""
+    return None if X is None else X[idx]
 
 
 def _done(tau2, se, converged=None, fallback=None) -> Tau2Estimate:
@@ -141,7 +146,27 @@ def _score(y, v, X, tau2, method: str) -> np.ndarray:
     return fit.ypy - (k - p)  # EB and PM: generalised Q equals its degrees of freedom
 
 
+def _fisher_step_intercept(y, v, tau2, method: str) -> np.ndarray:
+    """The Fisher scoring step for intercept-only models, with plain sums (the hot loop)."""
+    w = 1 / (v + tau2[:, None])
+    sw = w.sum(1)
+    resid = y - (w * y).sum(1)[:, None] / sw[:, None]
+    py = w * resid
+    if method == "EB":
+        k = y.shape[1]
+        return ((py * resid).sum(1) * k / (k - 1) - k) / sw
+    w2 = w * w
+    sw2 = w2.sum(1)
+    yppy = (py * py).sum(1)
+    if method == "ML":
+        return (yppy - sw) / sw2
+    ratio = sw2 / sw
+    return (yppy - (sw - ratio)) / (sw2 - 2 * (w2 * w).sum(1) / sw + ratio * ratio)
+
+
 def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
+    if X is None:
+        return _fisher_step_intercept(y, v, tau2, method)
     k, p = _dims(y, X)
     w = 1 / (v + tau2[:, None])
     fit = wls.wls(y, w, X)
@@ -153,30 +178,37 @@ def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
 
 
 def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """metafor's Fisher scoring, run for the whole batch; returns (τ², converged)."""
+    """metafor's Fisher scoring, run for the whole batch; returns (τ², converged).
+
+    A data set leaves the loop when its step is at most the threshold (converged), or when it is caught
+    in an exact two-cycle (τ² equal, bit for bit, to its value two steps before while still moving):
+    the map is deterministic, so such a sequence can never converge and metafor would fail on it.
+    """
     tau2 = np.maximum(0.0, _hedges_raw(y, v, X)[0])
-    n = tau2.shape[0]
-    active = np.ones(n, bool)
-    converged = np.zeros(n, bool)
+    converged = np.zeros(tau2.shape[0], bool)
+    idx = np.arange(tau2.shape[0])
+    ya, va, Xa, t = y, v, X, tau2.copy()
+    before = np.full_like(t, np.nan)
     for _ in range(FISHER_MAXITER):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        t = tau2[idx]
-        adj = _fisher_step(y[idx], v[idx], X[idx], t, method)
-        adj = np.where(np.isnan(adj), 0.0, adj)
-        adj = np.where(t == 0.0, np.maximum(adj, 0.0), adj)  # halving from 0 ends at -0.0
-        for _halving in range(1100):
+        adj = _fisher_step(ya, va, Xa, t, method)
+        adj[np.isnan(adj)] = 0.0
+        adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
+        low = t + adj < 0
+        while low.any():
+            adj[low] /= 2
             low = t + adj < 0
-            if not low.any():
-                break
-            adj = np.where(low, adj / 2, adj)
         new = t + adj
-        change = np.abs(t - new)
         tau2[idx] = new
-        done = change <= FISHER_THRESHOLD
+        done = np.abs(t - new) <= FISHER_THRESHOLD
         converged[idx[done]] = True
-        active[idx[done]] = False
+        leave = done | (new == before)
+        before, t = t, new
+        if leave.any():
+            keep = ~leave
+            if not keep.any():
+                break
+            idx, t, before = idx[keep], t[keep], before[keep]
+            ya, va, Xa = ya[keep], va[keep], None if Xa is None else Xa[keep]
     return tau2, converged
 
 
@@ -189,11 +221,16 @@ def _ll0_check(y, v, X, tau2, method: str) -> np.ndarray:
     return np.where(stuck, 0.0, tau2)
 
 
+def _lift(X1: np.ndarray | None, n: int = 1) -> np.ndarray | None:
+    """One data set's design matrix as a batch of ``n`` copies (None stays None)."""
+    return None if X1 is None else np.repeat(X1[None], n, axis=0)
+
+
 def _upper_bracket(y1, v1, X1, method: str) -> float:
     """A τ² above the root/optimum: the score is negative there."""
     hi = max(100.0, 10 * float(np.var(y1)) * len(y1))
     for _ in range(200):
-        if _score(y1[None], v1[None], X1[None], np.array([hi]), method)[0] < 0:
+        if _score(y1[None], v1[None], _lift(X1), np.array([hi]), method)[0] < 0:
             return hi
         hi *= 4
     return hi
@@ -209,11 +246,12 @@ def _safeguarded_one(y1, v1, X1, method: str) -> float:
     hi = _upper_bracket(y1, v1, X1, method)
     scale = max(float(np.min(v1)), 1e-12)
     grid = np.concatenate([[0.0], np.geomspace(scale * 1e-8, hi, 400)])
-    yb, vb_, Xb = (np.repeat(a[None], grid.size, axis=0) for a in (y1, v1, X1))
+    yb, vb_ = (np.repeat(a[None], grid.size, axis=0) for a in (y1, v1))
+    Xb = _lift(X1, grid.size)
     s = _score(yb, vb_, Xb, grid, method)
 
     def f(t: float) -> float:
-        return float(_score(y1[None], v1[None], X1[None], np.array([t]), method)[0])
+        return float(_score(y1[None], v1[None], _lift(X1), np.array([t]), method)[0])
 
     candidates = [0.0] if s[0] <= 0 else []
     for i in np.flatnonzero((s[:-1] > 0) & (s[1:] <= 0)):
@@ -227,12 +265,12 @@ def _safeguarded_one(y1, v1, X1, method: str) -> float:
     cand = np.array(candidates)
     n = cand.size
     ll = log_likelihood(np.repeat(y1[None], n, 0), np.repeat(v1[None], n, 0),
-                        np.repeat(X1[None], n, 0), cand, reml=method == "REML")
+                        _lift(X1, n), cand, reml=method == "REML")
     return float(cand[int(np.argmax(ll))])
 
 
 def _safeguarded(y, v, X, method: str) -> np.ndarray:
-    return np.array([_safeguarded_one(y[i], v[i], X[i], method) for i in range(y.shape[0])])
+    return np.array([_safeguarded_one(y[i], v[i], None if X is None else X[i], method) for i in range(y.shape[0])])
 
 
 def _likelihood_se(y, v, X, tau2, method: str) -> np.ndarray:
@@ -258,7 +296,7 @@ def _iterative(y, v, X, method: str, exact: bool) -> Tau2Estimate:
         fallback = ~converged
         if fallback.any():
             idx = np.flatnonzero(fallback)
-            tau2[idx] = _safeguarded(y[idx], v[idx], X[idx], method)
+            tau2[idx] = _safeguarded(y[idx], v[idx], _rows(X, idx), method)
     tau2 = np.maximum(0.0, tau2)
     return _done(tau2, _likelihood_se(y, v, X, tau2, method), fallback=fallback)
 
@@ -290,10 +328,10 @@ def paule_mandel(y, v, X, *, exact: bool = False, **_) -> Tau2Estimate:
     tau2 = np.zeros(n)
     fallback = np.zeros(n, bool)
     for i in range(n):
-        y1, v1, X1 = y[i], v[i], X[i]
+        y1, v1, X1 = y[i], v[i], None if X is None else X[i]
 
         def q_minus_df(t: float, y1=y1, v1=v1, X1=X1) -> float:
-            return float(_score(y1[None], v1[None], X1[None], np.array([t]), "PM")[0])
+            return float(_score(y1[None], v1[None], _lift(X1), np.array([t]), "PM")[0])
 
         f0 = q_minus_df(0.0)
         if f0 < 0:

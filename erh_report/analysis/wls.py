@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def cross(X: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """X' D X for diagonal D given by its (B, k) diagonal d: shape (B, p, p)."""
-    return np.einsum("bki,bk,bkj->bij", X, d, X, optimize=True)
+def cross(X: np.ndarray | None, d: np.ndarray) -> np.ndarray:
+    """X' D X for diagonal D given by its (B, k) diagonal d: shape (B, p, p). ``X=None`` is an intercept."""
+    if X is None:
+        return np.sum(d, axis=1)[:, None, None]
+    return np.einsum("bki,bk,bkj->bij", X, d, X)
 
 
 def trace_prod(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -35,8 +37,16 @@ class WLSFit:
     trace_p: np.ndarray  # (B,) = tr(P)
 
 
-def wls(y: np.ndarray, w: np.ndarray, X: np.ndarray) -> WLSFit:
-    """Weighted least squares of y (B, k) on X (B, k, p) with weights w (B, k)."""
+def wls(y: np.ndarray, w: np.ndarray, X: np.ndarray | None) -> WLSFit:
+    """Weighted least squares of y (B, k) on X (B, k, p) with weights w (B, k); ``X=None`` is an intercept
+    only, computed with sums (the common case, and the one batched fits must do fast)."""
+    if X is None:
+        sw = np.sum(w, axis=1)
+        beta = np.sum(w * y, axis=1) / sw
+        resid = y - beta[:, None]
+        py = w * resid
+        return WLSFit(beta[:, None], (1 / sw)[:, None, None], resid, py, np.sum(py * resid, axis=1),
+                      sw - np.sum(w**2, axis=1) / sw)
     xtwx = cross(X, w)
     vb = np.linalg.inv(xtwx)
     xtwy = np.einsum("bki,bk->bi", X, w * y)
@@ -48,8 +58,12 @@ def wls(y: np.ndarray, w: np.ndarray, X: np.ndarray) -> WLSFit:
     return WLSFit(beta, vb, resid, py, ypy, trace_p)
 
 
-def trace_pp(w: np.ndarray, X: np.ndarray, vb: np.ndarray) -> np.ndarray:
+def trace_pp(w: np.ndarray, X: np.ndarray | None, vb: np.ndarray) -> np.ndarray:
     """tr(PP) = sum w^2 - 2 tr(A^-1 X'W^3X) + tr((A^-1 X'W^2X)^2), A = X'WX."""
+    if X is None:
+        inv_sw = vb[:, 0, 0]
+        sw2 = np.sum(w**2, axis=1)
+        return sw2 - 2 * np.sum(w**3, axis=1) * inv_sw + (sw2 * inv_sw) ** 2
     m2 = np.einsum("bij,bjk->bik", vb, cross(X, w**2))
     return np.sum(w**2, axis=1) - 2 * trace_prod(vb, cross(X, w**3)) + trace_prod(m2, m2)
 
