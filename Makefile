@@ -32,7 +32,7 @@ lint:
 	$(PYTHON) -m ruff check erh_report tests benchmarks
 
 bench: setup
-	$(PYTHON) benchmarks/run.py
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PYTHON) $$b || exit 1; done
 
 # Regenerates the metafor reference values (needs R with metafor: apt-get install -y r-cran-metafor r-cran-jsonlite).
 fixtures:
