@@ -59,6 +59,8 @@ def staged_folder(target: Path) -> Iterator[Path]:
 
 def _json_value(value: Any) -> Any:
     """JSON has no NaN: missing numbers become null; numpy scalars become Python numbers."""
+    if value is pd.NA or value is pd.NaT:
+        return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):

@@ -634,11 +634,45 @@ def small_study_table(results: ReviewResults) -> pd.DataFrame:
     )
 
 
+COUNT_COLUMNS = (
+    "k",
+    "participants",
+    "q_df",
+    "n_i",
+    "n_c",
+    "events_i",
+    "total_i",
+    "events_c",
+    "total_c",
+    "sessions",
+    "year",
+    "n_randomised",
+    "test_df",
+    "test_df2",
+    "separate_tau2_df",
+    "qm_df",
+    "q_residual_df",
+    "egger_df",
+    "trimfill_k0",
+)
+
+
+def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts print as 95, not 95.0 (nullable integers), unless a split control made them fractional."""
+    for col in COUNT_COLUMNS:
+        if col in frame and frame[col].dtype.kind == "f":
+            values = frame[col].to_numpy(dtype=float)
+            finite = values[~np.isnan(values)]
+            if np.all(finite == np.round(finite)):
+                frame[col] = frame[col].round().astype("Int64")
+    return frame
+
+
 def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
     """Every results table, keyed by the name it is written under."""
     level = results.review.config.settings.level
     studies = [study_table(ar, level) for ar in results.analyses if not ar.effects.empty]
-    return {
+    frames = {
         "analyses": analyses_table(results),
         "study_effects": pd.concat(studies, ignore_index=True)
         if studies
@@ -650,3 +684,4 @@ def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
         "small_study_effects": small_study_table(results),
         "prisma": pd.DataFrame(results.review.prisma.as_rows()),
     }
+    return {name: _whole_numbers(frame) for name, frame in frames.items()}

@@ -87,6 +87,11 @@ class Review:
 
 
 # ----------------------------------------------------------------------------- pydantic errors
+def _g(value: Any) -> str:
+    """A bound as people write it: 0 rather than 0.0."""
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
 def _expected(error: dict[str, Any]) -> tuple[str, str]:
     """(message, expected) in words an author understands, from a pydantic error."""
     kind, ctx = error["type"], error.get("ctx", {})
@@ -107,13 +112,13 @@ def _expected(error: dict[str, Any]) -> tuple[str, str]:
     if kind in table:
         return table[kind]
     if kind == "greater_than":
-        return "value out of range", f"a number > {ctx.get('gt')}"
+        return "value out of range", f"a number > {_g(ctx.get('gt'))}"
     if kind == "greater_than_equal":
-        return "value out of range", f"a number ≥ {ctx.get('ge')}"
+        return "value out of range", f"a number ≥ {_g(ctx.get('ge'))}"
     if kind == "less_than_equal":
-        return "value out of range", f"a number ≤ {ctx.get('le')}"
+        return "value out of range", f"a number ≤ {_g(ctx.get('le'))}"
     if kind == "less_than":
-        return "value out of range", f"a number < {ctx.get('lt')}"
+        return "value out of range", f"a number < {_g(ctx.get('lt'))}"
     if kind == "literal_error":
         return "value not allowed", f"one of {ctx.get('expected', '')}"
     if kind == "too_short":
@@ -334,11 +339,13 @@ def _check_outcome_data(
     studies: dict[str, tuple[int, StudyRow | None]],
     studies_known: bool,
     problems: list[Problem],
+    columns: list[str],
 ) -> list[tuple[int, OutcomeRow]]:
     """Catalogue membership, arm data complete for the outcome's type, arms structured.
     Returns the rows that can go on to the selection rule."""
     outcomes = {o.id: o for d in config.domains for o in d.outcomes} if config else {}
     usable: list[tuple[int, OutcomeRow]] = []
+    absent: dict[str, int] = {}
     for row, r in rows:
         ok = True
         if studies_known and r.study_id not in studies:
@@ -390,7 +397,21 @@ def _check_outcome_data(
         else:
             need = ("n", "mean", "sd")
         for col in need:
-            if getattr(r, col) is None:
+            if col not in columns:
+                if col not in absent:
+                    absent[col] = row
+                    problems.append(
+                        Problem(
+                            source,
+                            "required column is missing",
+                            row=1,
+                            column=col,
+                            expected=f"a column named '{col}' (needed by {r.role} rows of "
+                            f"{outcome.type} outcomes, e.g. row {row})",
+                        )
+                    )
+                ok = False
+            elif getattr(r, col) is None:
                 problems.append(
                     Problem(
                         source,
@@ -641,15 +662,37 @@ def check(raw: RawData) -> Review:
         problems,
     )
     valid_studies = {k: v for k, v in studies.items() if v[1] is not None}
-    usable = _check_outcome_data(src["outcome_data"], outcome_rows, config, studies, studies_known, problems)
+    usable = _check_outcome_data(
+        src["outcome_data"],
+        outcome_rows,
+        config,
+        studies,
+        studies_known,
+        problems,
+        columns=raw.tables["outcome_data"].columns if "outcome_data" in raw.tables else [],
+    )
 
     rob_rows: list[tuple[int, RiskOfBiasRow]] = _table_rows(raw, "risk_of_bias", problems)
     rob_index = _check_rob(src["risk_of_bias"], rob_rows, config, studies, studies_known, problems)
     if rob_rows or "risk_of_bias" in raw.tables:
         missing_rob: dict[tuple[str, str], int] = {}
+        known_outcomes = {o.id for d in config.domains for o in d.outcomes} if config else set()
         for row, r in outcome_rows:
-            if r.study_id in studies and (r.study_id, r.outcome) not in rob_index and (r.study_id, "") not in rob_index:
+            if (
+                r.study_id in studies
+                and r.outcome in known_outcomes
+                and (r.study_id, r.outcome) not in rob_index
+                and (r.study_id, "") not in rob_index
+            ):
                 missing_rob.setdefault((r.study_id, r.outcome), row)
+        # A judgement row with a problem of its own still covers its study and outcome.
+        rob_table = raw.tables.get("risk_of_bias")
+        for _row, cells in rob_table.rows if rob_table else []:
+            oid = cells.get("outcome", "").strip()
+            missing_rob.pop((cells.get("study_id", "").strip(), oid), None)
+            if oid.lower() in ("", "all"):
+                for key in [k for k in missing_rob if k[0] == cells.get("study_id", "").strip()]:
+                    missing_rob.pop(key)
         for (sid, oid), row in missing_rob.items():
             problems.append(
                 Problem(

@@ -11,7 +11,7 @@ Study labels are neutral ("Study 001 (2015)"); no real author is attached to any
 True parameters (what an analysis of these data should roughly recover)
 -----------------------------------------------------------------------
 * 93 studies, about 15,000 dyads randomised (log-normal sizes, median about 120 dyads per trial);
-  11 % of trials have two intervention arms and one control arm.
+  each trial has an 11 % chance of two intervention arms and one control arm (6 trials in data/).
 * True standardised mean differences (positive = favours the intervention), post-intervention /
   at 12 months or later (effects fade):
 

@@ -1,0 +1,216 @@
+"""`erh-report build` writes build/results: the tables, their numbers, and nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from review_copies import DATA, copy_data
+from scipy.special import gammaln
+
+from erh_report import build as build_mod
+from erh_report.build import build
+from erh_report.data import load_review
+from erh_report.results import run
+
+MAIN_COLUMNS = [
+    "analysis_id", "domain", "outcome", "timepoint", "k", "participants", "estimate", "ci_low", "ci_high",
+    "pi_low", "pi_high", "pval", "tau2", "i2", "q", "q_df", "q_pval", "method",
+]
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    build(DATA, out, progress=None)
+    return out / "results"
+
+
+def hedges_g(n1: float, m1: float, s1: float, n2: float, m2: float, s2: float) -> tuple[float, float]:
+    """Hedges' g with the exact correction and metafor's large-sample variance, written out again."""
+    df = n1 + n2 - 2
+    sp = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / df)
+    j = math.exp(gammaln(df / 2) - 0.5 * math.log(df / 2) - gammaln((df - 1) / 2))
+    g = j * (m1 - m2) / sp
+    return g, 1 / n1 + 1 / n2 + g**2 / (2 * (n1 + n2))
+
+
+def test_files_written(results_dir: Path):
+    names = {p.name for p in results_dir.iterdir()}
+    assert {"analyses.csv", "analyses.json", "results.json", "results.xlsx", "studies", "subgroups.csv",
+            "metaregression.csv", "sensitivity.csv", "leave_one_out.csv", "small_study_effects.csv",
+            "study_effects.csv", "prisma.csv", "README.txt"} <= names
+    assert len(list((results_dir / "studies").glob("*.csv"))) == 24
+    assert "ILLUSTRATIVE DATA" in (results_dir / "README.txt").read_text()
+
+
+def test_main_table(results_dir: Path):
+    table = pd.read_csv(results_dir / "analyses.csv")
+    assert set(MAIN_COLUMNS) <= set(table.columns)
+    assert len(table) == 24
+    row = table.set_index("analysis_id").loc["bonding_post"]
+    assert (row["domain"], row["outcome"], row["timepoint"], row["method"]) == (
+        "Early relational health", "Parent-infant bonding", "Post-intervention", "REML")
+    assert (row["k"], row["participants"], row["q_df"]) == (31, 3709, 30)
+    assert row["estimate"] == pytest.approx(0.271521247208803, abs=1e-12)
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert row["pi_low"] < row["ci_low"]
+
+
+def test_full_precision_in_csv(results_dir: Path):
+    line = (results_dir / "analyses.csv").read_text().splitlines()[1]
+    assert "0.271521247208803" in line
+
+
+def test_pooled_estimate_matches_pymare(results_dir: Path):
+    pymare = pytest.importorskip("pymare")
+    studies = pd.read_csv(results_dir / "studies" / "sensitivity_post.csv")
+    fit = pymare.meta_regression(studies["yi"].to_numpy(), studies["vi"].to_numpy(), method="REML")
+    main = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["sensitivity_post"]
+    assert main["estimate"] == pytest.approx(float(fit.fe_params[0, 0]), abs=1e-6)
+    assert main["tau2"] == pytest.approx(float(fit.tau2[0, 0]), abs=1e-6)
+
+
+def test_study_table_matches_meta_command(results_dir: Path):
+    """The study rows can be fed to `erh-report meta` as they are and give the same pooled numbers."""
+    path = results_dir / "studies" / "depression_post.csv"
+    run_ = subprocess.run([sys.executable, "-m", "erh_report.cli", "meta", str(path), "--measure", "GEN",
+                           "--json"], capture_output=True, text=True, check=True)
+    meta = json.loads(run_.stdout)
+    main = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["depression_post"]
+    for key in ("estimate", "ci_low", "ci_high", "tau2", "i2", "q", "pi_low", "pi_high"):
+        assert main[key] == pytest.approx(meta[key], rel=1e-12, abs=1e-14), key
+
+
+def test_sign_is_reversed_when_lower_is_better(results_dir: Path):
+    studies = pd.read_csv(results_dir / "studies" / "bonding_post.csv").set_index("study_id")
+    s002 = studies.loc["S002"]  # PBQ: lower is better; intervention mean 9.81 vs control 11.64
+    g, v = hedges_g(20, 9.81, 8.87, 20, 11.64, 6.55)
+    assert s002["yi"] == pytest.approx(-g, abs=1e-12) and s002["vi"] == pytest.approx(v, abs=1e-12)
+    assert s002["yi"] > 0
+    assert s002["instrument"] == "PBQ" and s002["source_rows"] == "6;7"
+    assert s002["why"].endswith("sign reversed (lower is better)")
+    assert s002["weight"] == pytest.approx(1.9823378021952383, rel=1e-9)
+
+
+def test_multi_arm_study_combined_by_the_cochrane_formula(results_dir: Path):
+    studies = pd.read_csv(results_dir / "studies" / "sensitivity_post.csv").set_index("study_id")
+    s016 = studies.loc["S016"]
+    n, m1, m2, s1, s2 = 27, 20.86, 21.70, 5.11, 4.35
+    mean = (m1 + m2) / 2
+    sd = math.sqrt(((n - 1) * s1**2 + (n - 1) * s2**2 + n * n / (2 * n) * (m1 - m2) ** 2) / (2 * n - 1))
+    g, v = hedges_g(2 * n, mean, sd, 27, 19.30, 6.45)
+    assert s016["yi"] == pytest.approx(g, abs=1e-12)
+    assert s016["vi"] == pytest.approx(v, abs=1e-12)
+    assert (s016["n_i"], s016["n_c"], s016["participants"]) == (54, 27, 81)
+    assert "2 intervention arms (intervention A, intervention B) combined" in s016["why"]
+
+
+def test_shared_control_split(tmp_path: Path):
+    folder = copy_data(tmp_path)
+    yaml = folder / "review.yaml"
+    yaml.write_text(yaml.read_text().replace("multi_arm: combine", "multi_arm: split_control"))
+    results = run(load_review(folder))
+    effects = results.get("sensitivity_post").effects.set_index("comparison")
+    s016 = effects[effects["study_id"] == "S016"]
+    assert list(s016.index) == ["intervention A", "intervention B"]
+    assert list(s016["n_c"]) == [13.5, 13.5]
+    g, _ = hedges_g(27, 21.70, 4.35, 13.5, 19.30, 6.45)
+    assert s016.loc["intervention B", "yi"] == pytest.approx(g, abs=1e-12)
+    assert s016.loc["intervention B", "study"] == "Study 016 (2012) (intervention B)"
+
+
+def test_precomputed_effect_used_with_its_direction(results_dir: Path):
+    studies = pd.read_csv(results_dir / "studies" / "depression_post.csv").set_index("study_id")
+    s019 = studies.loc["S019"]  # EPDS contrast 0.072 (SE 0.198) and CESD; EPDS is first in the catalogue
+    assert s019["instrument"] == "EPDS"
+    assert s019["yi"] == pytest.approx(-0.072, abs=1e-12)
+    assert s019["vi"] == pytest.approx(0.198**2, abs=1e-12)
+    assert s019["why"] == ("EPDS: first in the catalogue's order (also reported: CESD); 0 months: only time "
+                           "point in window; sign reversed (lower is better); precomputed effect")
+
+
+def test_dichotomous_outcome_as_log_odds_ratio(results_dir: Path):
+    studies = pd.read_csv(results_dir / "studies" / "disorganised_attachment_post.csv")
+    rows = studies[(studies[["events_i", "events_c"]] > 0).all(axis=1)]
+    a, n1, c, n2 = (rows[k].to_numpy(float) for k in ("events_i", "total_i", "events_c", "total_c"))
+    log_or = np.log(a / (n1 - a)) - np.log(c / (n2 - c))
+    assert np.allclose(rows["yi"], -log_or, atol=1e-12)  # fewer disorganised infants = positive
+    main = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["disorganised_attachment_post"]
+    assert (main["measure"], main["scale"]) == ("OR", "log")
+    assert main["exp_estimate"] == pytest.approx(math.exp(main["estimate"]))
+
+
+def test_time_point_rule_and_why(results_dir: Path):
+    studies = pd.read_csv(results_dir / "studies" / "bonding_post.csv").set_index("study_id")
+    s013 = studies.loc["S013"]
+    assert (s013["followup_months"], s013["source_rows"]) == (1.0, "109;110")
+    assert s013["why"] == ("MIBS: only instrument reported; 1 month: earliest in window (also: 6 months); "
+                           "sign reversed (lower is better)")
+
+
+def test_subgroup_metaregression_sensitivity_tables(results_dir: Path):
+    sub = pd.read_csv(results_dir / "subgroups.csv")
+    bonding = sub[(sub["analysis_id"] == "bonding_post") & (sub["variable"] == "population_risk")]
+    assert list(bonding["level"]) == ["high", "low"] and bonding["k"].sum() == 31
+    reg = pd.read_csv(results_dir / "metaregression.csv").set_index(["analysis_id", "moderator"])
+    dose = reg.loc[("sensitivity_post", "dose_hours")]
+    assert dose["k"] == 40 and dose["moderator_min"] >= 1 and dose["moderator_max"] <= 60
+    assert dose["slope_ci_low"] < 0 < dose["slope_ci_high"]  # no dose effect was generated
+    sens = pd.read_csv(results_dir / "sensitivity.csv")
+    rows = sens[sens["analysis_id"] == "bonding_post"].set_index("analysis")
+    assert rows.loc["all studies", "k"] == 31 and rows.loc["excluding high risk of bias", "k"] == 21
+    assert rows.loc["excluding high risk of bias", "excluded"].count(";") == 9
+    loo = pd.read_csv(results_dir / "leave_one_out.csv")
+    assert (loo["analysis_id"] == "bonding_post").sum() == 31
+    small = pd.read_csv(results_dir / "small_study_effects.csv")
+    assert set(small["analysis_id"]) >= {"bonding_post", "sensitivity_post"}
+    assert (small["k"] >= 10).all()
+
+
+def test_xlsx_and_json(results_dir: Path):
+    book = load_workbook(results_dir / "results.xlsx", read_only=True)
+    assert book.sheetnames == ["about", "analyses", "study_effects", "subgroups", "metaregression", "sensitivity",
+                               "leave_one_out", "small_study_effects", "prisma"]
+    about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
+    assert about["illustrative"] == "True"
+    data = json.loads((results_dir / "results.json").read_text())
+    assert data["about"]["illustrative"] is True
+    first = data["analyses"][0]
+    assert first["analysis_id"] == "bonding_post" and first["exp_estimate"] is None
+    assert len(data["study_effects"]) == len(pd.read_csv(results_dir / "study_effects.csv"))
+
+
+def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    out = tmp_path / "build"
+    build(DATA, out, progress=None)
+    (out / "results" / "stale.txt").write_text("old")
+    build(DATA, out, progress=None)
+    assert not (out / "results" / "stale.txt").exists()
+    before = (out / "results" / "analyses.csv").read_bytes()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_mod, "write_results", broken)
+    with pytest.raises(RuntimeError):
+        build(DATA, out, progress=None)
+    assert (out / "results" / "analyses.csv").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["results"]
+
+
+def test_cli_build_progress_on_stderr(tmp_path: Path):
+    done = subprocess.run([sys.executable, "-m", "erh_report.cli", "build", str(DATA), "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout == ""
+    assert "erh-report: analysis 24/24: depression_fu12" in done.stderr
+    assert "ILLUSTRATIVE DATA" in done.stderr
+    assert (tmp_path / "results" / "analyses.csv").exists()
