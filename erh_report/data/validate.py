@@ -119,9 +119,13 @@ def _expected(error: dict[str, Any]) -> tuple[str, str]:
         return "value out of range", f"a number ≤ {_g(ctx.get('le'))}"
     if kind == "less_than":
         return "value out of range", f"a number < {_g(ctx.get('lt'))}"
+    if kind == "finite_number":
+        return "not a finite number", "a finite number"
     if kind == "literal_error":
         return "value not allowed", f"one of {ctx.get('expected', '')}"
-    if kind == "too_short":
+    if kind == "too_short":  # text fields report an empty cell as too_short after stripping
+        if isinstance(error.get("input"), str):
+            return "required cell is empty", "a value"
         return "list is empty", "at least one entry"
     if kind == "value_error":
         return "value not allowed", str(ctx.get("error", error.get("msg", "")))

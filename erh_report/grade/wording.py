@@ -138,6 +138,6 @@ def statement(level: int | None, size_index: int, verb: str, outcome: str, subje
     if size_index == 3:
         verb_phrase = {HIGH: "results", MODERATE: "likely results", LOW: "may result"}[level]
         return f"{subject} {verb_phrase} in a large {noun} in {what}."
-    form = third if level == HIGH else base
+    form = base if level == LOW else third  # "may increase", but "probably increases"
     slightly = " slightly" if size_index == 1 else ""
     return f"{subject} {hedge}{form} {what}{slightly}."
