@@ -335,8 +335,8 @@ def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[
         final_level = LEVEL_OF[c.judgement]
         before = word(suggested_level).lower() if suggested_level else "not assessed"
         certainty_letters.append(letters(
-            f"Certainty set to {c.judgement} by the review authors: {_strip_stop(c.reason)} "
-            f"(the domains give {before})."))
+            f"Certainty set to {c.judgement} by the review authors: {_strip_stop(c.reason)}. "
+            f"The domains give {before}."))
     effect = _effect(ar, scale, cr)
     size_index = size(ar.result.estimate, thresholds) if ar.result is not None else 0
     verb = direction_verb(scale, ar.result.estimate) if ar.result is not None else "increase"
