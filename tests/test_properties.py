@@ -73,7 +73,8 @@ def test_bounds(data, method):
 
 @SETTINGS
 @given(data=meta_data(min_k=3), method=st.sampled_from(("REML", "ML")))
-def test_exact_optimum_is_never_worse_than_metafors_stopping_point(data, method):
+def test_default_stops_within_metafors_rule_of_the_global_optimum(data, method):
+    """The default follows metafor's path but never returns a point away from the global maximum."""
     yi, vi = data
     X = np.ones((yi.size, 1))
     default = fit(yi, vi, method=method).tau2
@@ -81,7 +82,7 @@ def test_exact_optimum_is_never_worse_than_metafors_stopping_point(data, method)
     ll = tau2_module.log_likelihood(np.stack([yi, yi]), np.stack([vi, vi]), np.stack([X, X]),
                                     np.array([default, exact]), reml=method == "REML")
     assert ll[1] >= ll[0] - 1e-9
-    assert exact == pytest.approx(default, rel=1e-3, abs=1e-5)
+    assert abs(default - exact) <= 100 * tau2_module.FISHER_THRESHOLD + 1e-3 * exact
 
 
 @SETTINGS

@@ -199,10 +199,11 @@ def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level
         est = estimate_tau2("FE", y, v, Xb)
         tau2 = np.zeros(B)
         se_tau2 = est.se_tau2
-        converged, fallback = est.converged, est.fallback
+        converged, fallback, local = est.converged, est.fallback, est.local
     else:
         est = estimate_tau2(method, y, v, Xb, exact=exact)
         tau2, se_tau2, converged, fallback = est.tau2, est.se_tau2, est.converged, est.fallback
+        local = est.local
 
     w = 1 / (v + tau2[:, None])
     fit = wls.wls(y, w, Xb)
@@ -244,7 +245,7 @@ def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level
         "ci_lb": fit.beta - crit * se, "ci_ub": fit.beta + crit * se, "vb": vb,
         "tau2": tau2, "se_tau2": se_tau2, "QE": qe, "QEp": qep, "I2": i2, "H2": h2, "vt": vt,
         "weights": 100 * w / np.sum(w, axis=1, keepdims=True),
-        "converged": converged, "fallback": fallback, "df": df, "crit": crit,
+        "converged": converged, "fallback": fallback, "local": local, "df": df, "crit": crit,
     }
     half_pi = crit * np.sqrt(se[:, 0] ** 2 + tau2)
     out["pi_lb"] = fit.beta[:, 0] - half_pi
@@ -309,7 +310,11 @@ def fit(yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0
         notes.append("tau² estimated at 0: the random-effects and common-effect results coincide")
     if np.ptp(v) == 0 and k > 1:
         notes.append("all sampling variances are equal")
-    if bool(arrays["fallback"][0]):
+    if bool(arrays["local"][0]):
+        notes.append(
+            f"{method}: metafor's default algorithm stops away from the maximum of the likelihood on these data "
+            "(at a local maximum or too early); the safeguarded search found the global maximum")
+    elif bool(arrays["fallback"][0]):
         notes.append(
             f"{method}: metafor's default algorithm does not converge on these data; "
             "the safeguarded search found the optimum")

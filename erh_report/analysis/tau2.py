@@ -39,6 +39,7 @@ class Tau2Estimate:
     se_tau2: np.ndarray
     converged: np.ndarray
     fallback: np.ndarray  # True where the safeguarded search replaced metafor's algorithm
+    local: np.ndarray | None = None  # True where metafor's algorithm stops away from the global maximum
 
 
 Estimator = Callable[..., Tau2Estimate]
@@ -62,11 +63,11 @@ def _rows(X: np.ndarray | None, idx) -> np.ndarray | None:
     return None if X is None else X[idx]
 
 
-def _done(tau2, se, converged=None, fallback=None) -> Tau2Estimate:
+def _done(tau2, se, converged=None, fallback=None, local=None) -> Tau2Estimate:
     n = tau2.shape[0]
     ok = np.ones(n, bool) if converged is None else converged
     fb = np.zeros(n, bool) if fallback is None else fallback
-    return Tau2Estimate(tau2, se, ok, fb)
+    return Tau2Estimate(tau2, se, ok, fb, np.zeros(n, bool) if local is None else local)
 
 
 @register("FE")
@@ -236,12 +237,12 @@ def _upper_bracket(y1, v1, X1, method: str) -> float:
     return hi
 
 
-def _safeguarded_one(y1, v1, X1, method: str) -> float:
-    """Global optimum (ML/REML) or the root (EB/PM) for one data set, to machine precision.
+def _stationary_points(y1, v1, X1, method: str) -> list[float]:
+    """Every local maximum (ML/REML) or root (EB/PM) in τ² for one data set, to machine precision.
 
     The score is evaluated on a log grid over [0, hi]; every sign change from + to - brackets a local
     maximum, refined by Brent's method; the boundary τ² = 0 is a candidate when the score there is
-    not positive. The candidate with the highest likelihood wins.
+    not positive.
     """
     hi = _upper_bracket(y1, v1, X1, method)
     scale = max(float(np.min(v1)), 1e-12)
@@ -258,10 +259,11 @@ def _safeguarded_one(y1, v1, X1, method: str) -> float:
         root, _ = zeroin(f, grid[i], grid[i + 1], f_lower=s[i], f_upper=s[i + 1],
                          tol=EXACT_TOL, maxiter=10_000)
         candidates.append(root)
-    if not candidates:
-        candidates.append(hi)
-    if method in ("EB", "PM") or len(candidates) == 1:
-        return float(candidates[-1] if method in ("EB", "PM") else candidates[0])
+    return candidates or [hi]
+
+
+def _best(y1, v1, X1, candidates: list[float], method: str) -> float:
+    """The candidate with the highest (restricted) likelihood."""
     cand = np.array(candidates)
     n = cand.size
     ll = log_likelihood(np.repeat(y1[None], n, 0), np.repeat(v1[None], n, 0),
@@ -269,8 +271,73 @@ def _safeguarded_one(y1, v1, X1, method: str) -> float:
     return float(cand[int(np.argmax(ll))])
 
 
+def _safeguarded_one(y1, v1, X1, method: str) -> float:
+    """Global optimum (ML/REML) or the root (EB/PM) for one data set, to machine precision."""
+    candidates = _stationary_points(y1, v1, X1, method)
+    if method in ("EB", "PM"):
+        return float(candidates[-1])
+    return _best(y1, v1, X1, candidates, method)
+
+
+def _global_or_none(y1, v1, X1, found: float, method: str) -> float | None:
+    """The global maximum if ``found`` is not where Fisher scoring should have stopped; else None.
+
+    ``found`` is kept when it lies in the basin of the global maximum and within what metafor's stopping
+    rule allows of it. It is replaced when it sits at another, lower, local maximum, or when Fisher
+    scoring stopped early because its first steps were below the threshold (large weights make the
+    information huge near τ² = 0, so the steps are tiny far from the maximum).
+    """
+    candidates = _stationary_points(y1, v1, X1, method)
+    best = _best(y1, v1, X1, candidates, method)
+    nearest = min(candidates, key=lambda c: abs(c - found))
+    close_enough = abs(found - best) <= _accepted_distance(best)
+    return None if nearest == best and close_enough else best
+
+
 def _safeguarded(y, v, X, method: str) -> np.ndarray:
     return np.array([_safeguarded_one(y[i], v[i], None if X is None else X[i], method) for i in range(y.shape[0])])
+
+
+GLOBAL_GRID = 24
+GLOBAL_LL_TOL = 1e-8
+
+
+def _grid_log_likelihood(y, v, X, grid: np.ndarray, reml: bool) -> np.ndarray:
+    """(Restricted) log-likelihood of each data set at each of its grid values of τ²: (B, G)."""
+    B, G = grid.shape
+    if X is None:  # plain sums over (B, G, k): the check runs on every fit, so keep it cheap
+        vt = v[:, None, :] + grid[:, :, None]
+        w = 1 / vt
+        sw = w.sum(2)
+        swy = np.einsum("bgk,bk->bg", w, y)
+        ypy = np.einsum("bgk,bk->bg", w, y * y) - swy**2 / sw  # a screen: the cancellation error is harmless
+        ll = -0.5 * np.log(vt, out=vt).sum(2) - 0.5 * ypy
+        return ll - 0.5 * np.log(sw) if reml else ll
+    ll = log_likelihood(np.repeat(y, G, 0), np.repeat(v, G, 0), np.repeat(X, G, 0), grid.ravel(), reml=reml)
+    return ll.reshape(B, G)
+
+
+def _beaten_on_grid(y, v, X, tau2, method: str) -> np.ndarray:
+    """Data sets whose (restricted) likelihood is higher somewhere on a coarse τ² grid than at ``tau2``.
+
+    The likelihood in τ² can have two maxima (e.g. one at 0 and one inside); Fisher scoring then
+    stops at whichever it meets first, which metafor reports without warning.
+    """
+    B, k = y.shape
+    spread = np.max((y - y.mean(axis=1, keepdims=True)) ** 2, axis=1)  # no maximum lies beyond this
+    hi = 10 * np.maximum(spread, 1e-12)
+    lo = np.minimum(np.maximum(np.min(v, axis=1), 1e-12) * 1e-3, hi / 10)
+    steps = np.linspace(0.0, 1.0, GLOBAL_GRID)
+    grid = np.concatenate([tau2[:, None], np.zeros((B, 1)), lo[:, None] * (hi / lo)[:, None] ** steps[None, :]],
+                          axis=1)
+    ll = _grid_log_likelihood(y, v, X, grid, method == "REML")
+    far = np.abs(grid[:, 1:] - tau2[:, None]) > _accepted_distance(tau2)[:, None]  # near points don't count
+    return np.any(far & (ll[:, 1:] > ll[:, :1] + GLOBAL_LL_TOL), axis=1)
+
+
+def _accepted_distance(tau2):
+    """How far metafor's stopping point may lie from the maximum (its threshold, 100 steps' worth)."""
+    return 100 * FISHER_THRESHOLD + 1e-3 * tau2
 
 
 def _likelihood_se(y, v, X, tau2, method: str) -> np.ndarray:
@@ -297,8 +364,16 @@ def _iterative(y, v, X, method: str, exact: bool) -> Tau2Estimate:
         if fallback.any():
             idx = np.flatnonzero(fallback)
             tau2[idx] = _safeguarded(y[idx], v[idx], _rows(X, idx), method)
+        local = np.zeros(n, bool)
+        if method in ("ML", "REML"):
+            for i in np.flatnonzero(converged & _beaten_on_grid(y, v, X, tau2, method)):
+                better = _global_or_none(y[i], v[i], None if X is None else X[i], float(tau2[i]), method)
+                if better is not None:
+                    tau2[i], local[i] = better, True
+            fallback = fallback | local
     tau2 = np.maximum(0.0, tau2)
-    return _done(tau2, _likelihood_se(y, v, X, tau2, method), fallback=fallback)
+    return _done(tau2, _likelihood_se(y, v, X, tau2, method), fallback=fallback,
+                 local=None if exact else local)
 
 
 @register("ML")
