@@ -322,3 +322,16 @@ def test_cli_missing_folder(tmp_path: Path):
                          capture_output=True, text=True)
     assert run.returncode == 2
     assert f"{tmp_path / 'nope'}: no such data folder; expected a folder with review.yaml" in run.stderr
+
+
+def test_infinite_number_is_refused(data: Path):
+    set_cell(data / "outcome_data.csv", 2, "sd", "inf")
+    found = texts(problems_of(data))[0]
+    assert found == "outcome_data.csv, row 2, column 'sd': not a finite number (found 'inf'); expected a finite number"
+
+
+def test_unreadable_csv_names_the_file(data: Path):
+    huge = '"' + "x" * 200_000 + '"'  # over the csv module's field limit
+    (data / "prisma.csv").write_text(f"box,label,n\ndatabases,{huge},3812\n", encoding="utf-8")
+    found = texts(problems_of(data))
+    assert any(t.startswith("prisma.csv") and "CSV" in t for t in found), found

@@ -118,7 +118,12 @@ def read_csv(path: Path, name: str) -> tuple[RawTable, list[Problem]]:
         ]
     first = text.splitlines()[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    records = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    try:
+        records = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    except csv.Error as exc:
+        return RawTable(name, source, [], []), [
+            Problem(source, f"cannot be read as CSV ({exc})", expected="a CSV file saved as UTF-8")
+        ]
     return _rows_to_table(name, source, records)
 
 

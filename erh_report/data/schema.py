@@ -95,7 +95,7 @@ RobJudgement = Annotated[Literal["low", "some concerns", "high", "no information
 class _Row(BaseModel):
     """A table row: unknown columns are ignored, every declared column is checked."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------- tables
