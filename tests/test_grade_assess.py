@@ -186,3 +186,6 @@ def test_bad_overrides_are_reported_with_file_and_row():
         "footnote",
     ]
     assert read_overrides(rows[4:], ["x_post"])["x_post"]["imprecision"].row == 6
+    with pytest.raises(InputError) as info:
+        read_overrides([rows[4], (7, rows[4][1])], ["x_post"])
+    assert str(info.value.problems[0]).startswith("grade.csv, row 7, column 'domain': a second override")

@@ -192,6 +192,8 @@ def read_overrides(rows: list[tuple[int, object]], analysis_ids: list[str],
             (domain not in GRADE_DOMAINS or judgement in allowed, "judgement", judgement,
              "not a GRADE level", f"one of {', '.join(allowed)} for domain {domain}"),
             (bool(reason), "reason", None, "an override needs a reason", "the reason, printed as the footnote"),
+            (domain not in out.get(aid, {}), "domain", domain, "a second override of this analysis and domain",
+             "one row per analysis and domain"),
         ]
         bad = [Problem(source, msg, row=row, column=col, value=val, expected=exp)
                for ok, col, val, msg, exp in checks if not ok]
