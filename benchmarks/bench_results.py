@@ -1,6 +1,6 @@
 """How long the review's analyses take, for the illustrative review and larger versions of it.
 
-    python benchmarks/results_bench.py            # 93 studies (data/) and 930 (10x), plus 2x and 5x
+    python benchmarks/bench_results.py            # 93 studies (data/) and 930 (10x), plus 2x and 5x
 
 Each size is made by the same seeded generator as data/. Printed per size: seconds to read and check
 the data, seconds to run every planned analysis (pooling, subgroups, meta-regression, sensitivity,
