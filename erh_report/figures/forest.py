@@ -1,0 +1,631 @@
+"""Forest plots laid out like RevMan's: the table of study data beside the plot, one row per study.
+
+``forest_spec`` turns one analysis (optionally split by a subgroup variable) into a ``ForestSpec`` of
+formatted text and numbers, so the figure only draws what the results say; ``draw_forest`` lays it out.
+Column widths come from the measured text and long study labels wrap, so the figure grows instead of
+clipping; squares have an area proportional to the weight, and a CI that leaves the axis ends in an arrow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.patches import Polygon
+
+from erh_report.analysis.model import MetaResult
+from erh_report.analysis.subgroup import SubgroupAnalysis
+from erh_report.data.schema import ROB_DOMAINS
+from erh_report.figures import style as st
+from erh_report.figures import words
+from erh_report.figures.output import Job, figure, message_job
+from erh_report.numbers import NumberStyle
+from erh_report.results import AnalysisResult, ReviewResults, study_table
+
+ROB_HEADERS = ("D1", "D2", "D3", "D4", "D5", "O")
+ROB_LEGEND = (
+    "Risk of bias (RoB 2): D1 randomisation process; D2 deviations from intended interventions; "
+    "D3 missing outcome data; D4 measurement of the outcome; D5 selection of the reported result; O overall. "
+    "+ low; \u2212 some concerns; \u00d7 high; ? no information."
+)
+LABEL_MAX = 190.0  # study labels wrap beyond this width (points)
+PLOT_WIDTH = 170.0
+GAP = 8.0
+ROB_CELL = 12.0
+SQUARE_MAX = 8.5  # side of the heaviest study's square (points)
+SQUARE_MIN = 2.5
+ROB_DOT = 9.2  # diameter of a traffic light (points)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    group: str = ""
+    align: str = "right"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The graphic of a row, on the readers' scale: a square, a diamond or a prediction interval."""
+
+    kind: str  # "square" | "diamond" | "interval"
+    est: float
+    low: float
+    high: float
+    size: float = 1.0  # squares: weight relative to the heaviest study
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # study | heading | subtotal | total | events | pi | note | blank
+    label: str
+    cells: dict[str, str]
+    mark: Mark | None = None
+    rob: tuple[str, ...] | None = None
+    bold: bool = False
+    gid: str = ""
+
+
+@dataclass(frozen=True)
+class ForestSpec:
+    title: str
+    columns: tuple[Column, ...]
+    measure_header: tuple[str, str]
+    rows: tuple[Row, ...]
+    log: bool
+    xlim: tuple[float, float]
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
+    null: float
+    favours: tuple[str, str]
+    show_rob: bool
+    footnotes: tuple[str, ...]
+
+
+# ------------------------------------------------------------------------------------- axis
+NICE = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+RATIO_LIMITS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0)
+
+
+def axis_limit(needed: float, log: bool) -> float:
+    """The smallest round limit that holds ``needed`` (on the model scale: log ratios for ratios)."""
+    if log:
+        return next((lim for lim in RATIO_LIMITS if math.log(lim) >= needed * 0.999), RATIO_LIMITS[-1])
+    scale = 1.0
+    while needed > NICE[-1] * scale:
+        scale *= 10
+    while needed and needed < NICE[0] * scale / 10:
+        scale /= 10
+    return next(n * scale for n in NICE if n * scale >= needed * 0.999)
+
+
+def axis_ticks(limit: float, log: bool) -> tuple[float, ...]:
+    if log:
+        table = {
+            2.0: (0.5, 0.7, 1, 1.5, 2),
+            5.0: (0.2, 0.5, 1, 2, 5),
+            10.0: (0.1, 0.2, 0.5, 1, 2, 5, 10),
+            20.0: (0.05, 0.2, 1, 5, 20),
+            50.0: (0.02, 0.1, 1, 10, 50),
+            100.0: (0.01, 0.1, 1, 10, 100),
+            1000.0: (0.001, 0.01, 0.1, 1, 10, 100, 1000),
+        }
+        return tuple(float(t) for t in table[limit])
+    return (-limit, -limit / 2, 0.0, limit / 2, limit)
+
+
+def tick_label(style: NumberStyle, value: float) -> str:
+    text = f"{value:g}"
+    return text.replace("-", style.minus)
+
+
+def _needed(values: list[float], core: list[float]) -> float:
+    """How far the axis must reach: every pooled bound, and the study estimates unless one outlier
+    would squash all the others (then its CI ends in an arrow)."""
+    core_abs = [abs(v) for v in core if math.isfinite(v)]
+    all_abs = [abs(v) for v in values if math.isfinite(v)]
+    base = max(core_abs, default=0.0)
+    if all_abs:
+        q90 = float(np.quantile(all_abs, 0.9))
+        base = max(base, q90)
+        base = max(base, min(max(all_abs), 2.5 * max(base, 1e-9)))
+    return base or 1.0
+
+
+# ------------------------------------------------------------------------------------- cells
+def _decimals(values: pd.Series) -> int:
+    """As few decimals (0-2) as show every reported value exactly."""
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    for d in (0, 1, 2):
+        if np.all(np.abs(np.round(finite, d) - finite) < 1e-9):
+            return d
+    return 2
+
+
+def _count(style: NumberStyle, x: float) -> str:
+    """Arm sizes: whole numbers, or one decimal for a control shared between comparisons."""
+    if not math.isfinite(x):
+        return ""
+    return style.integer(x) if abs(x - round(x)) < 1e-9 else style.number(x, 1)
+
+
+def _columns(dichotomous: bool) -> tuple[Column, ...]:
+    if dichotomous:
+        arms = (
+            Column("events_i", "Events", "Intervention"), Column("total_i", "Total", "Intervention"),
+            Column("events_c", "Events", "Control"), Column("total_c", "Total", "Control"),
+        )
+    else:
+        arms = (
+            Column("mean_i", "Mean", "Intervention"), Column("sd_i", "SD", "Intervention"),
+            Column("n_i", "Total", "Intervention"),
+            Column("mean_c", "Mean", "Control"), Column("sd_c", "SD", "Control"), Column("n_c", "Total", "Control"),
+        )
+    return (*arms, Column("weight", "Weight"), Column("estimate", "", align="center"))
+
+
+def _study_cells(style: NumberStyle, row: pd.Series, measure: str, decimals: dict[str, int],
+                 dichotomous: bool) -> dict[str, str]:
+    cells: dict[str, str] = {}
+    if row["data"] == "arms":
+        if dichotomous:
+            for key in ("events_i", "total_i", "events_c", "total_c"):
+                cells[key] = _count(style, float(row[key]))
+        else:
+            for key in ("mean_i", "sd_i", "mean_c", "sd_c"):
+                cells[key] = style.number(float(row[key]), decimals[key])
+            cells["n_i"], cells["n_c"] = _count(style, float(row["n_i"])), _count(style, float(row["n_c"]))
+    else:
+        cells["n_i" if not dichotomous else "total_i"] = "\u2020"
+    w = float(row["weight"])
+    cells["weight"] = f"{style.number(w, 1)}%" if math.isfinite(w) else ""
+    cells["estimate"] = words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
+    return cells
+
+
+def _sum_cells(style: NumberStyle, part: pd.DataFrame, dichotomous: bool) -> dict[str, str]:
+    arms = part[part["data"] == "arms"]
+    keys = ("total_i", "total_c") if dichotomous else ("n_i", "n_c")
+    return {k: _count(style, float(arms[k].sum())) for k in keys} if len(arms) else {}
+
+
+def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: pd.DataFrame, label: str,
+                 kind: str, dichotomous: bool, weight: float, note: str, gid: str) -> list[Row]:
+    """The Total / Subtotal row, total events, heterogeneity and overall-effect lines."""
+    cells = _sum_cells(style, part, dichotomous)
+    rows: list[Row] = []
+    if r is None:
+        cells["estimate"] = "Not estimable"
+        rows.append(Row(kind, label, cells, bold=True, gid=gid))
+    else:
+        cells["weight"] = f"{style.number(weight, 1)}%" if math.isfinite(weight) else ""
+        cells["estimate"] = words.estimate(style, measure, r.estimate, r.ci_low, r.ci_high)
+        mark = Mark("diamond", *(float(words.natural(measure, x)) for x in (r.estimate, r.ci_low, r.ci_high)))
+        rows.append(Row(kind, label, cells, mark, bold=True, gid=gid))
+    if dichotomous:
+        arms = part[part["data"] == "arms"]
+        if len(arms):
+            rows.append(Row("events", "Total events", {
+                "events_i": _count(style, float(arms["events_i"].sum())),
+                "events_c": _count(style, float(arms["events_c"].sum()))}, gid=f"{gid}-events"))
+    if r is not None and kind == "total" and words.pi_finite(r):
+        lo, hi = (float(words.natural(measure, x)) for x in (r.pi_low, r.pi_high))
+        text = f"[{style.number(lo)}, {style.number(hi)}]"
+        rows.append(Row("pi", f"{r.level:g}% prediction interval", {"estimate": text},
+                        Mark("interval", float(words.natural(measure, r.estimate)), lo, hi), gid="forest-pi"))
+    if r is not None:
+        rows.append(Row("note", words.heterogeneity_line(style, r), {}, gid=f"{gid}-heterogeneity"))
+        rows.append(Row("note", words.overall_line(style, r), {}, gid=f"{gid}-overall"))
+    elif note:
+        rows.append(Row("note", f"Not pooled: {note}", {}, gid=f"{gid}-note"))
+    return rows
+
+
+def _subgroup_test_line(style: NumberStyle, sg: SubgroupAnalysis) -> str:
+    t = sg.separate_tau2_test
+    if t is not None:
+        return (f"Test for subgroup differences: Chi² = {style.number(t.statistic)}, df = {t.df[0]} "
+                f"({style.p(t.pval)}), I² = {style.percent(t.i2 or 0.0, 1)}")
+    m = sg.moderator_test
+    if m is not None:
+        stat = "F" if len(m.df) > 1 else "Chi²"
+        df = ", ".join(str(d) for d in m.df)
+        return (f"Test for subgroup differences (common τ²): {stat} = {style.number(m.statistic)}, "
+                f"df = {df} ({style.p(m.pval)})")
+    return "Test for subgroup differences: not estimable"
+
+
+# ------------------------------------------------------------------------------------- spec
+def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, *,
+                subgroup: str | None = None, rob_columns: bool = True) -> ForestSpec:
+    """Everything the forest plot of one analysis shows, formatted; ``subgroup`` splits it by a variable."""
+    a, review = ar.analysis, results.review
+    settings = review.config.settings
+    measure, dichotomous = a.measure, a.outcome_type == "dichotomous"
+    log = words.is_ratio(measure)
+    effects = study_table(ar, settings.level).reset_index(drop=True)
+    r = ar.result
+    decimals = {k: _decimals(effects[k]) for k in ("mean_i", "sd_i", "mean_c", "sd_c")}
+    wmax = float(np.nanmax(effects["weight"])) if ar.k and effects["weight"].notna().any() else math.nan
+
+    rob_rows: dict[str, tuple[str, ...] | None] = {}
+    for sid in effects["study_id"]:
+        rb = review.rob(sid, a.outcome_id)
+        rob_rows[sid] = tuple(getattr(rb, d) for d in (*ROB_DOMAINS, "overall")) if rb else None
+
+    def study_row(i: int) -> Row:
+        row = effects.iloc[i]
+        w = float(row["weight"])
+        size = math.sqrt(w / wmax) if math.isfinite(w) and wmax > 0 else 0.6
+        mark = Mark("square", *(float(words.natural(measure, row[c])) for c in ("yi", "ci_low", "ci_high")),
+                    size=size)
+        label = str(row["study"]) + (f" \u2014 {row['comparison']}" if row["comparison"] else "")
+        return Row("study", label, _study_cells(style, row, measure, decimals, dichotomous), mark,
+                   rob_rows[row["study_id"]], gid=f"forest-study-{i + 1}")
+
+    rows: list[Row] = []
+    if subgroup is not None:
+        sg = ar.subgroups[subgroup]
+        groups = effects[subgroup].astype(str)
+        for n, level in enumerate(sg.levels, start=1):
+            idx = [i for i in range(len(effects)) if groups.iloc[i] == level]
+            rows.append(Row("heading", f"{words.variable_name(subgroup)}: {level}", {}, bold=True,
+                            gid=f"forest-subgroup-{n}"))
+            rows.extend(study_row(i) for i in idx)
+            part = effects.iloc[idx]
+            weight = float(part["weight"].sum())
+            sub = sg.results.get(level)
+            rows.extend(_pooled_rows(style, measure, sub, part, f"Subtotal ({settings.level:g}% CI)", "subtotal",
+                                     dichotomous, weight, sg.errors.get(level, ""), f"forest-subtotal-{n}"))
+            rows.append(Row("blank", "", {}))
+    else:
+        rows.extend(study_row(i) for i in range(len(effects)))
+        rows.append(Row("blank", "", {}))
+    rows.extend(_pooled_rows(style, measure, r, effects, f"Total ({settings.level:g}% CI)", "total", dichotomous,
+                             100.0, ar.note, "forest-total"))
+    if subgroup is not None:
+        rows.append(Row("note", _subgroup_test_line(style, ar.subgroups[subgroup]), {}, gid="forest-subgroup-test"))
+
+    # axis
+    values = [float(v) for v in effects["yi"]]
+    core: list[float] = []
+    if r is not None:
+        core += [r.ci_low, r.ci_high]
+        if words.pi_finite(r):
+            core += [r.pi_low, r.pi_high]
+    if not core:
+        core = [float(v) for v in effects["ci_low"]] + [float(v) for v in effects["ci_high"]]
+        core = [float(np.median(np.abs(core)))] if core else [1.0]
+    limit = axis_limit(_needed(values, core), log)
+    ticks = axis_ticks(limit, log)
+    xlim = (1 / limit, limit) if log else (-limit, limit)
+
+    footnotes: list[str] = []
+    if (effects["data"] != "arms").any():
+        footnotes.append("\u2020 Effect size as reported by the study (arm data not reported).")
+    lower = effects["direction"] == "lower is better"
+    if lower.any():
+        reversed_ = ", ".join(sorted(set(effects.loc[lower, "instrument"].astype(str))))
+        what = "ratios inverted" if log else "signs reversed"
+        footnotes.append(f"Lower is better on {reversed_}: {what} so that values "
+                         f"{'above 1' if log else 'above 0'} favour the intervention; arm data as reported.")
+    show_rob = rob_columns and ar.k > 0
+    if show_rob:
+        missing = [str(effects.loc[i, "study"]) for i in range(len(effects))
+                   if rob_rows[effects.loc[i, "study_id"]] is None]
+        footnotes.append(ROB_LEGEND)
+        if missing:
+            footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
+                             "(grey, \u2013).")
+    if r is not None and ar.note:
+        footnotes.append(f"Note: {ar.note}.")
+    if r is not None and words.pi_finite(r):
+        footnotes.append(f"The {r.level:g}% prediction interval is where the effect of a new study like these "
+                         "is expected to lie.")
+    if review.illustrative:
+        footnotes.append(words.ILLUSTRATIVE)
+    header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
+    return ForestSpec(
+        title=words.analysis_title(a) + (f", by {words.variable_name(subgroup).lower()}" if subgroup else ""),
+        columns=_columns(dichotomous),
+        measure_header=(words.MEASURE_HEADERS.get(measure, measure), header2),
+        rows=tuple(rows),
+        log=log,
+        xlim=xlim,
+        ticks=ticks,
+        tick_labels=tuple(tick_label(style, t) for t in ticks),
+        null=words.null_value(measure),
+        favours=("Favours control", "Favours intervention"),
+        show_rob=show_rob,
+        footnotes=tuple(footnotes),
+    )
+
+
+# ------------------------------------------------------------------------------------- drawing
+@dataclass
+class _Layout:
+    x: dict[str, float]  # left edge of each column (points)
+    w: dict[str, float]
+    plot_x: float
+    rob_x: float
+    width: float
+
+
+def _layout(spec: ForestSpec) -> _Layout:
+    """Column widths from the widest text each column holds."""
+    label_w = 0.0
+    for row in spec.rows:
+        if row.kind in ("study", "heading", "subtotal", "total", "events", "pi"):
+            label_w = max(label_w, min(LABEL_MAX, st.text_width(row.label, st.FONT, row.bold)))
+    label_w = max(label_w, st.text_width("Study or subgroup", bold=True), st.widest_word(
+        [r.label for r in spec.rows if r.kind == "study"]))
+    x, w = {}, {}
+    cursor = st.MARGIN
+    x["label"], w["label"] = cursor, label_w
+    cursor += label_w + GAP
+    for col in spec.columns:
+        texts = [row.cells.get(col.key, "") for row in spec.rows]
+        width = max([st.text_width(t, st.FONT, True) for t in texts] + [st.text_width(col.header, bold=True)])
+        if col.key == "estimate":
+            width = max(width, *(st.text_width(h, bold=True) for h in spec.measure_header))
+        x[col.key], w[col.key] = cursor, width
+        cursor += width + GAP
+    # a group header ("Intervention") may be wider than its columns together
+    for group in {c.group for c in spec.columns if c.group}:
+        keys = [c.key for c in spec.columns if c.group == group]
+        span = x[keys[-1]] + w[keys[-1]] - x[keys[0]]
+        extra = st.text_width(group, bold=True) - span
+        if extra > 0:
+            w[keys[0]] += extra
+            shift = False
+            for c in spec.columns:
+                if shift:
+                    x[c.key] += extra
+                shift = shift or c.key == keys[0]
+            cursor += extra
+    plot_w = max(PLOT_WIDTH, *(st.text_width(h, bold=True) for h in spec.measure_header))
+    plot_x = cursor + 4
+    cursor = plot_x + plot_w + GAP
+    rob_x = cursor
+    if spec.show_rob:
+        cursor += ROB_CELL * len(ROB_HEADERS) + GAP
+    width = max(cursor + st.MARGIN - GAP, plot_x + _frac(spec, spec.null) * plot_w + 6
+                + st.text_width(spec.favours[1]) + st.MARGIN)
+    w["plot"] = plot_w
+    return _Layout(x, w, plot_x, rob_x, width)
+
+
+def _frac(spec: ForestSpec, value: float) -> float:
+    """Position of ``value`` across the plot column, 0 (left) to 1 (right)."""
+    lo, hi = spec.xlim
+    if spec.log:
+        return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
+    return (value - lo) / (hi - lo)
+
+
+def _row_lines(spec: ForestSpec, row: Row, lay: _Layout) -> list[str]:
+    if row.kind == "note":
+        room = lay.plot_x - lay.x["label"] - GAP
+        return st.wrap(row.label, room, st.FONT)
+    if row.kind == "blank":
+        return []
+    return st.wrap(row.label, lay.w["label"], st.FONT, row.bold, indent="  ")
+
+
+def draw_forest(spec: ForestSpec) -> MplFigure:
+    """Lay out and draw a forest plot; the figure's size follows from its rows and columns."""
+    lay = _layout(spec)
+    title_lines = st.wrap(spec.title, lay.width - 2 * st.MARGIN, st.TITLE, bold=True)
+    header_top = st.MARGIN + 14 * len(title_lines) + 6
+    header_h = 2 * st.LINE + 4
+    lines = [_row_lines(spec, row, lay) for row in spec.rows]
+    heights = [st.LINE * max(1, len(ls)) if row.kind != "blank" else st.LINE * 0.6
+               for row, ls in zip(spec.rows, lines, strict=True)]
+    body_top = header_top + header_h
+    body_h = float(sum(heights)) + 4
+    axis_h = 18.0
+    favours_h = 12.0
+    foot = [ln for note in spec.footnotes for ln in st.wrap(note, lay.width - 2 * st.MARGIN, st.SMALL)]
+    height = body_top + body_h + axis_h + favours_h + 6 + 9.5 * len(foot) + st.MARGIN
+    fig, ax = st.canvas(lay.width, height)
+
+    y = st.MARGIN + 7
+    for line in title_lines:
+        st.put(ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="forest-title")
+        y += 14
+    _draw_header(ax, spec, lay, header_top)
+
+    plot_ax = fig.add_axes((lay.plot_x / lay.width, 1 - (body_top + body_h) / height,
+                            lay.w["plot"] / lay.width, body_h / height))
+    plot_ax.set_ylim(body_top + body_h, body_top)
+    if spec.log:
+        plot_ax.set_xscale("log")
+    plot_ax.set_xlim(*spec.xlim)
+    plot_ax.set_xticks(spec.ticks, spec.tick_labels)
+    plot_ax.minorticks_off()
+    plot_ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        plot_ax.spines[side].set_visible(False)
+    plot_ax.tick_params(axis="x", length=3, pad=2)
+    plot_ax.axvline(spec.null, color=st.INK, lw=0.6, zorder=1)
+    plot_ax.patch.set_alpha(0)
+
+    y = body_top
+    rob: list[tuple[float, float, str]] = []
+    for row, ls, h in zip(spec.rows, lines, heights, strict=True):
+        centre = y + st.LINE / 2
+        _draw_row(ax, plot_ax, spec, lay, row, ls, centre, rob)
+        y += h
+    _draw_rob(ax, rob)
+
+    null_x = lay.plot_x + _frac(spec, spec.null) * lay.w["plot"]
+    fy = body_top + body_h + axis_h + favours_h / 2
+    st.put(ax, null_x - 6, fy, spec.favours[0], ha="right", gid="forest-favours-left")
+    st.put(ax, null_x + 6, fy, spec.favours[1], ha="left", gid="forest-favours-right")
+    y = body_top + body_h + axis_h + favours_h + 6 + 4
+    for line in foot:
+        st.put(ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="forest-footnote")
+        y += 9.5
+    return fig
+
+
+def _draw_header(ax, spec: ForestSpec, lay: _Layout, top: float) -> None:
+    y1, y2 = top + st.LINE / 2, top + 1.5 * st.LINE
+    st.put(ax, lay.x["label"], y2, "Study or subgroup", bold=True, gid="forest-header")
+    for group in dict.fromkeys(c.group for c in spec.columns if c.group):
+        keys = [c.key for c in spec.columns if c.group == group]
+        x0, x1 = lay.x[keys[0]], lay.x[keys[-1]] + lay.w[keys[-1]]
+        st.put(ax, (x0 + x1) / 2, y1, group, bold=True, ha="center", gid="forest-header")
+        ax.plot([x0, x1], [y1 + 5.5, y1 + 5.5], color=st.INK, lw=0.5)
+    for col in spec.columns:
+        if col.key == "estimate":
+            cx = lay.x[col.key] + lay.w[col.key] / 2
+            st.put(ax, cx, y1, spec.measure_header[0], bold=True, ha="center", gid="forest-measure")
+            st.put(ax, cx, y2, spec.measure_header[1], bold=True, ha="center", gid="forest-model")
+        elif col.header:
+            st.put(ax, lay.x[col.key] + lay.w[col.key], y2, col.header, bold=True, ha="right", gid="forest-header")
+    cx = lay.plot_x + lay.w["plot"] / 2
+    st.put(ax, cx, y1, spec.measure_header[0], bold=True, ha="center", gid="forest-measure")
+    st.put(ax, cx, y2, spec.measure_header[1], bold=True, ha="center", gid="forest-model")
+    if spec.show_rob:
+        x0 = lay.rob_x
+        st.put(ax, x0 + ROB_CELL * len(ROB_HEADERS) / 2, y1, "Risk of bias", bold=True, ha="center",
+               gid="forest-header")
+        for j, h in enumerate(ROB_HEADERS):
+            st.put(ax, x0 + ROB_CELL * (j + 0.5), y2, h, size=st.SMALL, bold=True, ha="center", gid="forest-header")
+    ax.plot([st.MARGIN, lay.width - st.MARGIN], [top + 2 * st.LINE + 2] * 2, color=st.INK, lw=0.5)
+
+
+def _draw_row(ax, plot_ax, spec: ForestSpec, lay: _Layout, row: Row, lines: list[str], centre: float,
+              rob: list[tuple[float, float, str]]) -> None:
+    indent = 6.0 if row.kind == "study" and any(r.kind == "heading" for r in spec.rows) else 0.0
+    for n, line in enumerate(lines):
+        st.put(ax, lay.x["label"] + (0 if row.kind == "note" else indent), centre + n * st.LINE, line,
+               bold=row.bold, gid=f"{row.gid}-label" if row.gid else None)
+    for col in spec.columns:
+        text = row.cells.get(col.key, "")
+        if not text:
+            continue
+        if col.align == "center":
+            st.put(ax, lay.x[col.key] + lay.w[col.key] / 2, centre, text, bold=row.bold, ha="center",
+                   gid=f"{row.gid}-{col.key}")
+        else:
+            st.put(ax, lay.x[col.key] + lay.w[col.key], centre, text, bold=row.bold, ha="right",
+                   gid=f"{row.gid}-{col.key}")
+    if row.mark is not None:
+        _draw_mark(plot_ax, spec, row.mark, centre)
+    if spec.show_rob and row.kind == "study":
+        for j in range(len(ROB_HEADERS)):
+            judgement = row.rob[j] if row.rob else "not assessed"
+            rob.append((lay.rob_x + ROB_CELL * (j + 0.5), centre, judgement))
+
+
+def _draw_rob(ax, cells: list[tuple[float, float, str]]) -> None:
+    """All traffic lights at once (one collection per colour and symbol: fast with 150 studies)."""
+    if not cells:
+        return
+    xs = np.array([c[0] for c in cells])
+    ys = np.array([c[1] for c in cells])
+    kinds = np.array([c[2] for c in cells])
+    for judgement, colour in st.ROB_COLOURS.items():
+        sel = kinds == judgement
+        if sel.any():
+            ax.scatter(xs[sel], ys[sel], s=ROB_DOT**2, c=colour, marker="o", linewidths=0, clip_on=False,
+                       gid=f"forest-rob-{judgement.replace(' ', '-')}")
+            st.rob_symbols(ax, xs[sel], ys[sel], judgement, ROB_DOT)
+
+
+def _draw_mark(ax, spec: ForestSpec, m: Mark, y: float) -> None:
+    lo_lim, hi_lim = spec.xlim
+    if not all(math.isfinite(v) for v in (m.est, m.low, m.high)):
+        return
+    low, high = max(m.low, lo_lim), min(m.high, hi_lim)
+    if m.kind == "diamond":
+        pts = [(low, y), (min(max(m.est, lo_lim), hi_lim), y - 4), (high, y), (min(max(m.est, lo_lim), hi_lim), y + 4)]
+        ax.add_patch(Polygon(pts, closed=True, facecolor=st.INK, edgecolor=st.INK, lw=0.5, zorder=3))
+        return
+    colour = st.GREY if m.kind == "interval" else st.INK
+    if low < high:
+        ax.plot([low, high], [y, y], color=colour, lw=0.8 if m.kind == "square" else 1.4, zorder=2,
+                solid_capstyle="butt")
+    if m.kind == "interval":
+        for end, outside in ((m.low, m.low < lo_lim), (m.high, m.high > hi_lim)):
+            if not outside:
+                ax.plot([end, end], [y - 2.5, y + 2.5], color=colour, lw=0.8, zorder=2)
+    if m.low < lo_lim:
+        ax.plot([lo_lim], [y], marker="<", markersize=4, color=colour, clip_on=False, zorder=3)
+    if m.high > hi_lim:
+        ax.plot([hi_lim], [y], marker=">", markersize=4, color=colour, clip_on=False, zorder=3)
+    if m.kind == "square" and lo_lim <= m.est <= hi_lim:
+        side = max(SQUARE_MIN, SQUARE_MAX * m.size)
+        ax.plot([m.est], [y], marker="s", markersize=side, color=st.MARK, markeredgewidth=0, zorder=4)
+
+
+# ------------------------------------------------------------------------------------- jobs
+def _side(measure: str, low: float, high: float) -> str:
+    null = 0.0
+    if low > null:
+        return "entirely on the side favouring the intervention"
+    if high < null:
+        return "entirely on the side favouring the control"
+    return "across the line of no effect"
+
+
+def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, subgroup: str | None = None
+             ) -> tuple[str, str, str]:
+    """Title, caption and alt text of a forest plot, from the results."""
+    a, r = ar.analysis, ar.result
+    measure = a.measure
+    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {words.variable_name(subgroup).lower()}"
+                                                         if subgroup else "")
+    favours = "values above 1" if words.is_ratio(measure) else "positive values"
+    studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
+    if r is None:
+        caption = (f"{title}. {studies}; {words.MEASURE_WORDS.get(measure, measure)}; not pooled ({ar.note}). "
+                   f"Squares show each study's estimate with its {results.review.config.settings.level:g}% CI; "
+                   f"{favours} favour the intervention.")
+        alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
+               f"because {ar.note}.")
+        return title, caption, alt
+    pooled = words.estimate_ci(style, measure, r.estimate, r.ci_low, r.ci_high, r.level)
+    pi = ""
+    if words.pi_finite(r):
+        lo, hi = (float(words.natural(measure, x)) for x in (r.pi_low, r.pi_high))
+        pi = f"; {r.level:g}% prediction interval, {style.interval(lo, hi)}"
+    sub = ""
+    if subgroup:
+        sg = ar.subgroups[subgroup]
+        sub = f" Subgroups by {words.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
+    caption = (f"{title}. {studies}; {words.MEASURE_WORDS.get(measure, measure)}, "
+               f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
+               f"{words.i2_words(style, r)}{pi}.{sub} Squares show each study's estimate (area proportional to "
+               f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favours} favour "
+               "the intervention.")
+    yi = np.asarray(words.natural(measure, ar.effects["yi"].to_numpy(dtype=float)))
+    alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
+           f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
+           f"diamond is at {pooled}, {_side(measure, r.ci_low, r.ci_high)}. {words.i2_words(style, r)}.")
+    return title, caption, alt
+
+
+def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -> list[Job]:
+    """A forest plot for every analysis, and one per subgroup variable that was analysed."""
+    out: list[Job] = []
+    for ar in results.analyses:
+        variants: list[str | None] = [None, *ar.subgroups]
+        for sub in variants:
+            fid = f"forest-{ar.analysis.id}" + (f"-{sub}" if sub else "")
+            title, caption, alt = describe(results, ar, style, sub)
+            fig = figure(fid, "forest_subgroup" if sub else "forest", title, caption, alt, ar.analysis.id)
+            if ar.k == 0:
+                out.append(message_job(fig, [f"{words.analysis_title(ar.analysis)}: {ar.note}.",
+                                             "No forest plot can be drawn without studies."]))
+                continue
+            spec = forest_spec(results, ar, style, subgroup=sub, rob_columns=rob_columns)
+            out.append(Job(fig, draw_forest, spec, cost=len(spec.rows) * (1.6 if spec.show_rob else 1.2)))
+    return out

@@ -1,0 +1,76 @@
+"""What a rendered figure is (``Figure``), what is still to draw (``Job``) and drawing one job to disk.
+
+A job carries plain, picklable data (the figure's spec) and the module-level function that draws it,
+so jobs can be sent to worker processes; drawing never reads the results again.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from matplotlib import rc_context
+from matplotlib.figure import Figure as MplFigure
+
+from erh_report.figures import style as st
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure on disk; paths are relative to the output folder."""
+
+    id: str
+    kind: str
+    title: str
+    caption: str
+    alt_text: str
+    svg_path: Path
+    png_path: Path
+    analysis_id: str | None = None
+    width_in: float = 0.0
+    height_in: float = 0.0
+    note: str = ""  # set when the figure shows a message instead of the picture (what is missing)
+
+
+@dataclass(frozen=True)
+class Job:
+    figure: Figure
+    draw: Callable[[Any], MplFigure]
+    spec: Any
+    cost: float = 1.0  # rough drawing cost (rows), to start the largest figures first
+
+
+def figure(figure_id: str, kind: str, title: str, caption: str, alt_text: str, analysis_id: str | None = None,
+           note: str = "") -> Figure:
+    return Figure(figure_id, kind, title, caption, alt_text, Path(f"{figure_id}.svg"), Path(f"{figure_id}.png"),
+                  analysis_id, note=note)
+
+
+def message_job(fig: Figure, lines: list[str], note: str = "") -> Job:
+    """A job whose picture is a message: the input cannot make the figure, and this says why."""
+    return Job(replace(fig, note=" ".join(lines)), draw_message, (fig.title, tuple(lines), note), 0.2)
+
+
+def draw_message(spec: tuple[str, tuple[str, ...], str]) -> MplFigure:
+    title, lines, note = spec
+    return st.message_figure(title, list(lines), note)
+
+
+def run_job(job: Job, out_dir: Path) -> tuple[Figure, float]:
+    """Draw and save one figure; a drawing error becomes a figure that says so (the build goes on)."""
+    start = time.perf_counter()
+    fig = job.figure
+    with rc_context(st.RC):
+        try:
+            drawn = job.draw(job.spec)
+        except Exception as exc:  # a bug must not cost the other figures; the figure and its note say so
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            fig = replace(fig, note=f"could not be drawn: {detail}")
+            drawn = st.message_figure(fig.title, [f"This figure could not be drawn: {detail}"])
+        st.save(drawn, out_dir, fig.id, fig.title, fig.alt_text)
+        w, h = st.size_inches(drawn)
+    return replace(fig, width_in=round(w, 3), height_in=round(h, 3)), time.perf_counter() - start

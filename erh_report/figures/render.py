@@ -1,0 +1,81 @@
+"""Every figure of the review, drawn on several cores: the one entry point the build calls.
+
+The main process turns the results into jobs (formatted specs, captions, alt text); worker processes
+only draw and save, so they need no results and the pictures cannot disagree with the captions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from erh_report.figures import dose, forest, funnel, prisma, risk_of_bias
+from erh_report.figures.output import Figure, Job, run_job
+from erh_report.numbers import NumberStyle, get_style
+from erh_report.results import ReviewResults
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    figure: Figure
+    seconds: float
+
+
+def plan(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -> list[Job]:
+    """Every figure to draw, in the order the paper lists them."""
+    return [
+        *prisma.jobs(results, style),
+        *forest.jobs(results, style, rob_columns),
+        *funnel.jobs(results, style),
+        *risk_of_bias.jobs(results, style),
+        *dose.jobs(results, style),
+    ]
+
+
+def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | None = None, jobs: int = 2,
+               progress: Progress | None = None, rob_columns: bool = True) -> list[Rendered]:
+    """Draw every figure into ``out_dir`` and say how long each took (plan order)."""
+    style = style or get_style(results.review.config.settings.number_style)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    todo = plan(results, style, rob_columns)
+    ids = [j.figure.id for j in todo]
+    if len(set(ids)) != len(ids):
+        raise ValueError("two figures would share a file name: " + ", ".join(sorted({i for i in ids
+                                                                                     if ids.count(i) > 1})))
+    done: dict[str, Rendered] = {}
+    total = len(todo)
+
+    def report(r: Rendered) -> None:
+        done[r.figure.id] = r
+        if progress:
+            extra = f" ({r.figure.note})" if r.figure.note else ""
+            progress(f"figure {len(done)}/{total}: {r.figure.id} {r.seconds:.2f} s{extra}")
+
+    workers = max(1, min(jobs, total, os.cpu_count() or 1))
+    if workers == 1:
+        for job in todo:
+            report(Rendered(*run_job(job, out_dir)))
+    else:
+        largest_first = sorted(todo, key=lambda j: -j.cost)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_job, job, out_dir) for job in largest_first]
+            for fut in as_completed(futures):
+                report(Rendered(*fut.result()))
+    return [done[i] for i in ids]
+
+
+def render_figures(results: ReviewResults, out_dir: Path, *, style: NumberStyle | None = None, jobs: int = 2,
+                   progress: Progress | None = None, rob_columns: bool = True) -> list[Figure]:
+    """Write ``<id>.svg`` and ``<id>.png`` for every figure of the review into ``out_dir``.
+
+    ``style`` defaults to the review's number style; ``jobs`` > 1 draws on that many processes;
+    ``progress`` hears one line per figure; ``rob_columns`` adds RoB 2 traffic lights to forest plots.
+    """
+    return [r.figure for r in render_all(results, out_dir, style=style, jobs=jobs, progress=progress,
+                                         rob_columns=rob_columns)]
