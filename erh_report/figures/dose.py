@@ -113,6 +113,8 @@ def draw_dose(spec: DoseSpec) -> MplFigure:
         pad = 0.08 * (hi - lo or 1)
         ax.set_ylim(np.exp(lo - pad), np.exp(hi + pad))
         ax.minorticks_off()
+        ticks = [t for t in words.RATIO_TICKS if np.exp(lo - pad) <= t <= np.exp(hi + pad)]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     else:
         pad = 0.08 * (ys.max() - ys.min() or 1)
         ax.set_ylim(ys.min() - pad, ys.max() + pad)

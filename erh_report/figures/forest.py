@@ -321,7 +321,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         footnotes.append(ROB_LEGEND)
         if missing:
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
-                             "(grey, \u2013).")
+                             "(grey).")
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
     if r is not None and words.pi_finite(r):

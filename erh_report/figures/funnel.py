@@ -22,9 +22,9 @@ from erh_report.numbers import NumberStyle
 from erh_report.results import AnalysisResult, ReviewResults
 
 #: Two-sided P thresholds of the contours and their shades (lighter = less significant).
-CONTOURS = ((0.10, "#E6E6E6"), (0.05, "#C4C4C4"), (0.01, "#9E9E9E"))
+CONTOURS = ((0.10, "#EFEFEF"), (0.05, "#D9D9D9"), (0.01, "#BDBDBD"))
 Z = {0.10: 1.6448536269514722, 0.05: 1.959963984540054, 0.01: 2.5758293035489004}
-WIDTH, HEIGHT = 430.0, 420.0
+WIDTH, PLOT_H = 430.0, 300.0
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,10 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
     """Draw the plot; the axes sit in a fixed frame with room for the legend and the test lines below."""
     info = [ln for line in spec.info for ln in st.wrap(line, WIDTH - 2 * st.MARGIN)]
     foot = [ln for note in spec.footnotes for ln in st.wrap(note, WIDTH - 2 * st.MARGIN, st.SMALL)]
-    bottom = 40 + 52 + st.LINE * len(info) + 9.5 * len(foot) + st.MARGIN
-    height = HEIGHT + bottom - 120
-    fig, canvas_ax = st.canvas(WIDTH, height)
+    bottom = 34 + 42 + st.LINE * len(info) + 2 + 9.5 * len(foot) + st.MARGIN
     title = st.wrap(f"Contour-enhanced funnel plot: {spec.title}", WIDTH - 2 * st.MARGIN, st.TITLE, bold=True)
+    height = st.MARGIN + 14 * len(title) + 4 + PLOT_H + bottom
+    fig, canvas_ax = st.canvas(WIDTH, height)
     y = st.MARGIN + 7
     for line in title:
         st.put(canvas_ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="funnel-title")
@@ -138,8 +138,7 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
         ax.spines[side].set_visible(False)
     if spec.log:
         ax.minorticks_off()
-        ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-                 if math.exp(-reach) <= t <= math.exp(reach)]
+        ticks = [t for t in words.RATIO_TICKS if math.exp(-reach) <= t <= math.exp(reach)]
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
 
     handles = [

@@ -45,7 +45,7 @@ class PrismaSpec:
 
 
 def _n(style: NumberStyle, n: int) -> str:
-    return f"(n = {style.integer(n)})"
+    return f"(n\u00a0=\u00a0{style.integer(n)})"
 
 
 def prisma_spec(p: Prisma, style: NumberStyle, illustrative: bool) -> PrismaSpec:
@@ -191,9 +191,9 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
                 continue
             col = next(c for c, ks in cols.items() if key in ks)
             bx, bw, bh = x[col], widths[col], h[key]
-            by = row_y[r] + (row_h[r] - bh) / 2 if col in ("B", "D") else row_y[r]
-            if key == "identified" or key == "other_identified":
-                bh = row_h[r]  # identification boxes fill their row, as in the PRISMA template
+            by = row_y[r] + (row_h[r] - bh) / 2  # centred, so a row's arrows meet both boxes
+            if key in ("identified", "other_identified"):
+                by, bh = row_y[r], row_h[r]  # identification boxes fill their row, as in the PRISMA template
             where[key] = (bx, by, bw, bh)
             ax.add_patch(Rectangle((bx, by), bw, bh, facecolor="white", edgecolor=st.INK, lw=0.7,
                                    gid=f"prisma-{key}"))
@@ -228,7 +228,6 @@ def _arrows(ax, where: dict[str, tuple[float, float, float, float]]) -> None:
     def right_to_left(a: str, b: str) -> None:
         ax0, ay, aw, ah = where[a]
         bx, by, _, bh = where[b]
-        yy = max(ay, by) + min(ay + ah, by + bh) - max(ay, by)
         yy = (max(ay, by) + min(ay + ah, by + bh)) / 2
         _arrow(ax, [(ax0 + aw, yy), (bx, yy)])
 

@@ -97,7 +97,10 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
     label_w = min(label_w, 240.0)
     labels = [st.wrap(s, label_w) for s in spec.studies]
     grid_x = st.MARGIN + label_w + 10
-    width = max(grid_x + CELL * 6 + 6 + st.MARGIN, 330.0)
+    overall_w = max(CELL, st.text_width("Overall", st.SMALL, True) + 6)
+    centres = [grid_x + CELL * (j + 0.5) for j in range(5)] + [grid_x + CELL * 5 + overall_w / 2]
+    grid_end = grid_x + CELL * 5 + overall_w
+    width = max(grid_end + st.MARGIN, 330.0)
     legend_w = width - 2 * st.MARGIN
     domain_lines = [ln for h, name in zip(HEADERS[:5], DOMAIN_NAMES[:5], strict=True)
                     for ln in st.wrap(f"{h}: {name}", legend_w, st.SMALL)]
@@ -115,19 +118,18 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
     header_y = top - 9
     st.put(ax, st.MARGIN, header_y, "Study", bold=True)
     for j, h in enumerate(HEADERS):
-        st.put(ax, grid_x + CELL * (j + 0.5), header_y, h, size=st.SMALL if j < 5 else 6.0, bold=True, ha="center",
-               gid="rob-header")
-    ax.plot([st.MARGIN, width - st.MARGIN], [top - 2, top - 2], color=st.INK, lw=0.5)
+        st.put(ax, centres[j], header_y, h, size=st.SMALL, bold=True, ha="center", gid="rob-header")
+    ax.plot([st.MARGIN, grid_end], [top - 2, top - 2], color=st.INK, lw=0.5)
     cells: list[tuple[float, float, str]] = []
     y = top
     for n, (ls, row) in enumerate(zip(labels, spec.judgements, strict=True)):
         centre = y + ROW / 2
         for k, line in enumerate(ls):
             st.put(ax, st.MARGIN, centre + k * ROW, line, gid=f"rob-study-{n + 1}")
-        cells += [(grid_x + CELL * (j + 0.5), centre, row[j]) for j in range(6)]
+        cells += [(centres[j], centre, row[j]) for j in range(6)]
         y += ROW * len(ls)
-    ax.add_patch(Rectangle((grid_x + CELL * 5, top - 1), CELL, y - top + 2, facecolor="#F2F2F2", edgecolor="none",
-                           zorder=0))
+    ax.add_patch(Rectangle((grid_x + CELL * 5, top - 1), overall_w, y - top + 2, facecolor="#F2F2F2",
+                           edgecolor="none", zorder=0))
     xs, ys, kinds = (np.array([c[i] for c in cells]) for i in range(3))
     for cat in CATEGORIES:
         sel = kinds == cat

@@ -37,6 +37,8 @@ MEASURE_WORDS = {
     "ZCOR": "Fisher's z",
     "GEN": "effect size",
 }
+#: Ticks for axes of ratios on a log scale (funnel, dose).
+RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 ILLUSTRATIVE = "Illustrative data: invented by a seeded generator; not the findings of any real review."
 VARIABLE_NAMES = {
     "population_risk": "Population risk",
