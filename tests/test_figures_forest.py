@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from scipy import stats
 
 from erh_report.data import load_review
@@ -71,30 +70,18 @@ def all_text(svg: Path) -> list[str]:
     return ["".join(t.itertext()) for t in ET.parse(svg).getroot().iter(f"{SVG}text")]
 
 
-def text_boxes(fig):
-    """Window extents of every visible, non-empty text of a drawn figure."""
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    fig.draw(renderer)
-    out = []
-    for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent")):
-        if t.get_visible() and t.get_text().strip():
-            out.append((t.get_text(), t.get_window_extent(renderer)))
-    return fig.bbox, out
-
-
-def assert_inside_and_apart(fig, check_overlap: bool = True) -> None:
-    bbox, boxes = text_boxes(fig)
-    for text, b in boxes:
-        assert b.x0 >= bbox.x0 - 0.5 and b.x1 <= bbox.x1 + 0.5, f"clipped horizontally: {text!r}"
-        assert b.y0 >= bbox.y0 - 0.5 and b.y1 <= bbox.y1 + 0.5, f"clipped vertically: {text!r}"
-    if check_overlap:
-        arr = np.array([[b.x0, b.y0, b.x1, b.y1] for _, b in boxes])
-        shrink = 0.8  # text boxes include ascent/descent padding; touching lines are fine
-        x0, y0, x1, y1 = arr[:, 0] + shrink, arr[:, 1] + shrink, arr[:, 2] - shrink, arr[:, 3] - shrink
-        over = (x0[:, None] < x1[None]) & (x0[None] < x1[:, None]) & (y0[:, None] < y1[None]) & (y0[None] < y1[:, None])
-        np.fill_diagonal(over, False)
-        pairs = [(boxes[i][0], boxes[j][0]) for i, j in zip(*np.nonzero(over), strict=True) if i < j]
-        assert not pairs, f"overlapping text: {pairs[:5]}"
+def assert_inside_and_apart(fig) -> None:
+    """Every drawn text inside the figure, and no two texts on top of each other."""
+    boxes = st.drawn_text_extents(fig)
+    for text, (x0, y0, x1, y1) in boxes:
+        assert fig.bbox.x0 - 0.5 <= x0 and x1 <= fig.bbox.x1 + 0.5, f"clipped horizontally: {text!r}"
+        assert fig.bbox.y0 - 0.5 <= y0 and y1 <= fig.bbox.y1 + 0.5, f"clipped vertically: {text!r}"
+    arr = np.array([b for _, b in boxes]) + np.array([0.8, 0.8, -0.8, -0.8])  # touching lines are fine
+    x0, y0, x1, y1 = arr.T
+    over = (x0[:, None] < x1[None]) & (x0[None] < x1[:, None]) & (y0[:, None] < y1[None]) & (y0[None] < y1[:, None])
+    np.fill_diagonal(over, False)
+    pairs = [(boxes[i][0], boxes[j][0]) for i, j in zip(*np.nonzero(over), strict=True) if i < j]
+    assert not pairs, f"overlapping text: {pairs[:5]}"
 
 
 def render(results: ReviewResults, tmp_path: Path, subgroup: str | None = None, **kw) -> tuple[Path, object]:

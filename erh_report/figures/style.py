@@ -164,6 +164,31 @@ def message_figure(title: str, lines: list[str], note: str = "") -> MplFigure:
     return fig
 
 
+def drawn_text_extents(fig: MplFigure) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """(text, (x0, y0, x1, y1) in pixels) of every text the figure really draws, for layout checks.
+    Tick labels of ticks outside the axis limits exist but are never drawn, so they are left out."""
+    from matplotlib.text import Text
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ticks: set[int] = set()
+    shown: list[Text] = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update((id(tick.label1), id(tick.label2)))
+                if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9 and tick.label1.get_visible():
+                    shown.append(tick.label1)
+    shown += [t for t in fig.findobj(Text) if id(t) not in ticks and t.get_visible()]
+    out = []
+    for t in shown:
+        if t.get_text().strip():
+            e = t.get_window_extent(renderer)
+            out.append((t.get_text(), (float(e.x0), float(e.y0), float(e.x1), float(e.y1))))
+    return out
+
+
 def save(fig: MplFigure, out_dir: Path, figure_id: str, title: str, description: str) -> tuple[Path, Path]:
     """Write ``<id>.svg`` (text as text) and ``<id>.png`` (300 dpi), byte-identical for the same input."""
     svg, png = out_dir / f"{figure_id}.svg", out_dir / f"{figure_id}.png"
