@@ -19,7 +19,8 @@ from erh_report.results import AnalysisResult, ReviewResults
 DOSE_MODERATORS = ("dose_hours", "sessions")
 UNITS = {"dose_hours": "contact hour", "sessions": "session"}
 WIDTH, PLOT_H = 430.0, 270.0
-BUBBLE_MAX = 420.0  # area of the heaviest study's bubble (points²)
+BUBBLE_MAX = 420.0  # largest bubble area (points²)
+BUBBLE_SHARE = 0.08  # with many studies, all bubbles together cover about this share of the plot
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,12 @@ def draw_dose(spec: DoseSpec) -> MplFigure:
     ax.plot(spec.grid, spec.fit, color=st.MARK, lw=1.2, zorder=2, gid="dose-line")
     ax.axhline(spec.null, color=st.GREY, lw=0.6, ls=(0, (3, 2)), zorder=0)
     w = np.array(spec.weight)
-    sizes = BUBBLE_MAX * w / w.max()
+    # area proportional to weight, one scale per figure: capped for few studies, shrinking for many
+    scale = min(BUBBLE_MAX / w.max(), BUBBLE_SHARE * (WIDTH - 68) * PLOT_H / w.sum())
+    sizes = scale * w
     order = np.argsort(-sizes, kind="stable")  # small bubbles on top of large ones
     ax.scatter(np.array(spec.x)[order], np.array(spec.y)[order], s=sizes[order], facecolors="#9DC3E6",
-               edgecolors=st.MARK, linewidths=0.6, alpha=0.85, zorder=3, gid="dose-bubbles")
+               edgecolors=st.MARK, linewidths=0.6, alpha=0.7, zorder=3, gid="dose-bubbles")
     ys = np.array(spec.y + spec.band_low + spec.band_high + (spec.null,))
     if spec.log:
         lo, hi = np.log(ys.min()), np.log(ys.max())

@@ -106,7 +106,7 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
                     for ln in st.wrap(f"{h}: {name}", legend_w, st.SMALL)]
     foot = [ln for note in spec.footnotes for ln in st.wrap(note, legend_w, st.SMALL)]
     title = st.wrap(spec.title, width - 2 * st.MARGIN, st.TITLE, bold=True)
-    heights = [ROW * len(ls) for ls in labels]
+    heights = [ROW + st.LINE * (len(ls) - 1) for ls in labels]
     top = st.MARGIN + 14 * len(title) + 6 + 16
     keys = [c for c in CATEGORIES if any(c in row for row in spec.judgements)]
     height = top + sum(heights) + 12 + 10 * len(domain_lines) + 6 + 14 + 6 + 9.5 * len(foot) + st.MARGIN
@@ -125,9 +125,9 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
     for n, (ls, row) in enumerate(zip(labels, spec.judgements, strict=True)):
         centre = y + ROW / 2
         for k, line in enumerate(ls):
-            st.put(ax, st.MARGIN, centre + k * ROW, line, gid=f"rob-study-{n + 1}")
+            st.put(ax, st.MARGIN, centre + k * st.LINE, line, gid=f"rob-study-{n + 1}")
         cells += [(centres[j], centre, row[j]) for j in range(6)]
-        y += ROW * len(ls)
+        y += ROW + st.LINE * (len(ls) - 1)
     ax.add_patch(Rectangle((grid_x + CELL * 5, top - 1), overall_w, y - top + 2, facecolor="#F2F2F2",
                            edgecolor="none", zorder=0))
     xs, ys, kinds = (np.array([c[i] for c in cells]) for i in range(3))
