@@ -197,3 +197,10 @@ def test_cochrane_style_reaches_the_figures(results, tmp_path):
     line = texts(tmp_path / fig.svg_path)["forest-total-overall-label"][0]
     assert line.endswith(f"({cochrane.p(r.pval)})")
     assert cochrane.p(r.pval).startswith(("P = 0.", "P < 0.0"))
+
+
+def test_one_job_draws_in_this_process(results, tmp_path):
+    only_prisma = ReviewResults(results.review, [])
+    seen: list[str] = []
+    (fig,) = render_figures(only_prisma, tmp_path, jobs=1, progress=seen.append)
+    assert fig.id == "prisma" and (tmp_path / fig.svg_path).exists() and len(seen) == 1

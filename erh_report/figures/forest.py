@@ -307,7 +307,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
 
     footnotes: list[str] = []
     if (effects["data"] != "arms").any():
-        footnotes.append("\u2020 Effect size as reported by the study (arm data not reported).")
+        footnotes.append("\u2020 Effect size as reported by the study (arm data not reported; not in the arm totals).")
     lower = effects["direction"] == "lower is better"
     if lower.any():
         reversed_ = ", ".join(sorted(set(effects.loc[lower, "instrument"].astype(str))))
@@ -567,11 +567,11 @@ def _draw_mark(ax, spec: ForestSpec, m: Mark, y: float) -> None:
 
 
 # ------------------------------------------------------------------------------------- jobs
-def _side(measure: str, low: float, high: float) -> str:
-    null = 0.0
-    if low > null:
+def _side(low: float, high: float) -> str:
+    """Where a CI on the model scale lies (0 is no effect for differences and log ratios alike)."""
+    if low > 0:
         return "entirely on the side favouring the intervention"
-    if high < null:
+    if high < 0:
         return "entirely on the side favouring the control"
     return "across the line of no effect"
 
@@ -609,7 +609,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     yi = np.asarray(words.natural(measure, ar.effects["yi"].to_numpy(dtype=float)))
     alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
            f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
-           f"diamond is at {pooled}, {_side(measure, r.ci_low, r.ci_high)}. {words.i2_words(style, r)}.")
+           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {words.i2_words(style, r)}.")
     return title, caption, alt
 
 
