@@ -1,0 +1,293 @@
+"""Drawing a forest plot from its spec: RevMan's table of study data beside the plot, one row per study.
+
+The spec (see ``forest.forest_spec``) holds formatted text and numbers only; this module lays it out.
+Column widths come from the measured text and long study labels wrap, so the figure grows instead of
+clipping; squares have an area proportional to the weight, and a CI that leaves the axis ends in an arrow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.patches import Polygon
+
+from erh_report.figures import style as st
+
+ROB_HEADERS = ("D1", "D2", "D3", "D4", "D5", "O")
+LABEL_MAX = 190.0  # study labels wrap beyond this width (points)
+PLOT_WIDTH = 170.0
+GAP = 8.0
+ROB_CELL = 12.0
+SQUARE_MAX = 8.5  # side of the heaviest study's square (points)
+SQUARE_MIN = 2.5
+ROB_DOT = 9.2  # diameter of a traffic light (points)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    group: str = ""
+    align: str = "right"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The graphic of a row, on the readers' scale: a square, a diamond or a prediction interval."""
+
+    kind: str  # "square" | "diamond" | "interval"
+    est: float
+    low: float
+    high: float
+    size: float = 1.0  # squares: weight relative to the heaviest study
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # study | heading | subtotal | total | events | pi | note | blank
+    label: str
+    cells: dict[str, str]
+    mark: Mark | None = None
+    rob: tuple[str, ...] | None = None
+    bold: bool = False
+    gid: str = ""
+
+
+@dataclass(frozen=True)
+class ForestSpec:
+    title: str
+    columns: tuple[Column, ...]
+    measure_header: tuple[str, str]
+    rows: tuple[Row, ...]
+    log: bool
+    xlim: tuple[float, float]
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
+    null: float
+    favours: tuple[str, str]
+    show_rob: bool
+    footnotes: tuple[str, ...]
+
+
+@dataclass
+class _Layout:
+    x: dict[str, float]  # left edge of each column (points)
+    w: dict[str, float]
+    plot_x: float
+    rob_x: float
+    width: float
+
+
+def _layout(spec: ForestSpec) -> _Layout:
+    """Column widths from the widest text each column holds."""
+    label_w = 0.0
+    for row in spec.rows:
+        if row.kind in ("study", "heading", "subtotal", "total", "events", "pi"):
+            label_w = max(label_w, min(LABEL_MAX, st.text_width(row.label, st.FONT, row.bold)))
+    label_w = max(label_w, st.text_width("Study or subgroup", bold=True), st.widest_word(
+        [r.label for r in spec.rows if r.kind == "study"]))
+    x, w = {}, {}
+    cursor = st.MARGIN
+    x["label"], w["label"] = cursor, label_w
+    cursor += label_w + GAP
+    for col in spec.columns:
+        texts = [row.cells.get(col.key, "") for row in spec.rows]
+        width = max([st.text_width(t, st.FONT, True) for t in texts] + [st.text_width(col.header, bold=True)])
+        if col.key == "estimate":
+            width = max(width, *(st.text_width(h, bold=True) for h in spec.measure_header))
+        x[col.key], w[col.key] = cursor, width
+        cursor += width + GAP
+    # a group header ("Intervention") may be wider than its columns together
+    for group in {c.group for c in spec.columns if c.group}:
+        keys = [c.key for c in spec.columns if c.group == group]
+        span = x[keys[-1]] + w[keys[-1]] - x[keys[0]]
+        extra = st.text_width(group, bold=True) - span
+        if extra > 0:
+            w[keys[0]] += extra
+            shift = False
+            for c in spec.columns:
+                if shift:
+                    x[c.key] += extra
+                shift = shift or c.key == keys[0]
+            cursor += extra
+    plot_w = max(PLOT_WIDTH, *(st.text_width(h, bold=True) for h in spec.measure_header))
+    plot_x = cursor + 4
+    cursor = plot_x + plot_w + GAP
+    rob_x = cursor
+    if spec.show_rob:
+        cursor += ROB_CELL * len(ROB_HEADERS) + GAP
+    width = max(cursor + st.MARGIN - GAP, plot_x + _frac(spec, spec.null) * plot_w + 6
+                + st.text_width(spec.favours[1]) + st.MARGIN)
+    w["plot"] = plot_w
+    return _Layout(x, w, plot_x, rob_x, width)
+
+
+def _frac(spec: ForestSpec, value: float) -> float:
+    """Position of ``value`` across the plot column, 0 (left) to 1 (right)."""
+    lo, hi = spec.xlim
+    if spec.log:
+        return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
+    return (value - lo) / (hi - lo)
+
+
+def _row_lines(spec: ForestSpec, row: Row, lay: _Layout) -> list[str]:
+    if row.kind == "note":
+        room = lay.plot_x - lay.x["label"] - GAP
+        return st.wrap(row.label, room, st.FONT)
+    if row.kind == "blank":
+        return []
+    return st.wrap(row.label, lay.w["label"], st.FONT, row.bold, indent="  ")
+
+
+def draw_forest(spec: ForestSpec) -> MplFigure:
+    """Lay out and draw a forest plot; the figure's size follows from its rows and columns."""
+    lay = _layout(spec)
+    title_lines = st.wrap(spec.title, lay.width - 2 * st.MARGIN, st.TITLE, bold=True)
+    header_top = st.MARGIN + 14 * len(title_lines) + 6
+    header_h = 2 * st.LINE + 4
+    lines = [_row_lines(spec, row, lay) for row in spec.rows]
+    heights = [st.LINE * max(1, len(ls)) if row.kind != "blank" else st.LINE * 0.6
+               for row, ls in zip(spec.rows, lines, strict=True)]
+    body_top = header_top + header_h
+    body_h = float(sum(heights)) + 4
+    axis_h = 18.0
+    favours_h = 12.0
+    foot = [ln for note in spec.footnotes for ln in st.wrap(note, lay.width - 2 * st.MARGIN, st.SMALL)]
+    height = body_top + body_h + axis_h + favours_h + 6 + 9.5 * len(foot) + st.MARGIN
+    fig, ax = st.canvas(lay.width, height)
+
+    y = st.MARGIN + 7
+    for line in title_lines:
+        st.put(ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="forest-title")
+        y += 14
+    _draw_header(ax, spec, lay, header_top)
+
+    plot_ax = fig.add_axes((lay.plot_x / lay.width, 1 - (body_top + body_h) / height,
+                            lay.w["plot"] / lay.width, body_h / height))
+    plot_ax.set_ylim(body_top + body_h, body_top)
+    if spec.log:
+        plot_ax.set_xscale("log")
+    plot_ax.set_xlim(*spec.xlim)
+    plot_ax.set_xticks(spec.ticks, spec.tick_labels)
+    plot_ax.minorticks_off()
+    plot_ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        plot_ax.spines[side].set_visible(False)
+    plot_ax.tick_params(axis="x", length=3, pad=2)
+    plot_ax.axvline(spec.null, color=st.INK, lw=0.6, zorder=1)
+    plot_ax.patch.set_alpha(0)
+
+    y = body_top
+    rob: list[tuple[float, float, str]] = []
+    for row, ls, h in zip(spec.rows, lines, heights, strict=True):
+        centre = y + st.LINE / 2
+        _draw_row(ax, plot_ax, spec, lay, row, ls, centre, rob)
+        y += h
+    _draw_rob(ax, rob)
+
+    null_x = lay.plot_x + _frac(spec, spec.null) * lay.w["plot"]
+    fy = body_top + body_h + axis_h + favours_h / 2
+    st.put(ax, null_x - 6, fy, spec.favours[0], ha="right", gid="forest-favours-left")
+    st.put(ax, null_x + 6, fy, spec.favours[1], ha="left", gid="forest-favours-right")
+    y = body_top + body_h + axis_h + favours_h + 6 + 4
+    for line in foot:
+        st.put(ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="forest-footnote")
+        y += 9.5
+    return fig
+
+
+def _draw_header(ax, spec: ForestSpec, lay: _Layout, top: float) -> None:
+    y1, y2 = top + st.LINE / 2, top + 1.5 * st.LINE
+    st.put(ax, lay.x["label"], y2, "Study or subgroup", bold=True, gid="forest-header")
+    for group in dict.fromkeys(c.group for c in spec.columns if c.group):
+        keys = [c.key for c in spec.columns if c.group == group]
+        x0, x1 = lay.x[keys[0]], lay.x[keys[-1]] + lay.w[keys[-1]]
+        st.put(ax, (x0 + x1) / 2, y1, group, bold=True, ha="center", gid="forest-header")
+        ax.plot([x0, x1], [y1 + 5.5, y1 + 5.5], color=st.INK, lw=0.5)
+    for col in spec.columns:
+        if col.key == "estimate":
+            cx = lay.x[col.key] + lay.w[col.key] / 2
+            st.put(ax, cx, y1, spec.measure_header[0], bold=True, ha="center", gid="forest-measure")
+            st.put(ax, cx, y2, spec.measure_header[1], bold=True, ha="center", gid="forest-model")
+        elif col.header:
+            st.put(ax, lay.x[col.key] + lay.w[col.key], y2, col.header, bold=True, ha="right", gid="forest-header")
+    cx = lay.plot_x + lay.w["plot"] / 2
+    st.put(ax, cx, y1, spec.measure_header[0], bold=True, ha="center", gid="forest-measure")
+    st.put(ax, cx, y2, spec.measure_header[1], bold=True, ha="center", gid="forest-model")
+    if spec.show_rob:
+        x0 = lay.rob_x
+        st.put(ax, x0 + ROB_CELL * len(ROB_HEADERS) / 2, y1, "Risk of bias", bold=True, ha="center",
+               gid="forest-header")
+        for j, h in enumerate(ROB_HEADERS):
+            st.put(ax, x0 + ROB_CELL * (j + 0.5), y2, h, size=st.SMALL, bold=True, ha="center", gid="forest-header")
+    ax.plot([st.MARGIN, lay.width - st.MARGIN], [top + 2 * st.LINE + 2] * 2, color=st.INK, lw=0.5)
+
+
+def _draw_row(ax, plot_ax, spec: ForestSpec, lay: _Layout, row: Row, lines: list[str], centre: float,
+              rob: list[tuple[float, float, str]]) -> None:
+    indent = 6.0 if row.kind == "study" and any(r.kind == "heading" for r in spec.rows) else 0.0
+    for n, line in enumerate(lines):
+        st.put(ax, lay.x["label"] + (0 if row.kind == "note" else indent), centre + n * st.LINE, line,
+               bold=row.bold, gid=f"{row.gid}-label" if row.gid else None)
+    for col in spec.columns:
+        text = row.cells.get(col.key, "")
+        if not text:
+            continue
+        if col.align == "center":
+            st.put(ax, lay.x[col.key] + lay.w[col.key] / 2, centre, text, bold=row.bold, ha="center",
+                   gid=f"{row.gid}-{col.key}")
+        else:
+            st.put(ax, lay.x[col.key] + lay.w[col.key], centre, text, bold=row.bold, ha="right",
+                   gid=f"{row.gid}-{col.key}")
+    if row.mark is not None:
+        _draw_mark(plot_ax, spec, row.mark, centre)
+    if spec.show_rob and row.kind == "study":
+        for j in range(len(ROB_HEADERS)):
+            judgement = row.rob[j] if row.rob else "not assessed"
+            rob.append((lay.rob_x + ROB_CELL * (j + 0.5), centre, judgement))
+
+
+def _draw_rob(ax, cells: list[tuple[float, float, str]]) -> None:
+    """All traffic lights at once (one collection per colour and symbol: fast with 150 studies)."""
+    if not cells:
+        return
+    xs = np.array([c[0] for c in cells])
+    ys = np.array([c[1] for c in cells])
+    kinds = np.array([c[2] for c in cells])
+    for judgement, colour in st.ROB_COLOURS.items():
+        sel = kinds == judgement
+        if sel.any():
+            ax.scatter(xs[sel], ys[sel], s=ROB_DOT**2, c=colour, marker="o", linewidths=0, clip_on=False,
+                       gid=f"forest-rob-{judgement.replace(' ', '-')}")
+            st.rob_symbols(ax, xs[sel], ys[sel], judgement, ROB_DOT)
+
+
+def _draw_mark(ax, spec: ForestSpec, m: Mark, y: float) -> None:
+    lo_lim, hi_lim = spec.xlim
+    if not all(math.isfinite(v) for v in (m.est, m.low, m.high)):
+        return
+    low, high = max(m.low, lo_lim), min(m.high, hi_lim)
+    if m.kind == "diamond":
+        pts = [(low, y), (min(max(m.est, lo_lim), hi_lim), y - 4), (high, y), (min(max(m.est, lo_lim), hi_lim), y + 4)]
+        ax.add_patch(Polygon(pts, closed=True, facecolor=st.INK, edgecolor=st.INK, lw=0.5, zorder=3))
+        return
+    colour = st.GREY if m.kind == "interval" else st.INK
+    if low < high:
+        ax.plot([low, high], [y, y], color=colour, lw=0.8 if m.kind == "square" else 1.4, zorder=2,
+                solid_capstyle="butt")
+    if m.kind == "interval":
+        for end, outside in ((m.low, m.low < lo_lim), (m.high, m.high > hi_lim)):
+            if not outside:
+                ax.plot([end, end], [y - 2.5, y + 2.5], color=colour, lw=0.8, zorder=2)
+    if m.low < lo_lim:
+        ax.plot([lo_lim], [y], marker="<", markersize=4, color=colour, clip_on=False, zorder=3)
+    if m.high > hi_lim:
+        ax.plot([hi_lim], [y], marker=">", markersize=4, color=colour, clip_on=False, zorder=3)
+    if m.kind == "square" and lo_lim <= m.est <= hi_lim:
+        side = max(SQUARE_MIN, SQUARE_MAX * m.size)
+        ax.plot([m.est], [y], marker="s", markersize=side, color=st.MARK, markeredgewidth=0, zorder=4)
+
+
