@@ -1,0 +1,370 @@
+"""The DOCX writer: small HTML documents in, the Word file read back with python-docx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+import lxml.html
+import matplotlib
+import pytest
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Emu
+
+from erh_report.render.docx_tables import CHAR_TWIPS, build_grid, column_widths
+from erh_report.render.docx_writer import SYMBOL_FONT, write_docx
+
+matplotlib.use("Agg")
+
+BANNER = "Illustrative data — not real results"
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    """A build folder with one figure written as SVG and PNG, like the figures stage writes them."""
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots(figsize=(4, 2))
+    ax.plot([0, 1, 2], [0, 1, 0])
+    fig.savefig(tmp_path / "figures" / "forest.png", dpi=50)
+    fig.savefig(tmp_path / "figures" / "forest.svg")
+    plt.close(fig)
+    return tmp_path
+
+
+def _write(html: str, base: Path, name: str = "out.docx", **options) -> docx.document.Document:
+    options.setdefault("title", "Test document")
+    out = base / name
+    write_docx(html, base, out, **options)
+    return docx.Document(str(out))
+
+
+def _body_paragraphs(document) -> list:
+    return [p for p in document.paragraphs if p.text.strip()]
+
+
+def _styled(document, style: str) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style.name == style]
+
+
+def test_headings_use_word_styles(base: Path) -> None:
+    html = ('<h1 class="title">A review</h1><h1>Introduction</h1><h2>Methods</h2><h3>Search</h3><h4>Sources</h4>'
+            "<p>Text.</p>")
+    document = _write(html, base)
+    assert [(p.style.name, p.text) for p in _body_paragraphs(document)] == [
+        ("Title", "A review"), ("Heading 1", "Introduction"), ("Heading 2", "Methods"), ("Heading 3", "Search"),
+        ("Heading 4", "Sources"), ("Normal", "Text."),
+    ]
+    assert document.core_properties.title == "Test document"
+
+
+def test_inline_formatting_white_space_and_breaks(base: Path) -> None:
+    html = ("<p>  Effect   <strong>SMD</strong> <em>0.38</em><sup>a</sup>, H<sub>2</sub>O\n and "
+            "<b><i>both</i></b>.<br> Next line <span>plain</span> </p>")
+    document = _write(html, base)
+    (paragraph,) = _body_paragraphs(document)
+    assert paragraph.text == "Effect SMD 0.38a, H2O and both.\nNext line plain"
+    runs = {run.text: run for run in paragraph.runs}
+    assert runs["SMD"].bold and not runs["SMD"].italic
+    assert runs["0.38"].italic
+    assert runs["a"].font.superscript
+    assert runs["2"].font.subscript
+    assert runs["both"].bold and runs["both"].italic
+    assert paragraph._p.xpath(".//w:br"), "br is a line break inside the paragraph"
+
+
+def test_grade_symbols_get_a_font_that_has_them(base: Path) -> None:
+    document = _write("<p>Certainty \u2a01\u2a01\u25ef\u25ef Low</p>", base)
+    runs = _body_paragraphs(document)[0].runs
+    assert [(r.text, r.font.name) for r in runs] == [
+        ("Certainty ", None), ("\u2a01\u2a01\u25ef\u25ef", SYMBOL_FONT), (" Low", None)]
+
+
+def test_non_breaking_space_is_kept(base: Path) -> None:
+    document = _write("<p>93&nbsp;studies</p>", base)
+    assert _body_paragraphs(document)[0].text == "93\u00a0studies"
+
+
+def test_links_external_and_internal(base: Path) -> None:
+    html = ('<p>See <a href="#tbl-1">Table 1</a> and <a href="https://example.org/">the site</a>'
+            ' and <a href="#missing">nowhere</a>.</p><table id="tbl-1"><caption>Table 1. T</caption>'
+            "<tr><td>x</td></tr></table>")
+    document = _write(html, base)
+    paragraph = _body_paragraphs(document)[0]
+    assert paragraph.text == "See Table 1 and the site and nowhere."
+    links = paragraph._p.findall(qn("w:hyperlink"))
+    assert len(links) == 2
+    internal, external = links
+    anchor = internal.get(qn("w:anchor"))
+    names = [b.get(qn("w:name")) for b in document.element.body.iter(qn("w:bookmarkStart"))]
+    assert anchor in names
+    caption = next(p for p in document.paragraphs if p.style.name == "Caption")
+    assert caption._p.find(qn("w:bookmarkStart")).get(qn("w:name")) == anchor
+    rel = document.part.rels[external.get(qn("r:id"))]
+    assert rel.is_external and rel.target_ref == "https://example.org/"
+
+
+def test_captions_and_table_notes(base: Path) -> None:
+    html = ('<p class="caption">Table 3. A caption</p><table><tr><td>1</td></tr></table>'
+            '<p class="table-note"><sup>a</sup> Downgraded for imprecision.</p>')
+    document = _write(html, base)
+    assert _styled(document, "Caption") == ["Table 3. A caption"]
+    (note,) = [p for p in document.paragraphs if p.style.name == "Table Note"]
+    assert note.text == "a Downgraded for imprecision."
+    assert note.runs[0].font.superscript
+    assert document.styles["Table Note"].font.size.pt == 8
+
+
+def test_lists_bullets_numbers_nesting_and_restart(base: Path) -> None:
+    html = ("<ul><li>one</li><li>two<ul><li>two a</li></ul></li></ul>"
+            "<ol><li>first</li><li><p>second</p><p>more of second</p></li></ol><p>between</p>"
+            "<ol><li>again</li></ol>")
+    document = _write(html, base)
+    styles = [(p.style.name, p.text) for p in _body_paragraphs(document)]
+    assert styles == [
+        ("List Bullet", "one"), ("List Bullet", "two"), ("List Bullet 2", "two a"),
+        ("List Number", "first"), ("List Number", "second"), ("List Continue", "more of second"),
+        ("Normal", "between"), ("List Number", "again"),
+    ]
+    numbered = [p for p in document.paragraphs if p.style.name == "List Number"]
+    num_ids = [p._p.pPr.numPr.numId.val for p in numbered]
+    assert num_ids[0] == num_ids[1] != num_ids[2], "each ol is its own list, numbered from 1"
+    overrides = document.part.numbering_part.element.xpath(
+        f'./w:num[@w:numId="{num_ids[2]}"]/w:lvlOverride/w:startOverride/@w:val')
+    assert overrides == ["1"]
+
+
+TABLE = """
+<table id="t1"><caption><strong>Table 1.</strong> Characteristics</caption>
+<thead>
+<tr><th rowspan="2">Study</th><th colspan="2">Outcome</th></tr>
+<tr><th class="num">N</th><th class="num">SMD (95% CI)</th></tr>
+</thead>
+<tbody>
+<tr><th>Smith 2019</th><td class="num">120</td><td class="num">0.38 (0.21 to 0.55)</td></tr>
+<tr><td rowspan="2">Jones 2020</td><td class="num">80</td><td class="num">0.12 (−0.10 to 0.34)<sup>a</sup></td></tr>
+<tr><td class="num">81</td><td class="num">0.20 (0.01 to 0.39)</td></tr>
+</tbody>
+<tfoot><tr><td colspan="3">Abbreviation: SMD, standardized mean difference.</td></tr></tfoot>
+</table>
+<p class="table-note"><sup>a</sup> Crossover trial.</p>
+"""
+
+
+def test_table_cells_spans_and_caption(base: Path) -> None:
+    document = _write(TABLE, base)
+    (table,) = document.tables
+    assert len(table.rows) == 5 and len(table.columns) == 3
+    assert [c.text for c in table.rows[0].cells] == ["Study", "Outcome", "Outcome"]
+    assert [c.text for c in table.rows[1].cells] == ["Study", "N", "SMD (95% CI)"]
+    assert [c.text for c in table.rows[2].cells] == ["Smith 2019", "120", "0.38 (0.21 to 0.55)"]
+    assert [c.text for c in table.rows[4].cells] == ["Jones 2020", "81", "0.20 (0.01 to 0.39)"]
+    assert table.rows[0]._tr.tc_lst[1].grid_span == 2
+    assert table.rows[1]._tr.tc_lst[0].vMerge == "continue"
+    caption = document.paragraphs[0]
+    assert caption.style.name == "Caption" and caption.text == "Table 1. Characteristics"
+    assert caption.paragraph_format.keep_with_next
+    assert caption.runs[0].bold
+    sup = [r for r in table.rows[3].cells[2].paragraphs[0].runs if r.font.superscript]
+    assert [r.text for r in sup] == ["a"]
+
+
+def test_table_header_rows_repeat_and_rules(base: Path) -> None:
+    document = _write(TABLE, base)
+    tbl = document.tables[0]._tbl
+    header_flags = [tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None for tr in tbl.tr_lst]
+    assert header_flags == [True, True, False, False, False]
+    borders = tbl.tblPr.find(qn("w:tblBorders"))
+    assert borders.find(qn("w:top")).get(qn("w:val")) == "single"
+    assert borders.find(qn("w:bottom")).get(qn("w:val")) == "single"
+    assert borders.find(qn("w:insideH")).get(qn("w:val")) == "nil"
+    assert borders.find(qn("w:left")).get(qn("w:val")) == "nil"
+    for tc in tbl.tr_lst[1].tc_lst:  # the rule under the header, across every column
+        assert tc.tcPr.find(qn("w:tcBorders")).find(qn("w:bottom")).get(qn("w:val")) == "single"
+    spanner = tbl.tr_lst[0].tc_lst[1]  # "Outcome" over two columns has its own short rule
+    assert spanner.tcPr.find(qn("w:tcBorders")).find(qn("w:bottom")) is not None
+    assert tbl.tr_lst[2].tc_lst[0].tcPr.find(qn("w:tcBorders")) is None
+
+
+def test_table_cells_small_numbers_right_and_widths_fit_page(base: Path) -> None:
+    document = _write(TABLE, base)
+    table = document.tables[0]
+    number = table.rows[2].cells[1].paragraphs[0]
+    assert number.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert number.style.name == "Table Text" and document.styles["Table Text"].font.size.pt == 8.5
+    assert table.rows[2].cells[0].paragraphs[0].alignment is None
+    assert table.rows[2].cells[0].paragraphs[0].runs[0].bold, "th is bold"
+    section = document.sections[0]
+    text_width = Emu(section.page_width - section.left_margin - section.right_margin).twips
+    grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert sum(grid) == text_width
+    assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+    for tr in table._tbl.tr_lst:
+        assert sum(tc.width.twips for tc in tr.tc_lst) == pytest.approx(text_width, abs=2)
+
+
+def test_table_footer_notes_follow_the_table(base: Path) -> None:
+    document = _write(TABLE, base)
+    body = list(document.element.body.iterchildren())
+    position = body.index(document.tables[0]._tbl)
+    after = [docx.text.paragraph.Paragraph(e, document) for e in body[position + 1 : position + 3]]
+    assert [(p.style.name, p.text) for p in after] == [
+        ("Table Note", "Abbreviation: SMD, standardized mean difference."), ("Table Note", "a Crossover trial."),
+    ]
+
+
+def test_header_rows_from_leading_th_rows_without_thead(base: Path) -> None:
+    html = "<table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>"
+    tbl = _write(html, base).tables[0]._tbl
+    assert tbl.tr_lst[0].trPr.find(qn("w:tblHeader")) is not None
+    assert tbl.tr_lst[1].trPr.find(qn("w:tblHeader")) is None
+
+
+def test_two_tables_in_a_row_stay_two_tables(base: Path) -> None:
+    html = "<table><tr><td>1</td></tr></table><table><tr><td>2</td></tr></table>"
+    document = _write(html, base)
+    assert [t.cell(0, 0).text for t in document.tables] == ["1", "2"]
+
+
+def test_grid_places_spans_like_a_browser() -> None:
+    table = lxml.html.fragment_fromstring(
+        "<table><tbody><tr><td rowspan='2'>a</td><td colspan='2'>b</td></tr><tr><td>c</td><td>d</td></tr>"
+        "<tr><td colspan='0'>e</td><td rowspan='9'>f</td></tr></tbody></table>")
+    grid = build_grid(table)
+    placed = {cell.element.text: (cell.row, cell.col, cell.rowspan, cell.colspan) for cell in grid.cells}
+    assert placed == {"a": (0, 0, 2, 1), "b": (0, 1, 1, 2), "c": (1, 1, 1, 1), "d": (1, 2, 1, 1),
+                      "e": (2, 0, 1, 1), "f": (2, 1, 1, 1)}
+    assert (grid.n_rows, grid.n_cols, grid.header_rows) == (3, 3, 0)
+
+
+def test_column_widths_share_the_width_by_content() -> None:
+    table = lxml.html.fragment_fromstring(
+        "<table><tr><td>A fairly long description of an intervention with many words</td><td>12</td>"
+        "<td>0.38 (0.21 to 0.55)</td></tr></table>")
+    widths = column_widths(build_grid(table), 9000)
+    assert sum(widths) == 9000
+    assert widths[0] > widths[2] > widths[1]
+    assert widths[1] >= 3 * CHAR_TWIPS, "a column is never narrower than its longest word"
+
+
+def test_figure_picture_at_text_width_with_alt_and_caption(base: Path) -> None:
+    html = ('<figure id="fig1"><img src="figures/forest.svg" alt="Forest plot of ERH outcomes">'
+            "<figcaption><strong>Figure 1.</strong> Forest plot.</figcaption></figure><p>After.</p>")
+    document = _write(html, base)
+    (shape,) = document.inline_shapes
+    section = document.sections[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    assert abs(shape.width - text_width) < 10
+    assert shape.height == pytest.approx(shape.width / 2, rel=0.02), "aspect of the 4 x 2 inch PNG kept"
+    doc_pr = shape._inline.docPr
+    assert doc_pr.get("descr") == "Forest plot of ERH outcomes"
+    picture_paragraph = next(p for p in document.paragraphs if p._p.xpath(".//w:drawing"))
+    assert picture_paragraph.style.name == "Figure" and picture_paragraph.paragraph_format.keep_with_next is None
+    assert document.styles["Figure"].paragraph_format.keep_with_next
+    texts = [(p.style.name, p.text) for p in document.paragraphs if p.text]
+    assert texts == [("Caption", "Figure 1. Forest plot."), ("Normal", "After.")]
+    media = [n for n in zipfile.ZipFile(base / "out.docx").namelist() if n.startswith("word/media/")]
+    assert media == ["word/media/image1.png"], "the PNG beside the SVG goes into the document"
+
+
+def test_figure_caption_placed_below_the_picture(base: Path) -> None:
+    html = '<figure><figcaption>Figure 2. On top in HTML.</figcaption><img src="figures/forest.png" alt="x"></figure>'
+    document = _write(html, base)
+    body = [child for child in document.element.body if child.tag == qn("w:p")]
+    assert body[0].xpath(".//w:drawing") and "Figure 2" in docx.text.paragraph.Paragraph(body[1], document).text
+
+
+def test_tall_figure_is_limited_to_the_page_height(base: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 8))
+    fig.savefig(base / "figures" / "tall.png", dpi=30)
+    plt.close(fig)
+    document = _write('<figure><img src="figures/tall.png" alt="tall"></figure>', base)
+    (shape,) = document.inline_shapes
+    section = document.sections[0]
+    assert shape.height <= section.page_height - section.top_margin - section.bottom_margin
+    assert shape.width == pytest.approx(shape.height / 8, rel=0.02)
+
+
+def test_missing_figure_names_the_file(base: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="figures/none.svg"):
+        _write('<figure><img src="figures/none.svg" alt="x"></figure>', base)
+
+
+def test_landscape_section_and_back_to_portrait(base: Path) -> None:
+    html = ('<p>Portrait.</p><section class="landscape"><table><caption>Wide</caption><tr><td>1</td></tr></table>'
+            "</section><p>Portrait again.</p>")
+    document = _write(html, base)
+    sections = document.sections
+    assert [s.orientation for s in sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    assert sections[1].page_width > sections[1].page_height
+    assert sections[2].page_width < sections[2].page_height
+    grid = [int(col.get(qn("w:w"))) for col in document.tables[0]._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert sum(grid) == Emu(sections[1].page_width - sections[1].left_margin - sections[1].right_margin).twips
+    assert [p.text for p in document.paragraphs if p.text] == ["Portrait.", "Wide", "Portrait again."]
+
+
+def test_landscape_at_start_or_end_adds_no_empty_page(base: Path) -> None:
+    first = _write('<section class="landscape"><p>Wide.</p></section><p>Tall.</p>', base, "a.docx")
+    assert [s.orientation for s in first.sections] == [WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    last = _write('<p>Tall.</p><div class="page-break"></div><section class="landscape"><p>Wide.</p></section>',
+                  base, "b.docx")
+    assert [s.orientation for s in last.sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE]
+    assert not any(p.paragraph_format.page_break_before for p in last.paragraphs), "the new section is the break"
+    assert [p.text for p in last.paragraphs] == ["Tall.", "Wide."]
+
+
+def test_page_break_before_next_block(base: Path) -> None:
+    document = _write('<p>One.</p><div class="page-break"></div><h1>Two</h1>', base)
+    one, two = document.paragraphs
+    assert not one.paragraph_format.page_break_before and two.paragraph_format.page_break_before
+
+
+def test_skipped_elements_and_walked_containers(base: Path) -> None:
+    html = ("<header>HEADER</header><nav>NAV</nav><style>p {}</style><script>var x;</script>"
+            "<main><article><section><div>Loose text <em>here</em><p>Inner.</p></div></section></article></main>")
+    document = _write(html, base)
+    assert [p.text for p in document.paragraphs] == ["Loose text here", "Inner."]
+
+
+def test_boxes_are_shaded(base: Path) -> None:
+    document = _write('<div class="box"><p>Question</p><p>Findings</p></div><p class="key-points">K</p><p>Out</p>',
+                      base)
+    shaded = [p.text for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.find(qn("w:shd")) is not None]
+    assert shaded == ["Question", "Findings", "K"]
+
+
+def test_running_header_and_page_numbers_on_every_section(base: Path) -> None:
+    html = '<p>a</p><section class="landscape"><p>b</p></section><p>c</p>'
+    document = _write(html, base, header_text=BANNER)
+    for section in document.sections:
+        assert section.header.paragraphs[0].text == BANNER
+        instr = "".join(section.footer._element.itertext())
+        assert "PAGE" in instr
+    plain = _write("<p>a</p>", base, "plain.docx", footer_page_numbers=False)
+    assert plain.sections[0].header.is_linked_to_previous and plain.sections[0].footer.is_linked_to_previous
+
+
+def test_same_html_gives_the_same_bytes(base: Path) -> None:
+    html = TABLE + '<figure><img src="figures/forest.png" alt="f"><figcaption>F</figcaption></figure>'
+    html += '<p><a href="https://example.org">x</a></p><section class="landscape"><p>w</p></section><ol><li>i</li></ol>'
+    first = base / "first.docx"
+    second = base / "second.docx"
+    write_docx(html, base, first, title="T", header_text=BANNER)
+    write_docx(html, base, second, title="T", header_text=BANNER)
+    assert first.read_bytes() == second.read_bytes()
+    archive = zipfile.ZipFile(io.BytesIO(first.read_bytes()))
+    names = archive.namelist()
+    assert names[0] == "[Content_Types].xml" and names[1:] == sorted(names[1:])
+    assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert "docProps/thumbnail.jpeg" not in names
+    props = docx.Document(str(first)).core_properties
+    assert props.created == props.modified == dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    assert props.revision == 1 and not props.last_modified_by and props.title == "T"
