@@ -87,7 +87,7 @@ def assert_inside_and_apart(fig) -> None:
 def render(results: ReviewResults, tmp_path: Path, subgroup: str | None = None, **kw) -> tuple[Path, object]:
     jobs = [j for j in forest.jobs(results, JAMA, **kw)
             if j.figure.id == f"forest-{results.analyses[0].analysis.id}" + (f"-{subgroup}" if subgroup else "")]
-    fig, _ = run_job(jobs[0], tmp_path)
+    fig, *_ = run_job(jobs[0], tmp_path)
     return tmp_path / fig.svg_path, fig
 
 
@@ -184,7 +184,7 @@ def test_layout_holds_from_3_to_150_studies(review, tmp_path, k):
     assert h < 6 + 0.2 * k * 1.3  # one row per study (long labels take two)
     if k == 150:
         jobs = [j for j in forest.jobs(res, JAMA) if j.figure.id == "forest-bonding_post"]
-        out, _ = run_job(jobs[0], tmp_path)
+        out, *_ = run_job(jobs[0], tmp_path)
         labels = texts(tmp_path / out.svg_path)
         assert sum(1 for key in labels if key.startswith("forest-study-") and key.endswith("-label")) == k
         # long labels wrap onto a second line instead of running into the numbers
@@ -214,7 +214,7 @@ def test_one_study_is_drawn_and_says_it_was_not_pooled(review, tmp_path):
 def test_no_study_gives_a_figure_that_says_so(review, tmp_path):
     res = synthetic(review, "bonding_post", 0)
     (job,) = [j for j in forest.jobs(res, JAMA) if j.figure.kind == "forest"]
-    fig, _ = run_job(job, tmp_path)
+    fig, *_ = run_job(job, tmp_path)
     assert fig.note
     words = " ".join(all_text(tmp_path / fig.svg_path))
     assert res.analyses[0].note in words

@@ -87,7 +87,7 @@ def test_same_results_give_the_same_bytes(results, rendered, tmp_path):
               "dose-bonding_fu12-dose_hours")]
     assert len(again) == 5
     for job in again:  # serially here, in worker processes the first time
-        fig, _ = run_job(job, tmp_path)
+        fig, *_ = run_job(job, tmp_path)
         for path in (fig.svg_path, fig.png_path):
             assert (tmp_path / path).read_bytes() == (out / path).read_bytes(), path
 
@@ -128,7 +128,7 @@ def test_rob_figure_names_studies_without_an_assessment(results, tmp_path):
     review = dataclasses.replace(results.review, _rob_index=index)
     res = ReviewResults(review, [run_analysis(review, ar.analysis)])
     (job,) = [j for j in plan(res, JAMA) if j.figure.id == "rob-traffic-bonding_fu12"]
-    fig, _ = run_job(job, tmp_path)
+    fig, *_ = run_job(job, tmp_path)
     t = texts(tmp_path / fig.svg_path)
     assert ar.effects["study"].iloc[0] in " ".join(t["rob-footnote"])
     assert "rob-cells-not-assessed" in {g.get("id") for g in ET.parse(tmp_path / fig.svg_path).getroot().iter()}
@@ -183,7 +183,7 @@ def test_prisma_counts_that_do_not_add_up_give_a_message(results, tmp_path):
     bad = dataclasses.replace(results.review.prisma, screened=results.review.prisma.screened + 5)
     res = ReviewResults(dataclasses.replace(results.review, prisma=bad), [])
     (job,) = prisma.jobs(res, JAMA)
-    fig, _ = run_job(job, tmp_path)
+    fig, *_ = run_job(job, tmp_path)
     assert "do not add up" in fig.note
     words = " ".join(s for v in texts(tmp_path / fig.svg_path).values() for s in v)
     assert "screened" in words and str(bad.screened) in words.replace(",", "")
@@ -192,7 +192,7 @@ def test_prisma_counts_that_do_not_add_up_give_a_message(results, tmp_path):
 def test_cochrane_style_reaches_the_figures(results, tmp_path):
     cochrane = get_style("Cochrane")
     (job,) = [j for j in plan(results, cochrane) if j.figure.id == "forest-bonding_fu12"]
-    fig, _ = run_job(job, tmp_path)
+    fig, *_ = run_job(job, tmp_path)
     r = results.get("bonding_fu12").result
     line = texts(tmp_path / fig.svg_path)["forest-total-overall-label"][0]
     assert line.endswith(f"({cochrane.p(r.pval)})")

@@ -23,7 +23,8 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class Rendered:
     figure: Figure
-    seconds: float
+    seconds: float  # wall clock, in its process
+    cpu_seconds: float
 
 
 def plan(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -> list[Job]:
@@ -55,7 +56,7 @@ def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | No
         done[r.figure.id] = r
         if progress:
             extra = f" ({r.figure.note})" if r.figure.note else ""
-            progress(f"figure {len(done)}/{total}: {r.figure.id} {r.seconds:.2f} s{extra}")
+            progress(f"figure {len(done)}/{total}: {r.figure.id} ({r.seconds:.1f} s){extra}")
 
     workers = max(1, min(jobs, total, os.cpu_count() or 1))
     if workers == 1:
