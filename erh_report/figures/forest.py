@@ -165,7 +165,7 @@ def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: p
         rows.append(Row("note", words.heterogeneity_line(style, r), {}, gid=f"{gid}-heterogeneity"))
         rows.append(Row("note", words.overall_line(style, r), {}, gid=f"{gid}-overall"))
     elif note:
-        rows.append(Row("note", f"Not pooled: {note}", {}, gid=f"{gid}-note"))
+        rows.append(Row("note", note[:1].upper() + note[1:] + ".", {}, gid=f"{gid}-note"))
     return rows
 
 

@@ -232,8 +232,8 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
                        f"overall: {_counts(judged)}.",
                        f"Traffic-light table of {ar.k} studies by five RoB 2 domains and overall; overall "
                        f"judgements: {_counts(judged)}.", a.id)
-        s_title = f"Risk of bias (RoB 2), weighted summary: {name}"
         table, weighted = shares(ar, judged) if ar.k else (np.zeros((6, len(CATEGORIES))), False)
+        s_title = f"Risk of bias (RoB 2), {'weighted ' if weighted else ''}summary: {name}"
         basis = "of the analysis weight" if weighted else "of studies"
         overall = "; ".join(f"{c} {style.percent(table[5, i])}" for i, c in enumerate(CATEGORIES)
                             if table[5, i] > 0)
