@@ -218,3 +218,16 @@ def test_no_study_gives_a_figure_that_says_so(review, tmp_path):
     assert fig.note
     words = " ".join(all_text(tmp_path / fig.svg_path))
     assert res.analyses[0].note in words
+
+
+def test_hksj_changes_the_header_and_the_test(review, tmp_path):
+    settings = review.config.settings.model_copy(update={"hksj": True})
+    hksj = dataclasses.replace(review, config=review.config.model_copy(update={"settings": settings}))
+    res = synthetic(hksj, "bonding_fu12", 6)
+    r = res.analyses[0].result
+    assert r.hksj and r.df is not None
+    svg, _ = render(res, tmp_path)
+    t = texts(svg)
+    assert t["forest-model"] == ["IV, Random (REML, HKSJ), 95% CI"] * 2
+    assert t["forest-total-overall-label"] == [
+        f"Test for overall effect: t({r.df:g}) = {JAMA.number(abs(r.statistic))} ({JAMA.p(r.pval)})"]
