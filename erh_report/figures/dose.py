@@ -91,10 +91,7 @@ def draw_dose(spec: DoseSpec) -> MplFigure:
     below = 36.0
     height = top + PLOT_H + below + st.LINE * len(info) + 4 + 9.5 * len(foot) + st.MARGIN
     fig, canvas_ax = st.canvas(WIDTH, height)
-    y = st.MARGIN + 7
-    for line in title:
-        st.put(canvas_ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="dose-title")
-        y += 14
+    st.put_title(canvas_ax, title, "dose-title")
     left = 20.0 + 34.0
     ax = fig.add_axes((left / WIDTH, 1 - (top + PLOT_H) / height, (WIDTH - left - 14) / WIDTH, PLOT_H / height))
     if spec.log:
@@ -127,14 +124,8 @@ def draw_dose(spec: DoseSpec) -> MplFigure:
     ax.set_ylabel(spec.ylabel, fontsize=st.SMALL)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    y = top + PLOT_H + below
-    for line in info:
-        st.put(canvas_ax, st.MARGIN, y, line, gid="dose-info")
-        y += st.LINE
-    y += 4
-    for line in foot:
-        st.put(canvas_ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="dose-footnote")
-        y += 9.5
+    y = st.put_lines(canvas_ax, top + PLOT_H + below, info, "dose-info")
+    st.put_footnotes(canvas_ax, y + 4, foot, "dose-footnote")
     return fig
 
 

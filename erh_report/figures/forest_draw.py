@@ -159,10 +159,7 @@ def draw_forest(spec: ForestSpec) -> MplFigure:
     height = body_top + body_h + axis_h + favours_h + 6 + 9.5 * len(foot) + st.MARGIN
     fig, ax = st.canvas(lay.width, height)
 
-    y = st.MARGIN + 7
-    for line in title_lines:
-        st.put(ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="forest-title")
-        y += 14
+    y = st.put_title(ax, title_lines, "forest-title")
     _draw_header(ax, spec, lay, header_top)
 
     plot_ax = fig.add_axes((lay.plot_x / lay.width, 1 - (body_top + body_h) / height,
@@ -193,9 +190,7 @@ def draw_forest(spec: ForestSpec) -> MplFigure:
     st.put(ax, null_x - 6, fy, spec.favours[0], ha="right", gid="forest-favours-left")
     st.put(ax, null_x + 6, fy, spec.favours[1], ha="left", gid="forest-favours-right")
     y = body_top + body_h + axis_h + favours_h + 6 + 4
-    for line in foot:
-        st.put(ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="forest-footnote")
-        y += 9.5
+    st.put_footnotes(ax, y, foot, "forest-footnote")
     return fig
 
 

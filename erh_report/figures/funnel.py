@@ -99,11 +99,7 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
     title = st.wrap(f"Contour-enhanced funnel plot: {spec.title}", WIDTH - 2 * st.MARGIN, st.TITLE, bold=True)
     height = st.MARGIN + 14 * len(title) + 4 + PLOT_H + bottom
     fig, canvas_ax = st.canvas(WIDTH, height)
-    y = st.MARGIN + 7
-    for line in title:
-        st.put(canvas_ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="funnel-title")
-        y += 14
-    top = y + 4
+    top = st.put_title(canvas_ax, title, "funnel-title") + 4
     left, right = 52.0, 14.0
     plot_h = height - top - bottom
     ax = fig.add_axes((left / WIDTH, bottom / height, (WIDTH - left - right) / WIDTH, plot_h / height))
@@ -157,14 +153,8 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
         handles.append(Line2D([], [], color=st.MARK, lw=0.9, ls=(0, (1, 1.5)), label="Adjusted estimate"))
     fig.legend(handles=handles, loc="upper left", ncol=3, bbox_to_anchor=(st.MARGIN / WIDTH, 1 - (height - bottom
                + 34) / height), fontsize=st.SMALL, handlelength=1.6, columnspacing=1.0, borderaxespad=0)
-    y = height - bottom + 34 + 42
-    for line in info:
-        st.put(canvas_ax, st.MARGIN, y, line, gid="funnel-info")
-        y += st.LINE
-    y += 2
-    for line in foot:
-        st.put(canvas_ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="funnel-footnote")
-        y += 9.5
+    y = st.put_lines(canvas_ax, height - bottom + 34 + 42, info, "funnel-info")
+    st.put_footnotes(canvas_ax, y + 2, foot, "funnel-footnote")
     return fig
 
 

@@ -162,10 +162,7 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
     height = cursor - ROW_GAP + 10 + 9.5 * len(foot) + st.MARGIN
     fig, ax = st.canvas(width, height)
 
-    y = st.MARGIN + 7
-    for line in title_lines:
-        st.put(ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="prisma-title")
-        y += 14
+    y = st.put_title(ax, title_lines, "prisma-title")
     banner_top = y
     for key, (c0, c1) in (("databases", ("A", "B")), ("other", ("C", "D"))):
         if key not in banner_lines:
@@ -202,9 +199,7 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
                        gid=f"prisma-{key}-text")
     _arrows(ax, where)
     y = cursor - ROW_GAP + 10 + 4
-    for line in foot:
-        st.put(ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="prisma-footnote")
-        y += 9.5
+    st.put_footnotes(ax, y, foot, "prisma-footnote")
     return fig
 
 

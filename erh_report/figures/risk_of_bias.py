@@ -111,10 +111,7 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
     keys = [c for c in CATEGORIES if any(c in row for row in spec.judgements)]
     height = top + sum(heights) + 12 + 10 * len(domain_lines) + 6 + 14 + 6 + 9.5 * len(foot) + st.MARGIN
     fig, ax = st.canvas(width, height)
-    y = st.MARGIN + 7
-    for line in title:
-        st.put(ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="rob-title")
-        y += 14
+    y = st.put_title(ax, title, "rob-title")
     header_y = top - 9
     st.put(ax, st.MARGIN, header_y, "Study", bold=True)
     for j, h in enumerate(HEADERS):
@@ -144,9 +141,7 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
     y += 6
     _legend(ax, st.MARGIN, y, keys, width - st.MARGIN)
     y += 14 + 6
-    for line in foot:
-        st.put(ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="rob-footnote")
-        y += 9.5
+    st.put_footnotes(ax, y, foot, "rob-footnote")
     return fig
 
 
@@ -177,10 +172,7 @@ def draw_summary(spec: SummarySpec) -> MplFigure:
     keys = [c for c in CATEGORIES if any(row[i] > 0 for row in spec.shares for i in [CATEGORIES.index(c)])]
     height = axis_y + 26 + 16 + 8 + 9.5 * len(foot) + st.MARGIN
     fig, ax = st.canvas(width, height)
-    y = st.MARGIN + 7
-    for line in title:
-        st.put(ax, st.MARGIN, y, line, size=st.TITLE, bold=True, gid="rob-title")
-        y += 14
+    y = st.put_title(ax, title, "rob-title")
     for j, name in enumerate(DOMAIN_NAMES):
         centre = top + pitch * (j + 0.5)
         st.put(ax, bar_x - 8, centre, name, ha="right", bold=j == 5, gid="rob-summary-domain")
@@ -206,9 +198,7 @@ def draw_summary(spec: SummarySpec) -> MplFigure:
     st.put(ax, bar_x + BAR_WIDTH / 2, axis_y + 21, what, size=st.SMALL, ha="center", gid="rob-axis-label")
     _legend(ax, st.MARGIN, axis_y + 26 + 10, keys, width - st.MARGIN)
     y = axis_y + 26 + 16 + 8 + 4
-    for line in foot:
-        st.put(ax, st.MARGIN, y, line, size=st.SMALL, color=st.GREY, gid="rob-footnote")
-        y += 9.5
+    st.put_footnotes(ax, y, foot, "rob-footnote")
     return fig
 
 

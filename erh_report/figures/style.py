@@ -130,6 +130,23 @@ def put(ax: Axes, x: float, y: float, text: str, *, size: float = FONT, bold: bo
             color=color, gid=gid, parse_math=False, clip_on=False, fontstyle="italic" if italic else "normal")
 
 
+def put_lines(ax: Axes, y: float, lines: list[str], gid: str, *, size: float = FONT, pitch: float = LINE,
+              color: str = INK, bold: bool = False, x: float = MARGIN) -> float:
+    """Lines of text one under the other from ``y``; returns the ``y`` after the last one."""
+    for line in lines:
+        put(ax, x, y, line, size=size, bold=bold, color=color, gid=gid)
+        y += pitch
+    return y
+
+
+def put_title(ax: Axes, lines: list[str], gid: str) -> float:
+    return put_lines(ax, MARGIN + 7, lines, gid, size=TITLE, pitch=14, bold=True)
+
+
+def put_footnotes(ax: Axes, y: float, lines: list[str], gid: str) -> float:
+    return put_lines(ax, y, lines, gid, size=SMALL, pitch=9.5, color=GREY)
+
+
 def rob_symbols(ax: Axes, xs, ys, judgement: str, dot: float) -> None:
     """robvis's symbols drawn over the traffic lights as markers (paths, not text: fast and exact)."""
     marker = {"low": "+", "some concerns": "_", "high": "x"}.get(judgement)
@@ -149,18 +166,9 @@ def message_figure(title: str, lines: list[str], note: str = "") -> MplFigure:
     notes = wrap(note, width - 2 * MARGIN, SMALL) if note else []
     height = MARGIN * 2 + 14 * len(title_lines) + 6 + LINE * len(body) + 10 * len(notes) + 6
     fig, ax = canvas(width, height)
-    y = MARGIN + 6
-    for line in title_lines:
-        put(ax, MARGIN, y, line, size=TITLE, bold=True, gid="figure-title")
-        y += 14
-    y += 6
-    for line in body:
-        put(ax, MARGIN, y, line, gid="figure-message")
-        y += LINE
-    y += 4
-    for line in notes:
-        put(ax, MARGIN, y, line, size=SMALL, color=GREY, gid="figure-note")
-        y += 10
+    y = put_lines(ax, MARGIN + 6, title_lines, "figure-title", size=TITLE, pitch=14, bold=True) + 6
+    y = put_lines(ax, y, body, "figure-message") + 4
+    put_lines(ax, y, notes, "figure-note", size=SMALL, pitch=10, color=GREY)
     return fig
 
 
