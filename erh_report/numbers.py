@@ -110,9 +110,12 @@ STYLES = {
 }
 
 
+ALIASES = {"RevMan5": "Cochrane"}  # review.yaml's name for the Cochrane (RevMan 5) preset
+
+
 def get_style(name: str) -> NumberStyle:
     try:
-        return STYLES[name]
+        return STYLES[ALIASES.get(name, name)]
     except KeyError:
         raise ValueError(f"unknown number style {name!r}; expected one of {', '.join(STYLES)}") from None
 

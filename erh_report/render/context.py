@@ -1,0 +1,334 @@
+"""What the templates see: the results, the GRADE report and the figures as plain values, plus the words
+that depend on numbers (decided in ``words``), so that a template only lays out and formats.
+
+Numbers stay numbers here (templates format them with the number-style filters); ratio measures are given
+on their natural scale (odds ratios, not log odds ratios).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+from erh_report.data import Review
+from erh_report.figures import Figure
+from erh_report.grade import GradeReport
+from erh_report.render import words
+from erh_report.render.references import Citations
+from erh_report.results import AnalysisResult, ReviewResults
+
+RATIO_MEASURES = {"OR", "RR"}
+MEASURE_NAMES = {"SMD": "standardized mean difference (Hedges g)", "MD": "mean difference",
+                 "OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
+METHOD_NAMES = {"REML": "restricted maximum likelihood", "DL": "DerSimonian-Laird", "ML": "maximum likelihood",
+                "PM": "Paule-Mandel", "EB": "empirical Bayes", "HE": "Hedges", "SJ": "Sidik-Jonkman",
+                "FE": "common-effect (inverse variance)"}
+SOFTWARE = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "jinja2", "python-docx", "weasyprint")
+
+
+def _natural(measure: str, x: float) -> float:
+    return math.exp(x) if measure in RATIO_MEASURES and not math.isnan(x) else x
+
+
+@dataclass(frozen=True)
+class PooledView:
+    """One pooled analysis as a manuscript reports it."""
+
+    id: str
+    domain_id: str
+    domain: str
+    outcome_id: str
+    outcome: str
+    timepoint: str
+    window_id: str
+    measure: str
+    k: int
+    participants: int
+    pooled: bool
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    pi_low: float = math.nan
+    pi_high: float = math.nan
+    pval: float = math.nan
+    tau2: float = math.nan
+    i2: float = math.nan
+    q: float = math.nan
+    q_df: int = 0
+    q_pval: float = math.nan
+    significant: bool = False
+    significance: str = ""
+    favours: str = ""
+    heterogeneity: str = ""
+    size: str = ""
+    certainty: str = ""
+    certainty_symbols: str = ""
+    statement: str = ""
+    note: str = ""
+    figure: str | None = None  # id of its forest plot
+
+    @property
+    def null(self) -> float:
+        return 1.0 if self.measure in RATIO_MEASURES else 0.0
+
+
+def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str]) -> PooledView:
+    a = ar.analysis
+    base = dict(id=a.id, domain_id=a.domain_id, domain=a.domain, outcome_id=a.outcome_id, outcome=a.outcome,
+                timepoint=a.window, window_id=a.window_id, measure=a.measure, k=ar.k, participants=ar.participants,
+                figure=forest.get(a.id))
+    assessment = grade.get(a.id)
+    certainty = dict(certainty=assessment.word or "", certainty_symbols=assessment.symbols or "",
+                     statement=assessment.statement or "")
+    res = ar.result
+    if res is None:
+        return PooledView(pooled=False, note=ar.note, **base, **certainty)
+    m = a.measure
+    est, lo, hi = (_natural(m, x) for x in (res.estimate, res.ci_low, res.ci_high))
+    null = 1.0 if m in RATIO_MEASURES else 0.0
+    thresholds = review.outcome(a.outcome_id).thresholds if m == "SMD" else None
+    size = words.size(res.estimate, thresholds.small, thresholds.moderate, thresholds.large) if thresholds else ""
+    return PooledView(
+        pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_natural(m, res.pi_low),
+        pi_high=_natural(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
+        q_pval=res.q_pval, significant=words.excludes_null(lo, hi, null), significance=words.significance(lo, hi, null),
+        favours=words.favours(res.estimate), heterogeneity=words.heterogeneity(res.i2), size=size,
+        note=ar.note, **base, **certainty)
+
+
+@dataclass(frozen=True)
+class DoseView:
+    analysis_id: str
+    outcome: str
+    timepoint: str
+    moderator: str
+    k: int
+    slope: float
+    ci_low: float
+    ci_high: float
+    pval: float
+    r2: float
+    significant: bool
+    significance: str
+    figure: str | None
+
+
+@dataclass
+class Numbering:
+    """Figure and table numbers within one document, in order of first mention; labels like 'eFigure 3'."""
+
+    figure_prefix: str = "Figure"
+    table_prefix: str = "Table"
+    figures: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)
+
+    def figure(self, key: str) -> str:
+        self.figures.setdefault(key, len(self.figures) + 1)
+        return f"{self.figure_prefix} {self.figures[key]}"
+
+    def table(self, key: str) -> str:
+        self.tables.setdefault(key, len(self.tables) + 1)
+        return f"{self.table_prefix} {self.tables[key]}"
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in ("erh_report", *SOFTWARE):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def study_characteristics(review: Review) -> list[dict[str, Any]]:
+    rows = []
+    for _, s in review.studies:
+        rows.append({"id": s.study_id, "label": s.label, "country": s.country, "design": s.design,
+                     "population_risk": s.population_risk, "intervention": s.intervention_name,
+                     "type": s.intervention_type, "comparator": s.comparator, "dose_hours": s.dose_hours,
+                     "sessions": s.sessions, "infant_age_weeks": s.infant_age_weeks, "n": s.n_randomised})
+    return rows
+
+
+def characteristics_summary(review: Review) -> dict[str, Any]:
+    studies = [s for _, s in review.studies]
+    years = [s.year for s in studies]
+    doses = [s.dose_hours for s in studies if s.dose_hours is not None]
+    countries = Counter(s.country for s in studies)
+    risk = Counter(s.population_risk for s in studies)
+    types = Counter(s.intervention_type for s in studies)
+    return {
+        "k": len(studies), "dyads": sum(s.n_randomised for s in studies), "year_min": min(years),
+        "year_max": max(years), "countries": len(countries), "top_countries": countries.most_common(3),
+        "dose_median": statistics.median(doses) if doses else math.nan, "dose_min": min(doses, default=math.nan),
+        "dose_max": max(doses, default=math.nan), "risk": risk.most_common(), "types": types.most_common(),
+        "rcts": sum(1 for s in studies if s.design.upper() == "RCT"),
+    }
+
+
+def risk_of_bias_rows(review: Review) -> list[dict[str, Any]]:
+    labels = {s.study_id: s.label for _, s in review.studies}
+    names = {o.id: o.name for d in review.config.domains for o in d.outcomes}
+    out = []
+    for _, r in review.risk_of_bias:
+        out.append({"study": labels.get(r.study_id, r.study_id), "outcome": names.get(r.outcome, r.outcome),
+                    "d1": r.d1, "d2": r.d2, "d3": r.d3, "d4": r.d4, "d5": r.d5, "overall": r.overall})
+    return out
+
+
+def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figure], *,
+                  citations: Citations | None = None) -> dict[str, Any]:
+    """Everything the three documents need, as plain values and small frozen records."""
+    review = results.review
+    cfg = review.config
+    figure_by_id = {f.id: f for f in figures}
+    forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id}
+    analyses = [pooled_view(ar, grade, review, forest) for ar in results.analyses]
+    by_domain: dict[str, list[PooledView]] = {}
+    for v in analyses:
+        by_domain.setdefault(v.domain_id, []).append(v)
+    domains = [{"id": d.id, "name": d.name, "role": d.role, "analyses": by_domain.get(d.id, [])}
+               for d in cfg.domains]
+    dose = []
+    for ar in results.analyses:
+        for moderator, (reg, _x) in ar.metaregression.items():
+            slope = reg.coefficients[1]
+            fig = next((f.id for f in figures if f.kind == "dose" and f.analysis_id == ar.analysis.id
+                        and moderator in f.id), None)
+            dose.append(DoseView(ar.analysis.id, ar.analysis.outcome, ar.analysis.window, moderator, reg.k,
+                                 slope.estimate, slope.ci_low, slope.ci_high, slope.pval, reg.r2 or 0.0,
+                                 words.excludes_null(slope.ci_low, slope.ci_high),
+                                 words.significance(slope.ci_low, slope.ci_high), fig))
+    primary = [v for v in analyses if v.pooled and v.domain_id == cfg.domains[0].id and v.window_id == "post"]
+    prisma = review.prisma
+    citations = citations or Citations(review.references)
+    return {
+        "review": cfg, "illustrative": review.illustrative, "question": cfg.question, "search": cfg.search,
+        "settings": cfg.settings, "plan": cfg.plan, "analyses": analyses, "domains": domains,
+        "primary": primary, "dose": dose,
+        "dose_hours": [d for d in dose if d.moderator == "dose_hours"],
+        "grade": grade, "sof_tables": grade.sof_tables(), "evidence_profiles": grade.evidence_profiles(),
+        "figures": figure_by_id, "prisma": prisma, "studies": study_characteristics(review),
+        "characteristics": characteristics_summary(review), "rob_rows": risk_of_bias_rows(review),
+        "excluded": [r for _, r in review.excluded], "results": results,
+        "measure_name": MEASURE_NAMES.get(cfg.settings.effect_measure, cfg.settings.effect_measure),
+        "dichotomous_name": MEASURE_NAMES.get(cfg.settings.dichotomous_measure, cfg.settings.dichotomous_measure),
+        "method_name": METHOD_NAMES.get(cfg.settings.method, cfg.settings.method),
+        "versions": _versions(), "cite": citations.cite, "citations": citations,
+        "significant_outcomes": [v for v in analyses if v.pooled and v.significant],
+        "words": words,
+    }
+
+
+SUBGROUP_NAMES = {"population_risk": "population risk", "intervention_type": "intervention type"}
+MODERATOR_NAMES = {"dose_hours": "contact hours", "sessions": "number of sessions"}
+INSTRUMENT_RULES = {
+    "catalogue_order": "the first instrument in the order of the outcome catalogue",
+}
+
+
+def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
+    """Phrases of the manuscript that summarise several results; decided here, not in the templates."""
+    cfg = ctx["review"]
+    pooled = [v for v in ctx["analyses"] if v.pooled]
+    levels = [v for v in pooled if v.certainty]
+    order = ["Very low", "Low", "Moderate", "High"]
+    ranked = sorted({v.certainty for v in levels}, key=lambda w: order.index(w) if w in order else -1)
+    post = [v for v in pooled if v.window_id == cfg.plan.windows[0].id]
+    findings = [("improved " if v.estimate > v.null else "worse ") + v.outcome[0].lower() + v.outcome[1:]
+                for v in post if v.significant]
+    sources = cfg.search.sources
+    dose = ctx["dose_hours"]
+    significant_dose = [d for d in dose if d.significant]
+    if not dose:
+        dose_sentence = "No analysis had enough studies to assess the association of dose with effect size."
+    elif significant_dose:
+        which = words.join_and([f"{d.outcome.lower()} ({d.timepoint.lower()})" for d in significant_dose])
+        others = style.integer(len(dose) - len(significant_dose))
+        dose_sentence = (f"Dose (contact hours) was associated with effect size for {which} "
+                         f"and not for the other {others} analyses assessed.")
+    else:
+        dose_sentence = (f"Dose (contact hours) was not significantly associated with effect size in any of the "
+                         f"{style.integer(len(dose))} analyses with enough studies.")
+    follow = [v for v in pooled if v.window_id != cfg.plan.windows[0].id]
+    follow_sig = [v for v in follow if v.significant]
+    followup_phrase = (f"statistically significant in {style.integer(len(follow_sig))} of {style.integer(len(follow))} "
+                       f"{words.count_word(len(follow), 'analysis', 'analyses')}") if follow else "not assessed"
+    risk = dict(ctx["characteristics"]["risk"])
+    high = risk.get("high", 0)
+    secondary = [d for d in cfg.domains if d.role != "primary"]
+    child = {d.id for d in secondary if d.id.startswith("child")}
+    rule = cfg.plan.instrument_rule
+    return {
+        "key_findings": findings,
+        "certainty_range": (ranked[0], ranked[-1]) if ranked else ("not rated", "not rated"),
+        "databases": [s.name for s in sources if s.kind == "database"],
+        "registers": [s.name for s in sources if s.kind == "register"],
+        "other_sources": [s.name for s in sources if s.kind not in ("database", "register")],
+        "primary_outcome_names": [o.name for o in cfg.domains[0].outcomes],
+        "secondary_domain_names": [d.name for d in secondary],
+        "dose_sentence": dose_sentence,
+        "dose_any_significant": bool(significant_dose),
+        "child_development_significant": any(v.significant for v in pooled if v.domain_id in child),
+        "instrument_rule_text": INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
+        + ", at the " + words.join_and(sorted({w.pick for w in cfg.plan.windows})) + " time point in the window",
+        "subgroup_names": [SUBGROUP_NAMES.get(s, s.replace("_", " ")) for s in cfg.plan.subgroups],
+        "moderator_names": [MODERATOR_NAMES.get(s, s.replace("_", " ")) for s in cfg.plan.moderators],
+        "risk_phrase": (f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
+                        f"families at high risk"),
+        "followup_phrase": followup_phrase,
+    }
+
+
+def _title(ar: AnalysisResult) -> str:
+    return f"{ar.analysis.outcome} ({ar.analysis.window.lower()})"
+
+
+def supplement_extras(results: ReviewResults) -> dict[str, Any]:
+    """Rows of the supplement's subgroup, sensitivity and small-study tables, on the reported scale."""
+    subgroup_rows, sensitivity_rows, small_rows = [], [], []
+    for ar in results.analyses:
+        m = ar.analysis.measure
+        for var, sg in ar.subgroups.items():
+            sep, mod = sg.separate_tau2_test, sg.moderator_test
+            for i, level in enumerate(sg.levels):
+                res = sg.results.get(level)
+                mask = ar.effects[var].astype(str) == level
+                subgroup_rows.append({
+                    "analysis": _title(ar), "variable": SUBGROUP_NAMES.get(var, var), "level": level,
+                    "k": int(mask.sum()), "participants": float(ar.effects.loc[mask, "participants"].sum()),
+                    "pooled": res is not None, "note": sg.errors.get(level, ""),
+                    "estimate": _natural(m, res.estimate) if res else math.nan,
+                    "ci_low": _natural(m, res.ci_low) if res else math.nan,
+                    "ci_high": _natural(m, res.ci_high) if res else math.nan,
+                    "i2": res.i2 if res else math.nan, "first": i == 0, "has_test": sep is not None,
+                    "chi2": sep.statistic if sep else math.nan, "df": sep.df[0] if sep else 0,
+                    "p_separate": sep.pval if sep else math.nan, "p_moderator": mod.pval if mod else math.nan})
+        if ar.result is None:
+            continue
+        res = ar.result
+        low = ar.without_high_rob
+        loo = ar.loo
+        sensitivity_rows.append({
+            "analysis": _title(ar), "k": ar.k, "all": _natural(m, res.estimate), "all_low": _natural(m, res.ci_low),
+            "all_high": _natural(m, res.ci_high), "has_low": low is not None,
+            "low": _natural(m, low.estimate) if low else math.nan,
+            "low_low": _natural(m, low.ci_low) if low else math.nan,
+            "low_high": _natural(m, low.ci_high) if low else math.nan, "low_k": low.k if low else 0,
+            "low_note": "no study at high risk of bias" if not ar.high_rob_excluded else "too few studies left",
+            "has_loo": loo is not None,
+            "loo_min": _natural(m, float(loo.estimate.min())) if loo else math.nan,
+            "loo_max": _natural(m, float(loo.estimate.max())) if loo else math.nan})
+        if ar.egger is not None and ar.trimfill is not None:
+            tf = ar.trimfill
+            small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
+                               "k0": tf.k0, "side": tf.side, "est": _natural(m, tf.estimate),
+                               "low": _natural(m, tf.ci_low), "high": _natural(m, tf.ci_high)})
+    return {"subgroup_rows": subgroup_rows, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
+            "moderator_label": lambda name: MODERATOR_NAMES.get(name, name)}

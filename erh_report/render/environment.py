@@ -1,0 +1,35 @@
+"""The jinja environment: templates/ on the loader path, autoescape on, undefined names are errors, and the
+review's number style as filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import jinja2
+
+from erh_report.numbers import NumberStyle, jinja_filters
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _long_date(value: dt.date | str) -> str:
+    """"April 28, 2022" (JAMA's date style)."""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def environment(style: NumberStyle, templates: Path = TEMPLATES) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(jinja_filters(style))
+    env.filters["interval_only"] = lambda low, high, decimals=None: style.interval(low, high, decimals)
+    env.filters["pval_number"] = lambda p: style.p_number(p).removeprefix("= ").replace("< ", "<").replace("> ", ">")
+    env.filters["longdate"] = _long_date
+    return env
