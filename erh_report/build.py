@@ -1,8 +1,8 @@
-"""Orchestration: data folder -> checked review -> results -> files in the output folder.
+"""Orchestration: data folder -> checked review -> results -> GRADE -> figures -> documents -> manifest.
 
-Each output folder is written into a temporary folder beside its target and swapped in only when
-complete, so a failed build never leaves half-written files in ``build/``; and nothing at all is
-written when the data have problems (validation runs first).
+The whole output folder is written into a temporary folder beside its target and swapped in only when
+complete, so a failed or interrupted build never leaves half-written files in ``build/``; and nothing at
+all is written when the data have problems (validation runs first).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from erh_report.data import Review, load_review
+from erh_report.grade import GradeReport
+from erh_report.reproducible import normalise_zip
 from erh_report.results import ReviewResults, run, tables
 
 ILLUSTRATIVE_NOTE = (
@@ -153,22 +155,72 @@ def write_results(results: ReviewResults, folder: Path, progress: Callable[[str]
     (folder / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+STAGES = ("results", "figures", "documents")
+
+
+def write_grade(grade: GradeReport, folder: Path) -> None:
+    """GRADE assessments as JSON (every evidence profile, machine-readable) and CSV tables."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "grade.json").write_text(grade.to_json() + "\n", encoding="utf-8")
+    for name, frame in grade.tables().items():
+        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+
+
 def build(
     data_dir: str | Path = "data",
     out_dir: str | Path = "build",
     progress: Callable[[str], None] | None = stderr_progress,
+    stages: tuple[str, ...] = STAGES,
+    jobs: int = 2,
+    cache_dir: Path | None | bool = True,
 ) -> ReviewResults:
-    """Check the data, run every analysis and write ``<out_dir>/results``. Raises InputError on bad data."""
+    """Check the data, run every analysis and write the build folder. Raises InputError on bad data.
+
+    ``stages`` picks what to make: "results" (always), "figures", "documents" (needs figures).
+    ``cache_dir``: True for the default cache beside the build folder, a folder, or False/None for none.
+    """
+    from erh_report.cache import Cache, default_cache_dir, render_figures_cached
+    from erh_report.grade import assess_review
+    from erh_report.manifest import write_manifest
+    from erh_report.numbers import get_style
+
     started = time.perf_counter()
     say = progress or (lambda _m: None)
     say(f"checking {data_dir}")
     review = load_review(data_dir)
     say(review.summary())
     results = run(review, progress=progress)
-    target = Path(out_dir) / "results"
+    style = get_style(review.config.settings.number_style)
+    grade = assess_review(results, style)
+    target = Path(out_dir)
     say(f"writing {target}")
+    timings: dict[str, float] = {}
     with staged_folder(target) as tmp:
-        write_results(results, tmp, progress)
+        clock = time.perf_counter()
+        write_results(results, tmp / "results", progress)
+        normalise_zip(tmp / "results" / XLSX_NAME)
+        write_grade(grade, tmp / "results" / "grade")
+        timings["results"] = time.perf_counter() - clock
+        if "figures" in stages or "documents" in stages:
+            folder = default_cache_dir(target) if cache_dir is True else (cache_dir or None)
+            cache = Cache(Path(folder) if folder else None)
+            clock = time.perf_counter()
+            figures = render_figures_cached(results, tmp / "figures", style, cache, jobs=jobs, progress=progress)
+            timings["figures"] = time.perf_counter() - clock
+            if "documents" in stages:
+                from erh_report.render.documents import write_documents
+                from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
+
+                clock = time.perf_counter()
+                write_documents(results, grade, figures, tmp, style, progress, cache=cache)
+                frames = supplementary_tables(results, grade)
+                write_csvs(frames, tmp / "tables")
+                write_workbook(frames, tmp / "supplementary-tables.xlsx",
+                               ILLUSTRATIVE_NOTE if review.illustrative else "")
+                normalise_zip(tmp / "supplementary-tables.xlsx")
+                timings["documents"] = time.perf_counter() - clock
+        write_manifest(tmp, review, stages)
+    say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")
     if review.illustrative:
         say(ILLUSTRATIVE_NOTE)

@@ -1,4 +1,4 @@
-"""Command line: ``erh-report meta|check|build``.
+"""Command line: ``erh-report meta|check|build|diff``.
 
 Heavy libraries (numpy, pandas, scipy, matplotlib) are imported inside the command functions, so that
 ``erh-report --help`` answers at once.
@@ -58,15 +58,42 @@ def _build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser(
         "build",
-        help="build the review's results from a data folder",
-        description="Check the data folder, run every planned analysis and write OUT/results "
-        "(CSV, XLSX, JSON). Nothing is written if the data have problems.",
+        help="build the paper (results, figures, documents) from a data folder",
+        description="Check the data folder, run every planned analysis and write OUT: results (CSV, XLSX, "
+        "JSON), figures, the manuscript, supplement and evidence profiles (HTML, PDF, DOCX), supplementary "
+        "tables and manifest.json. Nothing is written if the data have problems; OUT is replaced only "
+        "when the whole build has succeeded.",
     )
     build.add_argument("data_dir", nargs="?", default="data", metavar="DATA_DIR",
                        help="the review's data folder (default: data)")
     build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
     build.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    build.add_argument("--only", choices=("results", "figures", "documents"), default="documents",
+                       help="stop after this stage (default: documents, i.e. everything)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="draw and render everything again (default: reuse unchanged figures and documents "
+                       "from .erh-cache/ beside the output folder)")
+
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two builds (or two data folders): report and tracked-changes DOCX",
+        description="Compare OLD and NEW (build folders, or data folders that are built first) and write "
+        "DIR/changes.html, DIR/changes.xlsx and DIR/manuscript-tracked.docx, DIR/supplement-tracked.docx "
+        "(Word revision marks). Nothing is printed or written when nothing changed.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the earlier build folder or data folder")
+    diff.add_argument("new", metavar="NEW", help="the later build folder or data folder")
+    diff.add_argument("--out", default="diff", metavar="DIR", help="output folder (default: diff)")
+    diff.add_argument("--fail-on-change", action="store_true", help="exit code 1 when something changed (for CI)")
     return parser
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from erh_report.diff import run_diff
+
+    return run_diff(Path(args.old), Path(args.new), Path(args.out), args.fail_on_change)
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -80,7 +107,10 @@ def _run_check(args: argparse.Namespace) -> int:
 def _run_build(args: argparse.Namespace) -> int:
     from erh_report.build import build, stderr_progress
 
-    build(args.data_dir, args.out, progress=None if args.quiet else stderr_progress)
+    stages = {"results": ("results",), "figures": ("results", "figures"),
+              "documents": ("results", "figures", "documents")}[args.only]
+    build(args.data_dir, args.out, progress=None if args.quiet else stderr_progress, stages=stages,
+          cache_dir=not args.no_cache)
     return 0
 
 
@@ -99,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "build":
             return _run_build(args)
+        if args.command == "diff":
+            return _run_diff(args)
     except InputError as error:
         print(f"erh-report: {error.summary()}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -29,7 +29,7 @@ MAIN_COLUMNS = [
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("build")
-    build(DATA, out, progress=None)
+    build(DATA, out, progress=None, stages=("results",))
     return out / "results"
 
 
@@ -190,9 +190,9 @@ def test_xlsx_and_json(results_dir: Path):
 
 def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     out = tmp_path / "build"
-    build(DATA, out, progress=None)
+    build(DATA, out, progress=None, stages=("results",))
     (out / "results" / "stale.txt").write_text("old")
-    build(DATA, out, progress=None)
+    build(DATA, out, progress=None, stages=("results",))
     assert not (out / "results" / "stale.txt").exists()
     before = (out / "results" / "analyses.csv").read_bytes()
 
@@ -201,13 +201,15 @@ def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(build_mod, "write_results", broken)
     with pytest.raises(RuntimeError):
-        build(DATA, out, progress=None)
+        build(DATA, out, progress=None, stages=("results",))
     assert (out / "results" / "analyses.csv").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["results"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "results"]
+    assert not list(tmp_path.glob(".build.*"))  # the staging folder is gone
 
 
 def test_cli_build_progress_on_stderr(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "erh_report.cli", "build", str(DATA), "--out", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "erh_report.cli", "build", str(DATA), "--out", str(tmp_path),
+                           "--only", "results"],
                           capture_output=True, text=True)
     assert done.returncode == 0
     assert done.stdout == ""

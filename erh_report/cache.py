@@ -1,0 +1,157 @@
+"""Fast rebuilds: outputs are stored under a key made from everything they depend on, so a rebuild draws
+only the figures and renders only the documents whose inputs changed.
+
+A figure's key is the hash of its drawing job (the formatted spec, caption and alt text, which the main
+process derives from the results) and of the figure code; a document's key is the hash of its HTML, the
+files it links to and the rendering code. The results themselves are recomputed on every build (they take
+about a second) and decide what changed. Cached files are byte-identical to freshly made ones, because
+every output is reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+
+from erh_report.figures import Figure
+from erh_report.figures.output import Job, run_job
+from erh_report.figures.render import plan
+from erh_report.numbers import NumberStyle
+from erh_report.results import ReviewResults
+
+PACKAGE = Path(__file__).resolve().parent
+Progress = Callable[[str], None]
+
+
+def _code_hash(*folders: Path, extra: tuple[str, ...] = ()) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".j2", ".css"):
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
+    for name in extra:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+def default_cache_dir(out_dir: Path) -> Path:
+    """Beside the build folder (``build/`` is replaced whole on every build, so it cannot hold the cache)."""
+    out_dir = Path(out_dir).resolve()
+    return out_dir.parent / ".erh-cache" / out_dir.name
+
+
+class Cache:
+    """A folder of entries ``<kind>/<key>/``, each holding the files of one output."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+
+    def entry(self, kind: str, key: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / kind / key
+
+    def get(self, kind: str, key: str, names: list[str], target: Path) -> bool:
+        """Copy the entry's files into ``target``; False when the entry is missing or incomplete."""
+        entry = self.entry(kind, key)
+        if entry is None or not all((entry / n).is_file() for n in names):
+            self.misses += 1
+            return False
+        for n in names:
+            shutil.copyfile(entry / n, target / n)
+        self.hits += 1
+        return True
+
+    def put(self, kind: str, key: str, files: dict[str, Path]) -> None:
+        entry = self.entry(kind, key)
+        if entry is None:
+            return
+        tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name, path in files.items():
+            shutil.copyfile(path, tmp / name)
+        shutil.rmtree(entry, ignore_errors=True)
+        tmp.rename(entry)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+def figure_key(job: Job, code: str) -> str:
+    payload = pickle.dumps((job.figure, job.draw.__module__, job.draw.__qualname__, job.spec), protocol=5)
+    return hashlib.sha256(code.encode() + payload).hexdigest()
+
+
+def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberStyle, cache: Cache, *,
+                          jobs: int = 2, progress: Progress | None = None) -> list[Figure]:
+    """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy"))
+    todo = plan(results, style)
+    keys = {job.figure.id: figure_key(job, code) for job in todo}
+    done: dict[str, Figure] = {}
+    missing: list[Job] = []
+    for job in todo:
+        fig = job.figure
+        names = [f"{fig.id}.svg", f"{fig.id}.png", "figure.pickle"]
+        if cache.get("figures", keys[fig.id], names, out_dir):
+            done[fig.id] = pickle.loads((out_dir / "figure.pickle").read_bytes())
+            (out_dir / "figure.pickle").unlink()
+        else:
+            missing.append(job)
+    if progress:
+        progress(f"figures: {len(done)} unchanged, {len(missing)} to draw")
+
+    def store(fig: Figure, seconds: float, *_more: float) -> None:
+        done[fig.id] = fig
+        record = out_dir / f".{fig.id}.pickle"
+        record.write_bytes(pickle.dumps(replace(fig), protocol=5))
+        cache.put("figures", keys[fig.id], {f"{fig.id}.svg": out_dir / f"{fig.id}.svg",
+                                           f"{fig.id}.png": out_dir / f"{fig.id}.png", "figure.pickle": record})
+        record.unlink()
+        if progress:
+            progress(f"figure {len(done)}/{len(todo)}: {fig.id} {seconds:.2f} s")
+
+    workers = max(1, min(jobs, len(missing), os.cpu_count() or 1))
+    if workers == 1:
+        for job in missing:
+            store(*run_job(job, out_dir))
+    elif missing:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_job, job, out_dir) for job in sorted(missing, key=lambda j: -j.cost)]
+            for fut in as_completed(futures):
+                store(*fut.result())
+    return [done[job.figure.id] for job in todo]
+
+
+# ---------------------------------------------------------------------------------------------- documents
+def document_key(html: str, base_dir: Path, code: str) -> str:
+    """The HTML plus every file it links to (figures) plus the rendering code."""
+    import re
+
+    digest = hashlib.sha256(code.encode() + html.encode("utf-8"))
+    for link in sorted(set(re.findall(r'src="([^"]+)"', html))):
+        path = base_dir / link
+        digest.update(link.encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+            png = path.with_suffix(".png")
+            if png.is_file():
+                digest.update(png.read_bytes())
+    return digest.hexdigest()
+
+
+def render_code_hash() -> str:
+    return _code_hash(PACKAGE / "render", PACKAGE.parent / "templates", extra=("weasyprint", "python-docx", "lxml"))
