@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from erh_report.cache import Cache, document_key, render_code_hash
+from erh_report.errors import Problem
 from erh_report.figures import Figure
 from erh_report.grade import GradeReport
 from erh_report.numbers import NumberStyle
 from erh_report.render.context import Numbering, build_context, manuscript_extras, supplement_extras
 from erh_report.render.environment import TEMPLATES, environment
-from erh_report.render.html import inline_figures, render
+from erh_report.render.html import TemplateProblem, inline_figures, render
 from erh_report.render.pdf import write_pdf
 from erh_report.render.references import Citations
 from erh_report.results import ReviewResults
@@ -52,6 +53,10 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
                document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
                body_class=doc.name)
     html = render(environment(style, templates), doc.template, ctx)
+    if citations.missing:
+        raise TemplateProblem([Problem(f"templates/{doc.template}", f"cites an unknown reference key {key!r}",
+                                       expected="a key of the review's references file (references.bib)")
+                               for key in citations.missing])
     return html, citations
 
 

@@ -28,8 +28,21 @@ def environment(style: NumberStyle, templates: Path = TEMPLATES) -> jinja2.Envir
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(jinja_filters(style))
-    env.filters["interval_only"] = lambda low, high, decimals=None: style.interval(low, high, decimals)
-    env.filters["pval_number"] = lambda p: style.p_number(p).removeprefix("= ").replace("< ", "<").replace("> ", ">")
-    env.filters["longdate"] = _long_date
+    filters = dict(jinja_filters(style))
+    filters["interval_only"] = lambda low, high, decimals=None: style.interval(low, high, decimals)
+    filters["pval_number"] = lambda p: style.p_number(p).removeprefix("= ").replace("< ", "<").replace("> ", ">")
+    filters["longdate"] = _long_date
+    env.filters.update({name: _defined_only(f) for name, f in filters.items()})
     return env
+
+
+def _defined_only(function):
+    """A number filter given an undefined name says which name, instead of failing to format it."""
+
+    def checked(*args, **kwargs):
+        for value in args:
+            if isinstance(value, jinja2.Undefined):
+                value._fail_with_undefined_error()
+        return function(*args, **kwargs)
+
+    return checked

@@ -27,6 +27,10 @@ def render(env: jinja2.Environment, name: str, context: dict) -> str:
         line = _template_line(exc)
         raise TemplateProblem([Problem(f"templates/{line[0] or name}", f"undefined name in template: {exc.message}",
                                        row=line[1])]) from None
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # e.g. a filter given an undefined name
+        line = _template_line(exc)
+        raise TemplateProblem([Problem(f"templates/{line[0] or name}", f"template error: {exc}",
+                                       row=line[1])]) from None
 
 
 def _template_line(exc: BaseException) -> tuple[str | None, int | None]:
