@@ -1,0 +1,83 @@
+"""``erh-report diff OLD NEW``: what a correction changed, for the authors, the journal and CI.
+
+OLD and NEW are build folders, or data folders (they hold review.yaml) that are built first. The output
+folder gets changes.html, changes.xlsx and tracked-changes DOCX files of the manuscript and supplement;
+when nothing changed nothing is printed and nothing is written.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from erh_report.errors import InputError, Problem
+
+DOCUMENTS = ("manuscript", "supplement")
+ANALYSES = Path("results") / "analyses.csv"
+
+
+def _kind(folder: Path) -> str:
+    """"build" or "data"; InputError when it is neither, so the user learns what was expected."""
+    if (folder / ANALYSES).is_file():
+        return "build"
+    if (folder / "review.yaml").is_file():
+        return "data"
+    message = "does not exist" if not folder.exists() else "is neither a build folder nor a data folder"
+    raise InputError([Problem(str(folder), message,
+                              expected="a build folder (with results/analyses.csv) or a data folder (with "
+                              "review.yaml)")])
+
+
+def compare_builds(old: Path, new: Path):  # -> Changes (imported lazily)
+    """Everything that differs between two build folders."""
+    from erh_report.diff.numbers import compare_numbers
+    from erh_report.diff.report import Changes, compare_outputs, is_figure
+    from erh_report.diff.text import compare_html
+
+    files = compare_outputs(old, new)
+    sentences = []
+    for name in DOCUMENTS:
+        sentences += compare_html(old / f"{name}.html", new / f"{name}.html", name)
+    return Changes(str(old), str(new), compare_numbers(old, new), sentences,
+                   [f for f in files if is_figure(f.path)], files)
+
+
+def write_diff(changes, old: Path, new: Path, out: Path, date: str | None = None) -> list[Path]:
+    """changes.html, changes.xlsx and, for each document both builds have as DOCX, <name>-tracked.docx."""
+    from erh_report.diff.report import write_report
+    from erh_report.diff.tracked import DATE, tracked_docx
+
+    written = write_report(changes, out)
+    for name in DOCUMENTS:
+        before, after = old / f"{name}.docx", new / f"{name}.docx"
+        if before.is_file() and after.is_file():
+            target = out / f"{name}-tracked.docx"
+            tracked_docx(before, after, target, date=date or DATE)
+            written.append(target)
+    return written
+
+
+def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date: str | None = None) -> int:
+    """Compare, write the report when something changed, and return the exit code (1 on change only with
+    ``fail_on_change``, for CI). Raises InputError when OLD or NEW is not a build or data folder."""
+    old, new, out = Path(old), Path(new), Path(out)
+    kinds = _kind(old), _kind(new)
+    with tempfile.TemporaryDirectory(prefix="erh-diff-") as tmp:
+        builds = []
+        for folder, kind, label in zip((old, new), kinds, ("old", "new"), strict=True):
+            if kind == "data":
+                from erh_report.build import build
+
+                target = Path(tmp) / label
+                build(folder, target, progress=None)
+                folder = target
+            builds.append(folder)
+        changes = compare_builds(*builds)
+        changes.old, changes.new = str(old), str(new)
+        if not changes:
+            return 0
+        written = write_diff(changes, builds[0], builds[1], out, date)
+    print(changes.summary())
+    for path in written:
+        print(f"wrote {path}")
+    return 1 if fail_on_change else 0
