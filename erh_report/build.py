@@ -212,7 +212,7 @@ def build(
                 from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
 
                 clock = time.perf_counter()
-                write_documents(results, grade, figures, tmp, style, progress, cache=cache)
+                write_documents(results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs)
                 frames = supplementary_tables(results, grade)
                 write_csvs(frames, tmp / "tables")
                 write_workbook(frames, tmp / "supplementary-tables.xlsx",

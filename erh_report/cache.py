@@ -58,6 +58,7 @@ class Cache:
         self.folder = folder
         self.hits = 0
         self.misses = 0
+        self.figure_keys: dict[str, str] = {}  # figure id -> key of its drawing job (stands for its files)
 
     def entry(self, kind: str, key: str) -> Path | None:
         if self.folder is None:
@@ -71,7 +72,7 @@ class Cache:
             self.misses += 1
             return False
         for n in names:
-            shutil.copyfile(entry / n, target / n)
+            _link_or_copy(entry / n, target / n)
         self.hits += 1
         return True
 
@@ -88,6 +89,11 @@ class Cache:
         tmp.rename(entry)
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A copy, not a link: an author who edits an output in place must not change the cache."""
+    shutil.copyfile(source, target)
+
+
 # ------------------------------------------------------------------------------------------------ figures
 def figure_key(job: Job, code: str) -> str:
     payload = pickle.dumps((job.figure, job.draw.__module__, job.draw.__qualname__, job.spec), protocol=5)
@@ -101,6 +107,7 @@ def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberSt
     code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy"))
     todo = plan(results, style)
     keys = {job.figure.id: figure_key(job, code) for job in todo}
+    cache.figure_keys.update(keys)
     done: dict[str, Figure] = {}
     missing: list[Job] = []
     for job in todo:
@@ -137,15 +144,19 @@ def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberSt
 
 
 # ---------------------------------------------------------------------------------------------- documents
-def document_key(html: str, base_dir: Path, code: str) -> str:
-    """The HTML plus every file it links to (figures) plus the rendering code."""
+def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, str] | None = None) -> str:
+    """The HTML plus every file it links to (figures, by the key of their drawing job when known, which
+    spares reading them) plus the rendering code."""
     import re
 
     digest = hashlib.sha256(code.encode() + html.encode("utf-8"))
+    known = figure_keys or {}
     for link in sorted(set(re.findall(r'src="([^"]+)"', html))):
         path = base_dir / link
         digest.update(link.encode())
-        if path.is_file():
+        if link.startswith("figures/") and path.stem in known:
+            digest.update(known[path.stem].encode())
+        elif path.is_file():
             digest.update(path.read_bytes())
             png = path.with_suffix(".png")
             if png.is_file():

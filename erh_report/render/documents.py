@@ -40,7 +40,8 @@ FORMATS = ("html", "pdf", "docx")
 
 
 def document_html(doc: Document, results: ReviewResults, grade: GradeReport, figures: list[Figure],
-                  style: NumberStyle, templates: Path = TEMPLATES) -> tuple[str, Citations]:
+                  style: NumberStyle, templates: Path = TEMPLATES,
+                  bytecode_dir: Path | None = None) -> tuple[str, Citations]:
     """The document's HTML with figures as links to figures/*.svg (the source for PDF and DOCX)."""
     review = results.review
     citations = Citations(review.references)
@@ -52,7 +53,7 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
                banner=ILLUSTRATIVE_BANNER if review.illustrative else "",
                document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
                body_class=doc.name)
-    html = render(environment(style, templates), doc.template, ctx)
+    html = render(environment(style, templates, bytecode_dir), doc.template, ctx)
     if citations.missing:
         raise TemplateProblem([Problem(f"templates/{doc.template}", f"cites an unknown reference key {key!r}",
                                        expected="a key of the review's references file (references.bib)")
@@ -60,38 +61,60 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
     return html, citations
 
 
-def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Figure], out_dir: Path,
-                    style: NumberStyle, progress: Callable[[str], None] | None = None,
-                    templates: Path = TEMPLATES, cache: Cache | None = None) -> dict[str, Path]:
-    """Write every document in every format into ``out_dir`` (figures already in out_dir/figures).
+def _render_formats(name: str, title: str, html: str, out_dir: Path, header: str | None) -> tuple[str, float]:
+    """HTML (figures inlined), PDF and DOCX of one document; runs in a worker process."""
+    import time
 
-    With a ``cache``, a document whose HTML and linked figures are unchanged is copied from it.
-    """
     from erh_report.render.docx_writer import write_docx
 
+    start = time.perf_counter()
+    (out_dir / f"{name}.html").write_text(inline_figures(html, out_dir / "figures"), encoding="utf-8")
+    write_pdf(html, out_dir, out_dir / f"{name}.pdf")
+    write_docx(html, out_dir, out_dir / f"{name}.docx", title=title, header_text=header)
+    return name, time.perf_counter() - start
+
+
+def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Figure], out_dir: Path,
+                    style: NumberStyle, progress: Callable[[str], None] | None = None,
+                    templates: Path = TEMPLATES, cache: Cache | None = None, jobs: int = 2) -> dict[str, Path]:
+    """Write every document in every format into ``out_dir`` (figures already in out_dir/figures).
+
+    The HTML of each document is rendered here; the PDF and DOCX of the documents are made in parallel
+    (``jobs`` processes). With a ``cache``, a document whose HTML and linked figures are unchanged is
+    taken from it.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     say = progress or (lambda _m: None)
-    written: dict[str, Path] = {}
     header = ILLUSTRATIVE_BANNER if results.review.illustrative else None
     code = render_code_hash() if cache is not None else ""
+    todo: list[tuple[Document, str, str]] = []
     for doc in DOCUMENTS:
-        html, _ = document_html(doc, results, grade, figures, style, templates)
+        jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
+        html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
         names = [f"{doc.name}.{ext}" for ext in FORMATS]
-        key = document_key(html + (header or ""), out_dir, code) if cache is not None else ""
+        key = document_key(html + (header or ""), out_dir, code, cache.figure_keys) if cache is not None else ""
         if cache is not None and cache.get("documents", key, names, out_dir):
             say(f"{doc.name}: unchanged")
-            written.update({n: out_dir / n for n in names})
             continue
-        say(f"{doc.name}: HTML")
-        standalone = inline_figures(html, out_dir / "figures")
-        path = out_dir / f"{doc.name}.html"
-        path.write_text(standalone, encoding="utf-8")
-        written[f"{doc.name}.html"] = path
-        say(f"{doc.name}: PDF")
-        write_pdf(html, out_dir, out_dir / f"{doc.name}.pdf")
-        written[f"{doc.name}.pdf"] = out_dir / f"{doc.name}.pdf"
-        say(f"{doc.name}: DOCX")
-        write_docx(html, out_dir, out_dir / f"{doc.name}.docx", title=doc.title, header_text=header)
-        written[f"{doc.name}.docx"] = out_dir / f"{doc.name}.docx"
+        todo.append((doc, html, key))
+    workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
+
+    def finished(name: str, seconds: float, key: str) -> None:
+        say(f"{name}: HTML, PDF and DOCX written in {seconds:.1f} s")
         if cache is not None:
-            cache.put("documents", key, {n: out_dir / n for n in names})
-    return written
+            cache.put("documents", key, {f"{name}.{ext}": out_dir / f"{name}.{ext}" for ext in FORMATS})
+
+    if workers == 1:
+        for doc, html, key in todo:
+            finished(*_render_formats(doc.name, doc.title, html, out_dir, header), key)
+    elif todo:
+        keys = {doc.name: key for doc, _, key in todo}
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_render_formats, doc.name, doc.title, html, out_dir, header)
+                       for doc, html, _ in sorted(todo, key=lambda t: -len(t[1]))]
+            for fut in as_completed(futures):
+                name, seconds = fut.result()
+                finished(name, seconds, keys[name])
+    return {f"{doc.name}.{ext}": out_dir / f"{doc.name}.{ext}" for doc in DOCUMENTS for ext in FORMATS}

@@ -19,8 +19,13 @@ def _long_date(value: dt.date | str) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def environment(style: NumberStyle, templates: Path = TEMPLATES) -> jinja2.Environment:
+def environment(style: NumberStyle, templates: Path = TEMPLATES,
+                bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """``bytecode_dir`` keeps compiled templates between builds (a rebuild then skips compiling them)."""
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
