@@ -298,7 +298,7 @@ def _safeguarded(y, v, X, method: str) -> np.ndarray:
     return np.array([_safeguarded_one(y[i], v[i], None if X is None else X[i], method) for i in range(y.shape[0])])
 
 
-GLOBAL_GRID = 24
+GLOBAL_GRID = 12
 GLOBAL_LL_TOL = 1e-8
 
 
