@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from erh_report.data import Review, load_review
+from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
 from erh_report.reproducible import normalise_zip
 from erh_report.results import ReviewResults, run, tables
@@ -206,6 +207,11 @@ def build(
             cache = Cache(Path(folder) if folder else None)
             clock = time.perf_counter()
             figures = render_figures_cached(results, tmp / "figures", style, cache, jobs=jobs, progress=progress)
+            failed = [f for f in figures if f.note.startswith("could not be drawn")]
+            if failed:  # the paper must not go out with a broken figure: keep the previous build
+                raise InputError([Problem(f"figures/{f.id}.svg", f.note, expected="a figure that draws; "
+                                          "see the message, fix the data or report the error")
+                                  for f in failed])
             timings["figures"] = time.perf_counter() - clock
             if "documents" in stages:
                 from erh_report.render.documents import write_documents

@@ -50,3 +50,27 @@ def test_rebuild_draws_only_what_changed_and_equals_a_cold_build(tmp_path: Path)
     build(data, tmp_path / "cold", progress=None, stages=STAGES, cache_dir=False)
     assert outputs(tmp_path / "c") == outputs(tmp_path / "cold")
     assert outputs(tmp_path / "c") != outputs(tmp_path / "a")
+
+
+def test_a_figure_that_fails_stops_the_build_and_keeps_the_previous_one(tmp_path: Path, monkeypatch):
+    import pytest
+
+    from erh_report.errors import InputError
+    from erh_report.figures import prisma
+
+    data = copy_data(tmp_path)
+    one_analysis(data)
+    out = tmp_path / "build"
+    build(data, out, progress=None, stages=("results",), cache_dir=False)
+    before = outputs(out)
+
+    def broken(_spec):
+        raise RuntimeError("no room for the boxes")
+
+    monkeypatch.setattr(prisma, "draw_prisma", broken)
+    with pytest.raises(InputError) as info:
+        build(data, out, progress=None, stages=STAGES, cache_dir=False, jobs=1)
+    problem = info.value.problems[0]
+    assert problem.file == "figures/prisma.svg"
+    assert "no room for the boxes" in problem.message
+    assert outputs(out) == before and not (out / "figures").exists()
