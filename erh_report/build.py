@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from erh_report.cache import Cache, cached_file
 from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
@@ -98,7 +99,8 @@ def _about(review: Review) -> dict[str, Any]:
     }
 
 
-def write_results(results: ReviewResults, folder: Path, progress: Callable[[str], None] | None = None) -> None:
+def write_results(results: ReviewResults, folder: Path, progress: Callable[[str], None] | None = None,
+                  cache: Cache | None = None) -> None:
     """Write every results table as CSV (one per table, one per analysis), JSON and one XLSX workbook."""
     review = results.review
     frames = tables(results)
@@ -127,12 +129,18 @@ def write_results(results: ReviewResults, folder: Path, progress: Callable[[str]
     )
     if progress:
         progress(f"writing {XLSX_NAME}")
-    with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
-        pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
-            writer, sheet_name="about", index=False
-        )
-        for name, frame in frames.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+
+    def workbook() -> None:
+        with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
+            pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
+                writer, sheet_name="about", index=False
+            )
+            for name, frame in frames.items():
+                frame.to_excel(writer, sheet_name=name[:31], index=False)
+        normalise_zip(folder / XLSX_NAME)
+
+    sources = [folder / f"{name}.csv" for name in frames] + [folder / "results.json"]
+    cached_file(cache, "workbooks", sources, "results" + _openpyxl_version(), folder / XLSX_NAME, workbook)
     lines = [
         f"Results of: {review.config.title}",
         "",
@@ -159,6 +167,12 @@ def write_results(results: ReviewResults, folder: Path, progress: Callable[[str]
 STAGES = ("results", "figures", "documents")
 
 
+def _openpyxl_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("openpyxl")
+
+
 def write_grade(grade: GradeReport, folder: Path) -> None:
     """GRADE assessments as JSON (every evidence profile, machine-readable) and CSV tables."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,7 +194,7 @@ def build(
     ``stages`` picks what to make: "results" (always), "figures", "documents" (needs figures).
     ``cache_dir``: True for the default cache beside the build folder, a folder, or False/None for none.
     """
-    from erh_report.cache import Cache, default_cache_dir, render_figures_cached
+    from erh_report.cache import default_cache_dir, render_figures_cached
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
@@ -196,15 +210,14 @@ def build(
     target = Path(out_dir)
     say(f"writing {target}")
     timings: dict[str, float] = {}
+    folder = default_cache_dir(target) if cache_dir is True else (cache_dir or None)
+    cache = Cache(Path(folder) if folder else None)
     with staged_folder(target) as tmp:
         clock = time.perf_counter()
-        write_results(results, tmp / "results", progress)
-        normalise_zip(tmp / "results" / XLSX_NAME)
+        write_results(results, tmp / "results", progress, cache)
         write_grade(grade, tmp / "results" / "grade")
         timings["results"] = time.perf_counter() - clock
         if "figures" in stages or "documents" in stages:
-            folder = default_cache_dir(target) if cache_dir is True else (cache_dir or None)
-            cache = Cache(Path(folder) if folder else None)
             clock = time.perf_counter()
             figures = render_figures_cached(results, tmp / "figures", style, cache, jobs=jobs, progress=progress)
             failed = [f for f in figures if f.note.startswith("could not be drawn")]
@@ -221,9 +234,15 @@ def build(
                 write_documents(results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs)
                 frames = supplementary_tables(results, grade)
                 write_csvs(frames, tmp / "tables")
-                write_workbook(frames, tmp / "supplementary-tables.xlsx",
-                               ILLUSTRATIVE_NOTE if review.illustrative else "")
-                normalise_zip(tmp / "supplementary-tables.xlsx")
+                book = tmp / "supplementary-tables.xlsx"
+                note = ILLUSTRATIVE_NOTE if review.illustrative else ""
+
+                def supplementary_workbook() -> None:
+                    write_workbook(frames, book, note)
+                    normalise_zip(book)
+
+                cached_file(cache, "workbooks", sorted((tmp / "tables").glob("*.csv")),
+                            "supplementary" + note + _openpyxl_version(), book, supplementary_workbook)
                 timings["documents"] = time.perf_counter() - clock
         write_manifest(tmp, review, stages)
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))

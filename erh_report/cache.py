@@ -166,3 +166,21 @@ def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, st
 
 def render_code_hash() -> str:
     return _code_hash(PACKAGE / "render", PACKAGE.parent / "templates", extra=("weasyprint", "python-docx", "lxml"))
+
+
+# ------------------------------------------------------------------------------------------------ workbooks
+def cached_file(cache: Cache | None, kind: str, sources: list[Path], extra: str, target: Path,
+                make: Callable[[], None]) -> None:
+    """Make ``target`` with ``make()`` unless the cache has it for the same ``sources`` (their bytes) and
+    ``extra``: for derived files such as the XLSX workbooks, which are slow to write and change only when
+    the tables they hold change."""
+    digest = hashlib.sha256(extra.encode())
+    for path in sources:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    key = digest.hexdigest()
+    if cache is not None and cache.get(kind, key, [target.name], target.parent):
+        return
+    make()
+    if cache is not None:
+        cache.put(kind, key, {target.name: target})
