@@ -15,14 +15,12 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
 from erh_report.figures import Figure
-from erh_report.figures.output import Job, run_job
-from erh_report.figures.render import plan
+from erh_report.figures.output import Job
+from erh_report.figures.render import draw_jobs, plan
 from erh_report.numbers import NumberStyle
 from erh_report.results import ReviewResults
 
@@ -112,34 +110,27 @@ def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberSt
     missing: list[Job] = []
     for job in todo:
         fig = job.figure
-        names = [f"{fig.id}.svg", f"{fig.id}.png", "figure.pickle"]
-        if cache.get("figures", keys[fig.id], names, out_dir):
-            done[fig.id] = pickle.loads((out_dir / "figure.pickle").read_bytes())
-            (out_dir / "figure.pickle").unlink()
+        entry = cache.entry("figures", keys[fig.id])
+        record = None if entry is None else entry / "figure.pickle"
+        if record is not None and record.is_file() and cache.get("figures", keys[fig.id],
+                                                                 [f"{fig.id}.svg", f"{fig.id}.png"], out_dir):
+            done[fig.id] = pickle.loads(record.read_bytes())
         else:
             missing.append(job)
     if progress:
         progress(f"figures: {len(done)} unchanged, {len(missing)} to draw")
 
-    def store(fig: Figure, seconds: float, *_more: float) -> None:
+    def store(fig: Figure, seconds: float, _cpu_seconds: float) -> None:
         done[fig.id] = fig
         record = out_dir / f".{fig.id}.pickle"
-        record.write_bytes(pickle.dumps(replace(fig), protocol=5))
+        record.write_bytes(pickle.dumps(fig, protocol=5))
         cache.put("figures", keys[fig.id], {f"{fig.id}.svg": out_dir / f"{fig.id}.svg",
                                            f"{fig.id}.png": out_dir / f"{fig.id}.png", "figure.pickle": record})
         record.unlink()
         if progress:
             progress(f"figure {len(done)}/{len(todo)}: {fig.id} {seconds:.2f} s")
 
-    workers = max(1, min(jobs, len(missing), os.cpu_count() or 1))
-    if workers == 1:
-        for job in missing:
-            store(*run_job(job, out_dir))
-    elif missing:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_job, job, out_dir) for job in sorted(missing, key=lambda j: -j.cost)]
-            for fut in as_completed(futures):
-                store(*fut.result())
+    draw_jobs(missing, out_dir, jobs, store)
     return [done[job.figure.id] for job in todo]
 
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
-from importlib import metadata
 from pathlib import Path
 
 from erh_report.data import Review
+from erh_report.software import versions
 
 MANIFEST = "manifest.json"
-PACKAGES = ("erh_report", "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "jinja2", "python-docx",
-            "weasyprint", "openpyxl", "pydantic", "pyyaml")
 
 
 def sha256(path: Path) -> str:
@@ -30,16 +27,6 @@ def sha256(path: Path) -> str:
 def _files(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): sha256(p)
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
-
-
-def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def manifest(out_dir: Path, review: Review, stages: tuple[str, ...]) -> dict:

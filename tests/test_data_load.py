@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,8 @@ TABLE_NAMES = [name for name in TABLES]
 def _number(cell: str) -> object:
     """Cells as a spreadsheet program would store them: numbers as numbers."""
     for kind in (int, float):
-        try:
+        with contextlib.suppress(ValueError):
             return kind(cell)
-        except ValueError:
-            pass
     return cell if cell != "" else None
 
 

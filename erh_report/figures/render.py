@@ -38,6 +38,20 @@ def plan(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
     ]
 
 
+def draw_jobs(todo: list[Job], out_dir: Path, jobs: int, done: Callable[[Figure, float, float], None]) -> None:
+    """Draw ``todo`` into ``out_dir`` on up to ``jobs`` processes, largest first; ``done(figure, seconds)``
+    hears of each as it finishes, with wall and CPU seconds (in the main process)."""
+    workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
+    if workers == 1:
+        for job in todo:
+            done(*run_job(job, out_dir))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run_job, job, out_dir) for job in sorted(todo, key=lambda j: -j.cost)]
+        for fut in as_completed(futures):
+            done(*fut.result())
+
+
 def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | None = None, jobs: int = 2,
                progress: Progress | None = None, rob_columns: bool = True) -> list[Rendered]:
     """Draw every figure into ``out_dir`` and say how long each took (plan order)."""
@@ -52,22 +66,13 @@ def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | No
     done: dict[str, Rendered] = {}
     total = len(todo)
 
-    def report(r: Rendered) -> None:
-        done[r.figure.id] = r
+    def report(figure: Figure, seconds: float, cpu_seconds: float) -> None:
+        done[figure.id] = Rendered(figure, seconds, cpu_seconds)
         if progress:
-            extra = f" ({r.figure.note})" if r.figure.note else ""
-            progress(f"figure {len(done)}/{total}: {r.figure.id} ({r.seconds:.1f} s){extra}")
+            extra = f" ({figure.note})" if figure.note else ""
+            progress(f"figure {len(done)}/{total}: {figure.id} {seconds:.2f} s{extra}")
 
-    workers = max(1, min(jobs, total, os.cpu_count() or 1))
-    if workers == 1:
-        for job in todo:
-            report(Rendered(*run_job(job, out_dir)))
-    else:
-        largest_first = sorted(todo, key=lambda j: -j.cost)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_job, job, out_dir) for job in largest_first]
-            for fut in as_completed(futures):
-                report(Rendered(*fut.result()))
+    draw_jobs(todo, out_dir, jobs, report)
     return [done[i] for i in ids]
 
 

@@ -8,31 +8,30 @@ on their natural scale (odds ratios, not log odds ratios).
 from __future__ import annotations
 
 import math
-import platform
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 from erh_report.data import Review
 from erh_report.figures import Figure
+from erh_report.figures.words import natural
 from erh_report.grade import GradeReport
+from erh_report.grade.wording import size as size_index
 from erh_report.render import words
 from erh_report.render.references import Citations
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.results import RATIO_MEASURES, AnalysisResult, ReviewResults, subgroup_table
+from erh_report.software import versions
 
-RATIO_MEASURES = {"OR", "RR"}
 MEASURE_NAMES = {"SMD": "standardized mean difference (Hedges g)", "MD": "mean difference",
                  "OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 METHOD_NAMES = {"REML": "restricted maximum likelihood", "DL": "DerSimonian-Laird", "ML": "maximum likelihood",
                 "PM": "Paule-Mandel", "EB": "empirical Bayes", "HE": "Hedges", "SJ": "Sidik-Jonkman",
                 "FE": "common-effect (inverse variance)"}
-SOFTWARE = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "jinja2", "python-docx", "weasyprint")
 
 
 def _natural(measure: str, x: float) -> float:
-    return math.exp(x) if measure in RATIO_MEASURES and not math.isnan(x) else x
+    return float(natural(measure, x))
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: 
     est, lo, hi = (_natural(m, x) for x in (res.estimate, res.ci_low, res.ci_high))
     null = 1.0 if m in RATIO_MEASURES else 0.0
     thresholds = review.outcome(a.outcome_id).thresholds if m == "SMD" else None
-    size = words.size(res.estimate, thresholds.small, thresholds.moderate, thresholds.large) if thresholds else ""
+    size = words.SIZE_WORDS[size_index(res.estimate, thresholds)] if thresholds else ""
     return PooledView(
         pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_natural(m, res.pi_low),
         pi_high=_natural(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
@@ -134,16 +133,6 @@ class Numbering:
     def table(self, key: str) -> str:
         self.tables.setdefault(key, len(self.tables) + 1)
         return f"{self.table_prefix} {self.tables[key]}"
-
-
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in ("erh_report", *SOFTWARE):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def study_characteristics(review: Review) -> list[dict[str, Any]]:
@@ -220,7 +209,7 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
         "measure_name": MEASURE_NAMES.get(cfg.settings.effect_measure, cfg.settings.effect_measure),
         "dichotomous_name": MEASURE_NAMES.get(cfg.settings.dichotomous_measure, cfg.settings.dichotomous_measure),
         "method_name": METHOD_NAMES.get(cfg.settings.method, cfg.settings.method),
-        "versions": _versions(), "cite": citations.cite, "citations": citations,
+        "versions": versions(), "cite": citations.cite, "citations": citations,
         "significant_outcomes": [v for v in analyses if v.pooled and v.significant],
         "words": words,
     }
@@ -292,24 +281,24 @@ def _title(ar: AnalysisResult) -> str:
 
 def supplement_extras(results: ReviewResults) -> dict[str, Any]:
     """Rows of the supplement's subgroup, sensitivity and small-study tables, on the reported scale."""
-    subgroup_rows, sensitivity_rows, small_rows = [], [], []
+    titles = {ar.analysis.id: (_title(ar), ar.analysis.measure) for ar in results.analyses}
+    subgroup_rows = []
+    previous = None
+    for r in subgroup_table(results).to_dict("records"):
+        title, m = titles[r["analysis_id"]]
+        first = (r["analysis_id"], r["variable"]) != previous
+        previous = (r["analysis_id"], r["variable"])
+        subgroup_rows.append({
+            "analysis": title, "variable": SUBGROUP_NAMES.get(r["variable"], r["variable"]), "level": r["level"],
+            "k": r["k"], "participants": r["participants"], "pooled": not r["note"], "note": r["note"],
+            "estimate": _natural(m, r["estimate"]), "ci_low": _natural(m, r["ci_low"]),
+            "ci_high": _natural(m, r["ci_high"]), "i2": r["i2"], "first": first,
+            "has_test": not math.isnan(r["separate_tau2_chi2"]), "chi2": r["separate_tau2_chi2"],
+            "df": 0 if math.isnan(r["separate_tau2_df"]) else r["separate_tau2_df"],
+            "p_separate": r["separate_tau2_pval"], "p_moderator": r["test_pval"]})
+    sensitivity_rows, small_rows = [], []
     for ar in results.analyses:
         m = ar.analysis.measure
-        for var, sg in ar.subgroups.items():
-            sep, mod = sg.separate_tau2_test, sg.moderator_test
-            for i, level in enumerate(sg.levels):
-                res = sg.results.get(level)
-                mask = ar.effects[var].astype(str) == level
-                subgroup_rows.append({
-                    "analysis": _title(ar), "variable": SUBGROUP_NAMES.get(var, var), "level": level,
-                    "k": int(mask.sum()), "participants": float(ar.effects.loc[mask, "participants"].sum()),
-                    "pooled": res is not None, "note": sg.errors.get(level, ""),
-                    "estimate": _natural(m, res.estimate) if res else math.nan,
-                    "ci_low": _natural(m, res.ci_low) if res else math.nan,
-                    "ci_high": _natural(m, res.ci_high) if res else math.nan,
-                    "i2": res.i2 if res else math.nan, "first": i == 0, "has_test": sep is not None,
-                    "chi2": sep.statistic if sep else math.nan, "df": sep.df[0] if sep else 0,
-                    "p_separate": sep.pval if sep else math.nan, "p_moderator": mod.pval if mod else math.nan})
         if ar.result is None:
             continue
         res = ar.result

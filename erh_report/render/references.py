@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 _LATEX_ACCENTS = {"\\'": "\u0301", '\\"': "\u0308", "\\`": "\u0300", "\\^": "\u0302", "\\~": "\u0303"}
@@ -10,8 +11,6 @@ _LATEX_ACCENTS = {"\\'": "\u0301", '\\"': "\u0308", "\\`": "\u0300", "\\^": "\u0
 
 def _plain(text: str) -> str:
     """BibTeX text as a reader sees it: accents applied, braces and commands dropped."""
-    import unicodedata
-
     def accent(match: re.Match[str]) -> str:
         return unicodedata.normalize("NFC", match.group(2) + _LATEX_ACCENTS[match.group(1)])
 

@@ -11,7 +11,7 @@ import math
 
 #: Cochrane Handbook 10.10.2 gives overlapping bands; these are their non-overlapping midpoints.
 I2_BANDS = ((75.0, "considerable"), (50.0, "substantial"), (30.0, "moderate"), (0.0, "low"))
-SIZE_WORDS = ("trivial", "small", "moderate", "large")
+SIZE_WORDS = ("trivial", "small", "moderate", "large")  # indexed by grade.wording.size
 
 
 def excludes_null(low: float, high: float, null: float = 0.0) -> bool:
@@ -34,12 +34,6 @@ def heterogeneity(i2: float) -> str:
     if math.isnan(i2):
         return "not estimable"
     return next(word for bound, word in I2_BANDS if i2 >= bound)
-
-
-def size(estimate: float, small: float, moderate: float, large: float) -> str:
-    x = abs(estimate)
-    index = 3 if x >= large else 2 if x >= moderate else 1 if x >= small else 0
-    return SIZE_WORDS[index]
 
 
 def count_word(n: int, singular: str, plural: str | None = None) -> str:
