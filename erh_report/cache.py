@@ -156,7 +156,8 @@ def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, st
 
 
 def render_code_hash() -> str:
-    return _code_hash(PACKAGE / "render", PACKAGE.parent / "templates", extra=("weasyprint", "python-docx", "lxml"))
+    return _code_hash(PACKAGE / "render", PACKAGE.parent / "templates",
+                      extra=("weasyprint", "pikepdf", "python-docx", "lxml"))
 
 
 # ------------------------------------------------------------------------------------------------ workbooks

@@ -6,7 +6,7 @@ import platform
 from importlib import metadata
 
 PACKAGES = ("erh_report", "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "jinja2", "python-docx",
-            "weasyprint", "openpyxl", "pydantic", "pyyaml")
+            "weasyprint", "pikepdf", "openpyxl", "pydantic", "pyyaml")
 
 
 def versions() -> dict[str, str]:

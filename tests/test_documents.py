@@ -147,6 +147,28 @@ def test_illustrative_banner_on_every_pdf_page(built):
         assert "Illustrative data" in " ".join(p.text for p in header.paragraphs)
 
 
+def _font_names(path: Path) -> set[str]:
+    names = set()
+    for page in PdfReader(path).pages:
+        fonts = page["/Resources"].get("/Font", {})
+        for ref in fonts.values():
+            names.add(str(ref.get_object()["/BaseFont"]).split("+")[-1])
+    return names
+
+
+def test_pdf_pages_are_numbered_n_of_total_and_none_is_blank(built):
+    """The stylesheet reaches the PDF: page numbers and the document fonts (an escaped stylesheet loses both)."""
+    _, out = built
+    for name in DOCS:
+        pages = pdf_text(out / f"{name}.pdf")
+        for number, text in enumerate(pages, start=1):
+            assert text.rstrip().endswith(f"{number} of {len(pages)}"), f"{name}.pdf page {number}: {text[-80:]}"
+            body = text.replace(ILLUSTRATIVE_BANNER, "").rstrip()[: -len(f"{number} of {len(pages)}")]
+            assert len(body.strip()) > 20, f"{name}.pdf page {number} is blank"
+        fonts = {font.replace("-", "") for font in _font_names(out / f"{name}.pdf")}
+        assert any(font.startswith("LiberationSerif") for font in fonts), f"{name}: {fonts}"
+
+
 def test_figures_and_tables_numbered_in_order_and_cross_references_resolve(built):
     _, out = built
     for name, fig, tab in (("manuscript", "Figure", "Table"), ("supplement", "eFigure", "eTable")):

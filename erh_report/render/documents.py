@@ -15,7 +15,7 @@ from erh_report.numbers import NumberStyle
 from erh_report.render.context import Numbering, build_context, manuscript_extras, supplement_extras
 from erh_report.render.environment import TEMPLATES, environment
 from erh_report.render.html import TemplateProblem, inline_figures, render
-from erh_report.render.pdf import write_pdf
+from erh_report.render.pdf import assemble_pdf, read_layout, render_page_numbers, render_part, split_parts, write_layout
 from erh_report.render.references import Citations
 from erh_report.results import ReviewResults
 
@@ -61,17 +61,44 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
     return html, citations
 
 
-def _render_formats(name: str, title: str, html: str, out_dir: Path, header: str | None) -> tuple[str, float]:
-    """HTML (figures inlined), PDF and DOCX of one document; runs in a worker process."""
+def _html_and_docx(name: str, title: str, html: str, out_dir: Path, header: str | None) -> float:
+    """The self-contained HTML (figures inlined) and the DOCX of one document; runs in a worker process."""
     import time
 
     from erh_report.render.docx_writer import write_docx
 
     start = time.perf_counter()
     (out_dir / f"{name}.html").write_text(inline_figures(html, out_dir / "figures"), encoding="utf-8")
-    write_pdf(html, out_dir, out_dir / f"{name}.pdf")
     write_docx(html, out_dir, out_dir / f"{name}.docx", title=title, header_text=header)
-    return name, time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def _pdf_part(html: str, out_dir: Path, folder: Path) -> float:
+    """Lay out one PDF part into ``folder`` (part.pdf and layout.json); runs in a worker process."""
+    import time
+
+    start = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_layout(render_part(html, out_dir, folder / PART_PDF), folder / PART_LAYOUT)
+    return time.perf_counter() - start
+
+
+PART_PDF, PART_LAYOUT = "part.pdf", "layout.json"
+
+
+@dataclass
+class _Pending:
+    """A document to make: its HTML, its cache key and its PDF parts (folder and HTML of each)."""
+
+    doc: Document
+    html: str
+    key: str
+    parts: list[tuple[Path, str]]
+
+
+def _cost(html: str) -> float:
+    """Rough layout cost of a part, to start the slowest first: figures dominate, then text."""
+    return html.count("<img") + len(html) / 40_000
 
 
 def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Figure], out_dir: Path,
@@ -79,42 +106,94 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
                     templates: Path = TEMPLATES, cache: Cache | None = None, jobs: int = 2) -> dict[str, Path]:
     """Write every document in every format into ``out_dir`` (figures already in out_dir/figures).
 
-    The HTML of each document is rendered here; the PDF and DOCX of the documents are made in parallel
-    (``jobs`` processes). With a ``cache``, a document whose HTML and linked figures are unchanged is
-    taken from it.
+    The HTML of each document is rendered here. A document whose HTML and linked figures are unchanged is
+    taken from the cache whole; otherwise its HTML and DOCX are written and its PDF is joined from parts,
+    of which only those not in the cache are laid out. Parts and DOCX are made in ``jobs`` processes.
     """
-    import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import shutil
 
     say = progress or (lambda _m: None)
     header = ILLUSTRATIVE_BANNER if results.review.illustrative else None
     code = render_code_hash() if cache is not None else ""
-    todo: list[tuple[Document, str, str]] = []
+    jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
+    work = out_dir / ".pdf-parts"
+    pending: list[_Pending] = []
     for doc in DOCUMENTS:
-        jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
         html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
         names = [f"{doc.name}.{ext}" for ext in FORMATS]
         key = document_key(html + (header or ""), out_dir, code, cache.figure_keys) if cache is not None else ""
         if cache is not None and cache.get("documents", key, names, out_dir):
             say(f"{doc.name}: unchanged")
             continue
-        todo.append((doc, html, key))
-    workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
+        parts = []
+        for number, part in enumerate(split_parts(html)):
+            part_key = (document_key(part, out_dir, code, cache.figure_keys) if cache is not None
+                        else f"{doc.name}-{number}")
+            parts.append((work / part_key, part))
+        pending.append(_Pending(doc, html, key, parts))
 
-    def finished(name: str, seconds: float, key: str) -> None:
-        say(f"{name}: HTML, PDF and DOCX written in {seconds:.1f} s")
+    tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
+    for item in pending:
+        tasks.append((1 + len(item.html) / 100_000, f"{item.doc.name}: HTML and DOCX", _html_and_docx,
+                      (item.doc.name, item.doc.title, item.html, out_dir, header)))
+        to_lay_out = []
+        for folder, part in item.parts:
+            if folder.is_dir() or (cache is not None and cache.get("pdf-parts", folder.name,
+                                                                   [PART_PDF, PART_LAYOUT], _made(folder))):
+                continue
+            to_lay_out.append((folder, part))
+        say(f"{item.doc.name}: {len(to_lay_out)} of {len(item.parts)} PDF parts to lay out")
+        tasks += [(_cost(part), f"{item.doc.name}: PDF part", _pdf_part, (part, out_dir, folder))
+                  for folder, part in to_lay_out]
+    _run(sorted(tasks, key=lambda t: -t[0]), jobs, say)
+
+    for item in pending:
+        for folder, _ in item.parts:
+            if cache is not None:
+                cache.put("pdf-parts", folder.name, {PART_PDF: folder / PART_PDF, PART_LAYOUT: folder / PART_LAYOUT})
+        _join_pdf(item, out_dir, cache, code)
         if cache is not None:
-            cache.put("documents", key, {f"{name}.{ext}": out_dir / f"{name}.{ext}" for ext in FORMATS})
-
-    if workers == 1:
-        for doc, html, key in todo:
-            finished(*_render_formats(doc.name, doc.title, html, out_dir, header), key)
-    elif todo:
-        keys = {doc.name: key for doc, _, key in todo}
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_render_formats, doc.name, doc.title, html, out_dir, header)
-                       for doc, html, _ in sorted(todo, key=lambda t: -len(t[1]))]
-            for fut in as_completed(futures):
-                name, seconds = fut.result()
-                finished(name, seconds, keys[name])
+            cache.put("documents", item.key, {f"{item.doc.name}.{ext}": out_dir / f"{item.doc.name}.{ext}"
+                                              for ext in FORMATS})
+        say(f"{item.doc.name}: HTML, PDF and DOCX written")
+    shutil.rmtree(work, ignore_errors=True)
     return {f"{doc.name}.{ext}": out_dir / f"{doc.name}.{ext}" for doc in DOCUMENTS for ext in FORMATS}
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
+         say: Callable[[str], None]) -> None:
+    """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    workers = max(1, min(jobs, len(tasks), os.cpu_count() or 1))
+    if workers == 1:
+        for number, (_, label, function, args) in enumerate(tasks, 1):
+            say(f"{label} {number}/{len(tasks)}: {function(*args):.1f} s")
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(function, *args): label for _, label, function, args in tasks}
+        for number, future in enumerate(as_completed(futures), 1):
+            say(f"{futures[future]} {number}/{len(tasks)}: {future.result():.1f} s")
+
+
+def _join_pdf(item: _Pending, out_dir: Path, cache: Cache | None, code: str) -> None:
+    """The document's PDF from its parts, with page numbers (themselves cached by page sizes)."""
+    import hashlib
+    import json
+
+    parts = [(folder / PART_PDF, read_layout(folder / PART_LAYOUT)) for folder, _ in item.parts]
+    sizes = [size for _, layout in parts for size in layout["pages"]]
+    numbers_key = hashlib.sha256((code + item.html.split("<body", 1)[0] + json.dumps(sizes)).encode()).hexdigest()
+    numbers = out_dir / ".pdf-parts" / f"page-numbers-{item.doc.name}"
+    numbers.mkdir(parents=True, exist_ok=True)
+    if cache is None or not cache.get("pdf-page-numbers", numbers_key, [PART_PDF], numbers):
+        render_page_numbers(item.html, sizes, numbers / PART_PDF)
+        if cache is not None:
+            cache.put("pdf-page-numbers", numbers_key, {PART_PDF: numbers / PART_PDF})
+    assemble_pdf(parts, numbers / PART_PDF, out_dir / f"{item.doc.name}.pdf")

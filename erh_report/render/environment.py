@@ -4,11 +4,15 @@ review's number style as filters."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import markupsafe
 
 from erh_report.numbers import NumberStyle, jinja_filters
+from erh_report.render.pdf import PART_MARK
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -38,7 +42,17 @@ def environment(style: NumberStyle, templates: Path = TEMPLATES,
     filters["pval_number"] = lambda p: style.p_number(p).removeprefix("= ").replace("< ", "<").replace("> ", ">")
     filters["longdate"] = _long_date
     env.filters.update({name: _defined_only(f) for name, f in filters.items()})
+    env.filters["by_analysis"] = by_analysis
+    env.globals["pdf_part"] = markupsafe.Markup(PART_MARK)  # where the PDF starts a new part (see render.pdf)
     return env
+
+
+def by_analysis(figures: Iterable[Any]) -> list[list[Any]]:
+    """Figures grouped by their analysis, in the order the analyses first appear (jinja's groupby sorts)."""
+    groups: dict[Any, list[Any]] = {}
+    for fig in figures:
+        groups.setdefault(fig.analysis_id, []).append(fig)
+    return list(groups.values())
 
 
 def _defined_only(function):
