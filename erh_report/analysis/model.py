@@ -7,6 +7,7 @@ simulations, large reviews) and returns arrays.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,8 +144,10 @@ class Prediction:
     pi_high: float
 
 
+@functools.lru_cache(maxsize=4096)
 def critical_value(level: float, df: float | None) -> float:
-    """Two-sided critical value for a ``level`` percent interval: normal, or t with ``df``."""
+    """Two-sided critical value for a ``level`` percent interval: normal, or t with ``df``. Remembered:
+    every study's CI and every prediction asks for the same few values, and scipy's quantiles are slow."""
     alpha = 1 - level / 100
     if df is None:
         return float(stats.norm.isf(alpha / 2))
