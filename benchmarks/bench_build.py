@@ -64,7 +64,7 @@ def main() -> None:
         one, messages = timed_build(data, work / "one", cache)
         print(f"one cell changed ({what}): {one:.1f} s = {100 * one / cold:.1f}% of cold (target < 25%)")
         for m in messages:
-            if m.startswith(("stage times", "figures:")) or m.endswith("unchanged"):
+            if m.startswith(("stage times", "figures:")) or m.endswith(("unchanged", "PDF parts to lay out")):
                 print("  " + m)
         fresh, _ = timed_build(data, work / "fresh", False)
         same = outputs(work / "one") == outputs(work / "fresh")

@@ -99,9 +99,8 @@ def _about(review: Review) -> dict[str, Any]:
     }
 
 
-def write_results(results: ReviewResults, folder: Path, progress: Callable[[str], None] | None = None,
-                  cache: Cache | None = None) -> None:
-    """Write every results table as CSV (one per table, one per analysis), JSON and one XLSX workbook."""
+def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFrame]:
+    """Write every results table as CSV (one per table, one per analysis) and JSON; return the tables."""
     review = results.review
     frames = tables(results)
     about = _about(review)
@@ -127,20 +126,6 @@ def write_results(results: ReviewResults, folder: Path, progress: Callable[[str]
         + "\n",
         encoding="utf-8",
     )
-    if progress:
-        progress(f"writing {XLSX_NAME}")
-
-    def workbook() -> None:
-        with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
-            pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
-                writer, sheet_name="about", index=False
-            )
-            for name, frame in frames.items():
-                frame.to_excel(writer, sheet_name=name[:31], index=False)
-        normalise_zip(folder / XLSX_NAME)
-
-    sources = [folder / f"{name}.csv" for name in frames] + [folder / "results.json"]
-    cached_file(cache, "workbooks", sources, "results" + _openpyxl_version(), folder / XLSX_NAME, workbook)
     lines = [
         f"Results of: {review.config.title}",
         "",
@@ -162,6 +147,43 @@ def write_results(results: ReviewResults, folder: Path, progress: Callable[[str]
         "'measure' and 'scale' columns; exp_* columns give ratios), positive = favours the intervention.",
     ]
     (folder / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return frames
+
+
+def write_results_workbook(frames: dict[str, pd.DataFrame], review: Review, folder: Path,
+                           cache: Cache | None = None) -> None:
+    """Every results table in one XLSX workbook (from the cache when the CSV and JSON it holds are unchanged)."""
+    about = _about(review)
+
+    def workbook() -> None:
+        with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
+            pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
+                writer, sheet_name="about", index=False
+            )
+            for name, frame in frames.items():
+                frame.to_excel(writer, sheet_name=name[:31], index=False)
+        normalise_zip(folder / XLSX_NAME)
+
+    sources = [folder / f"{name}.csv" for name in frames] + [folder / "results.json"]
+    cached_file(cache, "workbooks", sources, "results" + _openpyxl_version(), folder / XLSX_NAME, workbook)
+
+
+def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folder: Path,
+                               cache: Cache | None = None) -> None:
+    """The eTables as CSV files (tables/) and one XLSX workbook, for journals."""
+    from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
+
+    frames = supplementary_tables(results, grade)
+    write_csvs(frames, folder / "tables")
+    book = folder / "supplementary-tables.xlsx"
+    note = ILLUSTRATIVE_NOTE if results.review.illustrative else ""
+
+    def supplementary_workbook() -> None:
+        write_workbook(frames, book, note)
+        normalise_zip(book)
+
+    cached_file(cache, "workbooks", sorted((folder / "tables").glob("*.csv")),
+                "supplementary" + note + _openpyxl_version(), book, supplementary_workbook)
 
 
 STAGES = ("results", "figures", "documents")
@@ -214,7 +236,7 @@ def build(
     cache = Cache(Path(folder) if folder else None)
     with staged_folder(target) as tmp:
         clock = time.perf_counter()
-        write_results(results, tmp / "results", progress, cache)
+        frames = write_results(results, tmp / "results")
         write_grade(grade, tmp / "results" / "grade")
         timings["results"] = time.perf_counter() - clock
         if "figures" in stages or "documents" in stages:
@@ -228,22 +250,18 @@ def build(
             timings["figures"] = time.perf_counter() - clock
             if "documents" in stages:
                 from erh_report.render.documents import write_documents
-                from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
+
+                def workbooks() -> None:  # written while the worker processes lay out the PDFs
+                    say(f"writing {XLSX_NAME} and supplementary-tables.xlsx")
+                    write_results_workbook(frames, review, tmp / "results", cache)
+                    write_supplementary_tables(results, grade, tmp, cache)
 
                 clock = time.perf_counter()
-                write_documents(results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs)
-                frames = supplementary_tables(results, grade)
-                write_csvs(frames, tmp / "tables")
-                book = tmp / "supplementary-tables.xlsx"
-                note = ILLUSTRATIVE_NOTE if review.illustrative else ""
-
-                def supplementary_workbook() -> None:
-                    write_workbook(frames, book, note)
-                    normalise_zip(book)
-
-                cached_file(cache, "workbooks", sorted((tmp / "tables").glob("*.csv")),
-                            "supplementary" + note + _openpyxl_version(), book, supplementary_workbook)
+                write_documents(results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs,
+                                while_waiting=workbooks)
                 timings["documents"] = time.perf_counter() - clock
+        if "documents" not in stages:
+            write_results_workbook(frames, review, tmp / "results", cache)
         write_manifest(tmp, review, stages)
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")

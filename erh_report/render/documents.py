@@ -103,12 +103,14 @@ def _cost(html: str) -> float:
 
 def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Figure], out_dir: Path,
                     style: NumberStyle, progress: Callable[[str], None] | None = None,
-                    templates: Path = TEMPLATES, cache: Cache | None = None, jobs: int = 2) -> dict[str, Path]:
+                    templates: Path = TEMPLATES, cache: Cache | None = None, jobs: int = 2,
+                    while_waiting: Callable[[], None] | None = None) -> dict[str, Path]:
     """Write every document in every format into ``out_dir`` (figures already in out_dir/figures).
 
     The HTML of each document is rendered here. A document whose HTML and linked figures are unchanged is
     taken from the cache whole; otherwise its HTML and DOCX are written and its PDF is joined from parts,
-    of which only those not in the cache are laid out. Parts and DOCX are made in ``jobs`` processes.
+    of which only those not in the cache are laid out. Parts and DOCX are made in ``jobs`` processes;
+    ``while_waiting`` (other work of the build) runs in this process meanwhile.
     """
     import shutil
 
@@ -145,7 +147,7 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
         say(f"{item.doc.name}: {len(to_lay_out)} of {len(item.parts)} PDF parts to lay out")
         tasks += [(_cost(part), f"{item.doc.name}: PDF part", _pdf_part, (part, out_dir, folder))
                   for folder, part in to_lay_out]
-    _run(sorted(tasks, key=lambda t: -t[0]), jobs, say)
+    _run(sorted(tasks, key=lambda t: -t[0]), jobs, say, while_waiting or (lambda: None))
 
     for item in pending:
         for folder, _ in item.parts:
@@ -166,8 +168,9 @@ def _made(folder: Path) -> Path:
 
 
 def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
-         say: Callable[[str], None]) -> None:
-    """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each."""
+         say: Callable[[str], None], while_waiting: Callable[[], None]) -> None:
+    """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each; call
+    ``while_waiting`` once all are handed out (the workers are started by then: no fork follows it)."""
     import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -175,9 +178,11 @@ def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
     if workers == 1:
         for number, (_, label, function, args) in enumerate(tasks, 1):
             say(f"{label} {number}/{len(tasks)}: {function(*args):.1f} s")
+        while_waiting()
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(function, *args): label for _, label, function, args in tasks}
+        while_waiting()
         for number, future in enumerate(as_completed(futures), 1):
             say(f"{futures[future]} {number}/{len(tasks)}: {future.result():.1f} s")
 
