@@ -2,7 +2,7 @@
 PYTHON ?= python3
 DATA ?= data
 OUT ?= build
-DEBIAN_PACKAGES := poppler-utils libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
+DEBIAN_PACKAGES := poppler-utils libharfbuzz-subset0 fontconfig fonts-liberation2 fonts-dejavu-core
 
 .PHONY: paper test setup system-packages python-packages lint bench fixtures
 

@@ -3,7 +3,7 @@ only the figures and renders only the documents whose inputs changed.
 
 A figure's key is the hash of its drawing job (the formatted spec, caption and alt text, which the main
 process derives from the results) and of the figure code; a document's key is the hash of its HTML, the
-files it links to and the rendering code. The results themselves are recomputed on every build (they take
+files it links to, the rendering code and the fonts. The results themselves are recomputed on every build (they take
 about a second) and decide what changed. Cached files are byte-identical to freshly made ones, because
 every output is reproducible.
 """
@@ -11,6 +11,7 @@ every output is reproducible.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -23,6 +24,7 @@ from erh_report.figures.output import Job
 from erh_report.figures.render import draw_jobs, plan
 from erh_report.numbers import NumberStyle
 from erh_report.results import ReviewResults
+from erh_report.software import fonts
 
 PACKAGE = Path(__file__).resolve().parent
 Progress = Callable[[str], None]
@@ -156,8 +158,10 @@ def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, st
 
 
 def render_code_hash() -> str:
-    return _code_hash(PACKAGE / "render", PACKAGE.parent / "templates",
+    """The documents' code, templates, converters and fonts: a cached document is reused only if all match."""
+    code = _code_hash(PACKAGE / "render", PACKAGE.parent / "templates",
                       extra=("weasyprint", "pikepdf", "python-docx", "lxml"))
+    return hashlib.sha256((code + json.dumps(fonts(), sort_keys=True)).encode()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------ workbooks

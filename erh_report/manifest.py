@@ -1,7 +1,8 @@
 """build/manifest.json: what a build was made from and what it made, so that anyone can verify it.
 
-It holds the SHA-256 of every input file, the settings, the versions of Python and the packages, and the
-SHA-256 of every output file. It has no timestamp, so the same inputs give the same manifest.
+It holds the SHA-256 of every input file, the settings, the versions of Python and the packages, the fonts
+of the PDFs, and the SHA-256 of every output file. It has no timestamp, so the same inputs give the same
+manifest.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 
 from erh_report.data import Review
-from erh_report.software import versions
+from erh_report.software import fonts, versions
 
 MANIFEST = "manifest.json"
 
@@ -38,6 +39,7 @@ def manifest(out_dir: Path, review: Review, stages: tuple[str, ...]) -> dict:
         "plan": review.config.plan.model_dump(mode="json"),
         "stages": list(stages),
         "versions": versions(),
+        "fonts": fonts(),
         "outputs": _files(out_dir),
     }
 

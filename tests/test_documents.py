@@ -239,7 +239,8 @@ def test_manifest_records_inputs_and_outputs(built):
     pdf = hashlib.sha256((out / "manuscript.pdf").read_bytes()).hexdigest()
     assert manifest["outputs"]["manuscript.pdf"] == pdf
     assert manifest["settings"]["method"] == "REML"
-    assert manifest["versions"]["weasyprint"]
+    assert manifest["versions"]["weasyprint"] and manifest["versions"]["pikepdf"]
+    assert manifest["fonts"]["Liberation Serif"].startswith("4 files, sha256 ")  # make setup installs them
 
 
 def test_documents_are_byte_identical_when_written_again(built, results, tmp_path):
