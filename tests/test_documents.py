@@ -187,6 +187,19 @@ def test_figures_and_tables_numbered_in_order_and_cross_references_resolve(built
     assert sum(1 for t, _ in manuscript.tags if t == "svg") >= 2
 
 
+def test_figure_captions_say_their_title_once(built):
+    _, out = built
+    for name in ("manuscript", "supplement"):
+        html = (out / f"{name}.html").read_text(encoding="utf-8")
+        captions = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)]
+        assert len(captions) >= 3, name
+        for caption in captions:
+            label, _, text = caption.partition(". ")
+            first = text.split(". ", 1)[0]
+            assert re.fullmatch(r"e?Figure \d+", label), caption[:80]
+            assert text.count(first + ".") == 1, caption[:200]
+
+
 def test_docx_uses_word_styles_and_real_tables(built):
     _, out = built
     doc = WordDocument(out / "manuscript.docx")
