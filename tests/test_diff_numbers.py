@@ -16,12 +16,14 @@ from erh_report.cli import main
 from erh_report.diff import run_diff
 from erh_report.diff.numbers import (
     TABLES,
+    NumberChanges,
     certainty_changes,
     compare_numbers,
     excludes_null,
     membership_changes,
     same_value,
 )
+from erh_report.diff.report import Changes, FileChange
 from erh_report.diff.text import html_sentences, marked_html, split_sentences
 
 ANALYSIS = "bonding_fu12"
@@ -151,3 +153,10 @@ def test_sentences_split_and_marked():
     assert [(s.text, s.heading) for s in found] == [("Results", "Results"), ("One.", "Results"), ("Two.", "Results"),
                                                     ("0.27", "Results")]
     assert marked_html("was 0.27 here", "was 0.29 here") == ("was <del>0.27</del> here", "was <ins>0.29</ins> here")
+
+
+def test_summary_counts_a_figure_once_for_its_svg_and_png():
+    files = [FileChange(f"figures/forest-{a}.{ext}", "changed", "a", "b") for a in ("x", "y") for ext in ("svg", "png")]
+    changes = Changes("old", "new", NumberChanges(), figures=files)
+    assert "; 2 figures changed;" in changes.summary()
+    assert changes.figure_ids() == {"forest-x", "forest-y"}

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from erh_report.diff.numbers import NumberChanges
 from erh_report.diff.text import SentenceChange, marked_html
@@ -43,6 +43,10 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.numbers or self.sentences or self.figures or self.files)
 
+    def figure_ids(self) -> set[str]:
+        """The figures that changed: one for its SVG and PNG files together."""
+        return {PurePosixPath(f.path).stem for f in self.figures}
+
     def summary(self) -> str:
         """One line for the terminal, e.g. "14 numbers moved in 1 analysis; 1 significance flip; ..."."""
         n = self.numbers
@@ -50,7 +54,8 @@ class Changes:
         parts = [f"{_count(len(n.changes), 'number')} moved in {_count(analyses, 'analysis', 'analyses')}",
                  _count(len(n.flips), "significance flip"), _count(len(n.certainty), "GRADE certainty change"),
                  f"{_count(len(n.studies), 'study', 'studies')} added or removed",
-                 f"{_count(len(self.figures), 'figure')} changed", f"{_count(len(self.sentences), 'sentence')} changed"]
+                 f"{_count(len(self.figure_ids()), 'figure')} changed",
+                 f"{_count(len(self.sentences), 'sentence')} changed"]
         return "; ".join(parts)
 
 
