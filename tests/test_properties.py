@@ -85,6 +85,21 @@ def test_default_stops_within_metafors_rule_of_the_global_optimum(data, method):
     assert abs(default - exact) <= 100 * tau2_module.FISHER_THRESHOLD + 1e-3 * exact
 
 
+def test_narrow_inner_maximum_missed_by_the_likelihood_grid_is_found():
+    """Two REML maxima, at 0 and at 0.2365, with the inner peak between two points of the coarse grid:
+    metafor's path stops at 0; the score on the grid shows the likelihood rising beyond it."""
+    yi = np.array([0, 1.5, 0, 0, 0, 1, 1, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 0])
+    vi = np.array([1, 2, 1e-3, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5, 1.5, 1.5, 1e-3])
+    exact = fit(yi, vi, method="REML", exact=True).tau2
+    default = fit(yi, vi, method="REML").tau2
+    X = np.ones((1, yi.size, 1))
+    ll = tau2_module.log_likelihood(np.stack([yi] * 3), np.stack([vi] * 3), np.repeat(X, 3, 0),
+                                    np.array([0.0, exact, default]), reml=True)
+    assert ll[1] > ll[0] + 0.05 and 0.1 < exact < 0.5  # the inner maximum is the global one
+    assert abs(default - exact) <= 100 * tau2_module.FISHER_THRESHOLD + 1e-3 * exact
+    assert fit(yi, vi, method="ML").tau2 == fit(yi, vi, method="ML", exact=True).tau2 == 0.0
+
+
 @SETTINGS
 @given(batch=st.lists(meta_data(min_k=6, max_k=6), min_size=2, max_size=6),
        method=st.sampled_from(METHODS))

@@ -317,8 +317,24 @@ def _grid_log_likelihood(y, v, X, grid: np.ndarray, reml: bool) -> np.ndarray:
     return ll.reshape(B, G)
 
 
+def _grid_score(y, v, X, grid: np.ndarray, method: str) -> np.ndarray:
+    """The score (ML/REML estimating equation) of each data set at each of its grid values of τ²: (B, G)."""
+    B, G = grid.shape
+    if X is None:  # intercept only: residuals about the weighted mean, no cancellation
+        w = 1 / (v[:, None, :] + grid[:, :, None])
+        sw = w.sum(2)
+        mean = np.einsum("bgk,bk->bg", w, y) / sw
+        py = w * (y[:, None, :] - mean[:, :, None])
+        score = (py * py).sum(2) - sw
+        return score + (w * w).sum(2) / sw if method == "REML" else score
+    score = _score(np.repeat(y, G, 0), np.repeat(v, G, 0), np.repeat(X, G, 0), grid.ravel(), method)
+    return score.reshape(B, G)
+
+
 def _beaten_on_grid(y, v, X, tau2, method: str) -> np.ndarray:
-    """Data sets whose (restricted) likelihood is higher somewhere on a coarse τ² grid than at ``tau2``.
+    """Data sets that may have a maximum in τ² other than ``tau2``, seen on a coarse grid: the (restricted)
+    likelihood is higher at a grid point, or the score shows the likelihood rising beyond ``tau2`` or
+    falling below it (so another maximum lies there, however narrow its peak).
 
     The likelihood in τ² can have two maxima (e.g. one at 0 and one inside); Fisher scoring then
     stops at whichever it meets first, which metafor reports without warning.
@@ -331,8 +347,14 @@ def _beaten_on_grid(y, v, X, tau2, method: str) -> np.ndarray:
     grid = np.concatenate([tau2[:, None], np.zeros((B, 1)), lo[:, None] * (hi / lo)[:, None] ** steps[None, :]],
                           axis=1)
     ll = _grid_log_likelihood(y, v, X, grid, method == "REML")
-    far = np.abs(grid[:, 1:] - tau2[:, None]) > _accepted_distance(tau2)[:, None]  # near points don't count
-    return np.any(far & (ll[:, 1:] > ll[:, :1] + GLOBAL_LL_TOL), axis=1)
+    points = grid[:, 1:]
+    near = _accepted_distance(tau2)[:, None]
+    far = np.abs(points - tau2[:, None]) > near  # near points don't count
+    higher = np.any(far & (ll[:, 1:] > ll[:, :1] + GLOBAL_LL_TOL), axis=1)
+    score = _grid_score(y, v, X, points, method)
+    rising_above = (points > tau2[:, None] + near) & (score > 0)
+    falling_below = (points < tau2[:, None] - near) & (score < 0)
+    return higher | np.any(rising_above | falling_below, axis=1)
 
 
 def _accepted_distance(tau2):
