@@ -85,7 +85,6 @@ def _about(review: Review) -> dict[str, Any]:
         "title": cfg.title,
         "illustrative": cfg.illustrative,
         "note": ILLUSTRATIVE_NOTE if cfg.illustrative else "",
-        "data_folder": str(review.folder),
         "effect_measure": cfg.settings.effect_measure,
         "dichotomous_measure": cfg.settings.dichotomous_measure,
         "method": cfg.settings.method + ("+HKSJ" if cfg.settings.hksj else ""),

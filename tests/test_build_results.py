@@ -216,3 +216,14 @@ def test_cli_build_progress_on_stderr(tmp_path: Path):
     assert "erh-report: analysis 24/24: depression_fu12" in done.stderr
     assert "ILLUSTRATIVE DATA" in done.stderr
     assert (tmp_path / "results" / "analyses.csv").exists()
+
+
+def test_same_data_in_another_folder_gives_the_same_bytes(results_dir: Path, tmp_path: Path):
+    """Where the data sit is not an input: a copy built elsewhere gives the same results, byte for byte."""
+    copy = copy_data(tmp_path / "elsewhere")
+    out = tmp_path / "out"
+    build(copy, out, progress=None, stages=("results",))
+    outputs = [json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+               for folder in (results_dir.parent, out)]
+    assert outputs[0] == outputs[1]
+    assert str(tmp_path) not in (out / "results" / "results.json").read_text(encoding="utf-8")
