@@ -122,15 +122,18 @@ def test_bad_folder_is_a_clear_input_error(builds: tuple[Path, Path], tmp_path: 
 def test_data_folders_are_built_first(builds: tuple[Path, Path], tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     made: list[Path] = []
+    caches: list[Path] = []
 
-    def fake_build(data: Path, out: Path, progress: object = None) -> None:
+    def fake_build(data: Path, out: Path, progress: object = None, cache_dir: Path | None = None) -> None:
         made.append(Path(data))
+        caches.append(cache_dir)
         shutil.copytree(builds[0] if Path(data) == DATA else builds[1], out)
 
     monkeypatch.setattr("erh_report.build.build", fake_build)
     other = copy_data(tmp_path)
     assert main(["diff", str(DATA), str(other), "--out", str(tmp_path / "d"), "--fail-on-change"]) == 1
     assert made == [DATA, other]
+    assert caches[0] == caches[1] and caches[0] is not None  # the second build reuses what the first drew
     assert (tmp_path / "d" / "changes.xlsx").is_file()
     assert "numbers moved" in capsys.readouterr().out
 
@@ -160,3 +163,6 @@ def test_summary_counts_a_figure_once_for_its_svg_and_png():
     changes = Changes("old", "new", NumberChanges(), figures=files)
     assert "; 2 figures changed;" in changes.summary()
     assert changes.figure_ids() == {"forest-x", "forest-y"}
+    assert "other output file" not in changes.summary()
+    changes.files = [*files, FileChange("results/results.xlsx", "changed", "a", "b")]
+    assert changes.summary().endswith("; 1 other output file changed")

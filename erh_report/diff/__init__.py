@@ -7,7 +7,9 @@ when nothing changed nothing is printed and nothing is written.
 
 from __future__ import annotations
 
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from erh_report.errors import InputError, Problem
@@ -57,6 +59,13 @@ def write_diff(changes, old: Path, new: Path, out: Path, date: str | None = None
     return written
 
 
+def _progress(label: str) -> Callable[[str], None] | None:
+    """Build progress on a terminal only: in CI and scripts the diff prints nothing unless something changed."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda message: print(f"building {label}: {message}", file=sys.stderr, flush=True)
+
+
 def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date: str | None = None) -> int:
     """Compare, write the report when something changed, and return the exit code (1 on change only with
     ``fail_on_change``, for CI). Raises InputError when OLD or NEW is not a build or data folder."""
@@ -69,7 +78,8 @@ def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date
                 from erh_report.build import build
 
                 target = Path(tmp) / label
-                build(folder, target, progress=None)
+                # one cache for both: the second build redraws only what the correction changed
+                build(folder, target, progress=_progress(label), cache_dir=Path(tmp) / "cache")
                 folder = target
             builds.append(folder)
         changes = compare_builds(*builds)

@@ -56,6 +56,9 @@ class Changes:
                  f"{_count(len(n.studies), 'study', 'studies')} added or removed",
                  f"{_count(len(self.figure_ids()), 'figure')} changed",
                  f"{_count(len(self.sentences), 'sentence')} changed"]
+        others = [f for f in self.files if not is_figure(f.path)]
+        if others:
+            parts.append(f"{_count(len(others), 'other output file')} changed")
         return "; ".join(parts)
 
 
