@@ -17,7 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Emu
 
 from erh_report.render.docx_tables import CHAR_TWIPS, build_grid, column_widths
-from erh_report.render.docx_writer import SYMBOL_FONT, write_docx
+from erh_report.render.docx_writer import HEADING_FONT, SYMBOL_FONT, TEXT_FONT, write_docx
 
 matplotlib.use("Agg")
 
@@ -251,6 +251,29 @@ def test_column_widths_share_the_width_by_content() -> None:
     assert sum(widths) == 9000
     assert widths[0] > widths[2] > widths[1]
     assert widths[1] >= 3 * CHAR_TWIPS, "a column is never narrower than its longest word"
+
+
+def test_header_breaks_only_at_its_soft_hyphen() -> None:
+    """A narrow numeric column still holds its header's longest piece, with the hyphen drawn at the break."""
+    table = lxml.html.fragment_fromstring(
+        "<table><thead><tr><th>Outcome</th><th>Stud\u00adies</th><th>Absolute effect</th></tr></thead>"
+        "<tbody><tr><td>A long outcome name that wants most of the width of the table</td><td>31</td>"
+        "<td>SMD 0.28 SD higher (0.17 higher to 0.38 higher)</td></tr></tbody></table>")
+    widths = column_widths(build_grid(table), 2300)  # too narrow for every word: all are squeezed alike
+    assert sum(widths) == 2300
+    assert widths[1] >= (len("Stud") + 2) * CHAR_TWIPS, widths
+
+
+def test_styles_name_the_pdf_fonts_without_theme_fonts(base: Path) -> None:
+    document = _write("<h1>Title</h1><p>Text</p>", base)
+
+    def fonts(style_name: str) -> dict[str, str]:
+        r_fonts = document.styles[style_name].element.rPr.rFonts
+        return {key.split("}")[1]: value for key, value in r_fonts.attrib.items()}
+
+    assert fonts("Normal") == dict.fromkeys(("ascii", "hAnsi", "eastAsia", "cs"), TEXT_FONT)
+    for name in ("Heading 1", "Title", "Caption", "Table Text"):
+        assert fonts(name) == dict.fromkeys(("ascii", "hAnsi", "eastAsia", "cs"), HEADING_FONT), name
 
 
 def test_figure_picture_at_text_width_with_alt_and_caption(base: Path) -> None:

@@ -32,6 +32,8 @@ _SPACE = re.compile(r"[ \t\n\r\f]+")
 _WIDE = frozenset("\u2295\u2296\u2a01\u25ef\u25cb\u25cf\u2b24")
 #: Where a line may wrap: at a space, or after a hyphen or dash.
 _BREAKS = re.compile(r" |(?<=[-\u2010\u2013\u2014])")
+#: Where a header may wrap: also at a soft hyphen (the templates put them in long header words).
+_HEAD_BREAKS = re.compile(r" |(?<=[-\u2010\u2013\u2014])|\u00ad")
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,9 @@ def column_widths(grid: Grid, available: int) -> list[int]:
         col = cell.col
         if cell.part != "head":
             words[col] = max(words[col], word + 2 * CELL_MARGIN)
+        else:  # a header breaks only at spaces, hyphens and soft hyphens: its longest piece, hyphen drawn, fits
+            piece = max((_chars(p) for line in lines for p in _HEAD_BREAKS.split(line)), default=0)
+            words[col] = max(words[col], (piece + 2) * CHAR_TWIPS + 2 * CELL_MARGIN)
         unbroken[col] = max(unbroken[col], (whole if numeric else word) + 2 * CELL_MARGIN)
         lines_wide[col] = max(lines_wide[col], whole + 2 * CELL_MARGIN)
     cap = available * MAX_COLUMN_SHARE
