@@ -156,6 +156,15 @@ def _insert_in_order(parent, element, order: tuple[str, ...]) -> None:
     parent.append(element)
 
 
+def set_style_font(style, name: str) -> None:
+    """Name a style's font for every script, dropping the theme fonts, which would take precedence."""
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{attr}"), name)
+
+
 def set_mark_size(paragraph: Paragraph, half_points: int) -> None:
     """Font size of the paragraph mark, which sets the height of an empty paragraph."""
     p_pr = paragraph._p.get_or_add_pPr()

@@ -63,6 +63,10 @@ FIGURE_HEIGHT_SHARE = 0.85
 #: GRADE certainty symbols (⨁◯) are missing from the text fonts, and a fallback font may draw ◯ filled:
 #: they get a symbol font that has them (Windows has it; elsewhere Word substitutes a font with the glyphs).
 SYMBOL_FONT = "Segoe UI Symbol"
+#: The PDF's fonts by the names Word knows: Liberation Serif and Sans are their metric twins, and
+#: LibreOffice sets these names in them.
+TEXT_FONT = "Times New Roman"
+HEADING_FONT = "Arial"
 _SYMBOLS = re.compile("([\u2295\u2296\u2a01\u25ef\u25cb\u25cf\u2b24]+)")
 _SCHEMES = ("http", "https", "mailto", "ftp", "doi")
 _SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -132,6 +136,10 @@ def _setup_styles(document: DocxDocument) -> None:
     figure = _add_paragraph_style(document, FIGURE, size=None, before=12, after=0)
     figure.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     figure.paragraph_format.keep_with_next = True
+    ox.set_style_font(normal, TEXT_FONT)
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Heading 5", "Heading 6",
+                 "Caption", TABLE_TEXT, TABLE_NOTE):
+        ox.set_style_font(styles[name], HEADING_FONT)
 
     link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = RGBColor(0x05, 0x63, 0xC1)
