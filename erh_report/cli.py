@@ -85,15 +85,20 @@ def _build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW", help="the later build folder or data folder")
     diff.add_argument("--out", default="diff", metavar="DIR", help="output folder (default: diff)")
     diff.add_argument("--fail-on-change", action="store_true", help="exit code 1 when something changed (for CI)")
+    diff.add_argument("--author", default="erh-report", help="author of the revision marks (default: erh-report)")
+    diff.add_argument("--date", metavar="YYYY-MM-DD",
+                      help="date of the revision marks (default: today in UTC, or the date of SOURCE_DATE_EPOCH "
+                      "when it is set, for byte-identical output)")
     return parser
 
 
 def _run_diff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from erh_report.diff import run_diff
+    from erh_report.diff import revision_date, run_diff
 
-    return run_diff(Path(args.old), Path(args.new), Path(args.out), args.fail_on_change)
+    return run_diff(Path(args.old), Path(args.new), Path(args.out), args.fail_on_change,
+                    date=revision_date(args.date), author=args.author)
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -7,9 +7,11 @@ when nothing changed nothing is printed and nothing is written.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from erh_report.errors import InputError, Problem
@@ -44,17 +46,37 @@ def compare_builds(old: Path, new: Path):  # -> Changes (imported lazily)
                    [f for f in files if is_figure(f.path)], files)
 
 
-def write_diff(changes, old: Path, new: Path, out: Path, date: str | None = None) -> list[Path]:
+def revision_date(day: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """The date-time Word shows on the revision marks: ``day`` (YYYY-MM-DD), else the day of
+    SOURCE_DATE_EPOCH when it is set (reproducible output), else today, in UTC."""
+    if day is None:
+        epoch = environ.get("SOURCE_DATE_EPOCH")
+        try:
+            moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+        except ValueError:
+            raise InputError([Problem("SOURCE_DATE_EPOCH", f"is {epoch!r}", expected="seconds since 1970 "
+                                      "as a whole number")]) from None
+        return moment.strftime("%Y-%m-%dT00:00:00Z")
+    try:
+        if len(day) == 10:
+            return dt.date.fromisoformat(day).strftime("%Y-%m-%dT00:00:00Z")
+    except ValueError:
+        pass
+    raise InputError([Problem("--date", f"is {day!r}", expected="a date as YYYY-MM-DD, e.g. 2026-11-29")])
+
+
+def write_diff(changes, old: Path, new: Path, out: Path, date: str | None = None,
+               author: str | None = None) -> list[Path]:
     """changes.html, changes.xlsx and, for each document both builds have as DOCX, <name>-tracked.docx."""
     from erh_report.diff.report import write_report
-    from erh_report.diff.tracked import DATE, tracked_docx
+    from erh_report.diff.tracked import AUTHOR, DATE, tracked_docx
 
     written = write_report(changes, out)
     for name in DOCUMENTS:
         before, after = old / f"{name}.docx", new / f"{name}.docx"
         if before.is_file() and after.is_file():
             target = out / f"{name}-tracked.docx"
-            tracked_docx(before, after, target, date=date or DATE)
+            tracked_docx(before, after, target, author=author or AUTHOR, date=date or DATE)
             written.append(target)
     return written
 
@@ -66,7 +88,8 @@ def _progress(label: str) -> Callable[[str], None] | None:
     return lambda message: print(f"building {label}: {message}", file=sys.stderr, flush=True)
 
 
-def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date: str | None = None) -> int:
+def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date: str | None = None,
+             author: str | None = None) -> int:
     """Compare, write the report when something changed, and return the exit code (1 on change only with
     ``fail_on_change``, for CI). Raises InputError when OLD or NEW is not a build or data folder."""
     old, new, out = Path(old), Path(new), Path(out)
@@ -86,7 +109,7 @@ def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date
         changes.old, changes.new = str(old), str(new)
         if not changes:
             return 0
-        written = write_diff(changes, builds[0], builds[1], out, date)
+        written = write_diff(changes, builds[0], builds[1], out, date, author)
     print(changes.summary())
     for path in written:
         print(f"wrote {path}")
