@@ -135,36 +135,34 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
         pending.append(_Pending(doc, html, key, parts))
 
     tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
+    laid_out: list[Path] = []
     for item in pending:
         tasks.append((1 + len(item.html) / 100_000, f"{item.doc.name}: HTML and DOCX", _html_and_docx,
                       (item.doc.name, item.doc.title, item.html, out_dir, header)))
         to_lay_out = []
         for folder, part in item.parts:
-            if folder.is_dir() or (cache is not None and cache.get("pdf-parts", folder.name,
-                                                                   [PART_PDF, PART_LAYOUT], _made(folder))):
+            if folder.is_dir():  # the same part twice: made once
                 continue
-            to_lay_out.append((folder, part))
+            folder.mkdir(parents=True)
+            if cache is None or not cache.get("pdf-parts", folder.name, [PART_PDF, PART_LAYOUT], folder):
+                to_lay_out.append((folder, part))
         say(f"{item.doc.name}: {len(to_lay_out)} of {len(item.parts)} PDF parts to lay out")
         tasks += [(_cost(part), f"{item.doc.name}: PDF part", _pdf_part, (part, out_dir, folder))
                   for folder, part in to_lay_out]
+        laid_out += [folder for folder, _ in to_lay_out]
     _run(sorted(tasks, key=lambda t: -t[0]), jobs, say, while_waiting or (lambda: None))
 
+    if cache is not None:  # only the new parts: those taken from the cache are there already
+        for folder in laid_out:
+            cache.put("pdf-parts", folder.name, {PART_PDF: folder / PART_PDF, PART_LAYOUT: folder / PART_LAYOUT})
     for item in pending:
-        for folder, _ in item.parts:
-            if cache is not None:
-                cache.put("pdf-parts", folder.name, {PART_PDF: folder / PART_PDF, PART_LAYOUT: folder / PART_LAYOUT})
-        _join_pdf(item, out_dir, cache, code)
+        _join_pdf(item, work, out_dir, cache, code)
         if cache is not None:
             cache.put("documents", item.key, {f"{item.doc.name}.{ext}": out_dir / f"{item.doc.name}.{ext}"
                                               for ext in FORMATS})
         say(f"{item.doc.name}: HTML, PDF and DOCX written")
     shutil.rmtree(work, ignore_errors=True)
     return {f"{doc.name}.{ext}": out_dir / f"{doc.name}.{ext}" for doc in DOCUMENTS for ext in FORMATS}
-
-
-def _made(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
@@ -187,7 +185,7 @@ def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
             say(f"{futures[future]} {number}/{len(tasks)}: {future.result():.1f} s")
 
 
-def _join_pdf(item: _Pending, out_dir: Path, cache: Cache | None, code: str) -> None:
+def _join_pdf(item: _Pending, work: Path, out_dir: Path, cache: Cache | None, code: str) -> None:
     """The document's PDF from its parts, with page numbers (themselves cached by page sizes)."""
     import hashlib
     import json
@@ -195,7 +193,7 @@ def _join_pdf(item: _Pending, out_dir: Path, cache: Cache | None, code: str) -> 
     parts = [(folder / PART_PDF, read_layout(folder / PART_LAYOUT)) for folder, _ in item.parts]
     sizes = [size for _, layout in parts for size in layout["pages"]]
     numbers_key = hashlib.sha256((code + item.html.split("<body", 1)[0] + json.dumps(sizes)).encode()).hexdigest()
-    numbers = out_dir / ".pdf-parts" / f"page-numbers-{item.doc.name}"
+    numbers = work / f"page-numbers-{item.doc.name}"
     numbers.mkdir(parents=True, exist_ok=True)
     if cache is None or not cache.get("pdf-page-numbers", numbers_key, [PART_PDF], numbers):
         render_page_numbers(item.html, sizes, numbers / PART_PDF)
