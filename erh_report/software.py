@@ -50,5 +50,6 @@ def fonts() -> dict[str, str]:
         for path in sorted(paths):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
-        found[family] = f"{len(paths)} files, sha256 {digest.hexdigest()[:16]}" if paths else "not installed"
+        count = f"{len(paths)} file{'' if len(paths) == 1 else 's'}"
+        found[family] = f"{count}, sha256 {digest.hexdigest()[:16]}" if paths else "not installed"
     return found

@@ -41,7 +41,7 @@ def fake_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Pat
 def test_fonts_count_and_hash_each_family_and_see_a_changed_file(fake_fonts):
     found = software.fonts()
     assert found["Liberation Serif"].startswith("2 files, sha256 ")
-    assert found["DejaVu Sans"].startswith("1 files, sha256 ")
+    assert found["DejaVu Sans"].startswith("1 file, sha256 ")
     assert found["Liberation Sans"] == "not installed" and found["DejaVu Serif"] == "not installed"
     assert set(found) == set(software.DOCUMENT_FONTS)
     before = found["Liberation Serif"]

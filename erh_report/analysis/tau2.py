@@ -334,7 +334,8 @@ def _grid_score(y, v, X, grid: np.ndarray, method: str) -> np.ndarray:
 def _beaten_on_grid(y, v, X, tau2, method: str) -> np.ndarray:
     """Data sets that may have a maximum in τ² other than ``tau2``, seen on a coarse grid: the (restricted)
     likelihood is higher at a grid point, or the score shows the likelihood rising beyond ``tau2`` or
-    falling below it (so another maximum lies there, however narrow its peak).
+    falling below it (so another maximum lies there, even when its peak falls between grid points; it is
+    missed only if the whole rise to it does).
 
     The likelihood in τ² can have two maxima (e.g. one at 0 and one inside); Fisher scoring then
     stops at whichever it meets first, which metafor reports without warning.
