@@ -264,6 +264,15 @@ def test_header_breaks_only_at_its_soft_hyphen() -> None:
     assert widths[1] >= (len("Stud") + 2) * CHAR_TWIPS, widths
 
 
+def test_words_in_capitals_get_more_room_than_the_same_word_in_lower_case() -> None:
+    """CRITICAL and IMPORTANT (GRADE's importance column) are wider than their letter count suggests."""
+    table = lxml.html.fragment_fromstring(
+        "<table><tr><td>IMPORTANT</td><td>important</td><td>A description long enough to want the rest of "
+        "the width of the table for itself</td></tr></table>")
+    widths = column_widths(build_grid(table), 4000)
+    assert widths[0] > widths[1] >= (len("important") + 1) * CHAR_TWIPS
+
+
 def test_styles_name_the_pdf_fonts_without_theme_fonts(base: Path) -> None:
     document = _write("<h1>Title</h1><p>Text</p>", base)
 

@@ -25,6 +25,8 @@ SPANNER_RULE = 4
 #: Cell margins (twips) and the estimated width of one character of the table font (twips).
 CELL_MARGIN = 60
 CHAR_TWIPS = 98
+#: How much wider than the average character a capital letter is, in the table font (Arial / Liberation Sans).
+CAPITAL_EXTRA = 0.2
 #: No single column asks for more than this share of the width before the others have their minimum.
 MAX_COLUMN_SHARE = 0.45
 
@@ -146,9 +148,10 @@ def _text_lines(element) -> list[str]:
     return [_SPACE.sub(" ", line).strip() for line in "".join(pieces).split("\n")]
 
 
-def _chars(text: str) -> int:
-    """Length of a text in average characters: the GRADE symbols are about two wide."""
-    return len(text) + sum(1 for ch in text if ch in _WIDE)
+def _chars(text: str) -> float:
+    """Length of a text in average characters: the GRADE symbols are about two wide, and capitals (as in
+    CRITICAL, IMPORTANT) a fifth wider than the average letter."""
+    return len(text) + sum(1 for ch in text if ch in _WIDE) + CAPITAL_EXTRA * sum(1 for ch in text if ch.isupper())
 
 
 def column_widths(grid: Grid, available: int) -> list[int]:
