@@ -7,7 +7,7 @@ VENV_PYTHON := $(VENV)/bin/python
 DATA ?= data
 OUT ?= build
 DEBIAN_PACKAGES := poppler-utils libharfbuzz-subset0 fontconfig fonts-liberation2 fonts-dejavu-core \
-	fonts-noto-cjk
+	fonts-droid-fallback
 
 .PHONY: paper test setup system-packages python-packages lint bench fixtures
 

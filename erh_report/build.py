@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +21,7 @@ from erh_report.cache import Cache, cached_file
 from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
+from erh_report.outdir import check_out_dir, out_lock, staged_folder
 from erh_report.reproducible import normalise_zip
 from erh_report.results import ReviewResults, run, tables
 
@@ -38,27 +35,6 @@ XLSX_NAME = "results.xlsx"
 def stderr_progress(message: str) -> None:
     """Default progress report: one line on stderr, so stdout stays clean for scripts."""
     print(f"erh-report: {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; on success it replaces ``target`` at once."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    tmp.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _json_value(value: Any) -> Any:
@@ -215,20 +191,28 @@ def build(
     ``stages`` picks what to make: "results" (always), "figures", "documents" (needs figures).
     ``cache_dir``: True for the default cache beside the build folder, a folder, or False/None for none.
     """
+    started = time.perf_counter()
+    target = check_out_dir(out_dir, data_dir)  # before anything is read or written
+    say = progress or (lambda _m: None)
+    say(f"checking {data_dir}")
+    review = load_review(data_dir)
+    say(review.summary())
+    with out_lock(target):  # nothing is written before the data are known to be good
+        return _build_locked(review, target, progress, stages, jobs, cache_dir, started)
+
+
+def _build_locked(review: Review, target: Path, progress: Callable[[str], None] | None,
+                  stages: tuple[str, ...], jobs: int, cache_dir: Path | None | bool, started: float) -> ReviewResults:
+    """``build`` once the data are checked and OUT is known to be safe and is locked."""
     from erh_report.cache import default_cache_dir, render_figures_cached
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
 
-    started = time.perf_counter()
     say = progress or (lambda _m: None)
-    say(f"checking {data_dir}")
-    review = load_review(data_dir)
-    say(review.summary())
     results = run(review, progress=progress)
     style = get_style(review.config.settings.number_style)
     grade = assess_review(results, style)
-    target = Path(out_dir)
     say(f"writing {target}")
     timings: dict[str, float] = {}
     folder = default_cache_dir(target) if cache_dir is True else (cache_dir or None)

@@ -170,7 +170,9 @@ def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
     """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each; call
     ``while_waiting`` once all are handed out (the workers are started by then: no fork follows it)."""
     import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
+
+    from erh_report.workers import worker_pool
 
     workers = max(1, min(jobs, len(tasks), os.cpu_count() or 1))
     if workers == 1:
@@ -178,7 +180,7 @@ def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
             say(f"{label} {number}/{len(tasks)}: {function(*args):.1f} s")
         while_waiting()
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = {pool.submit(function, *args): label for _, label, function, args in tasks}
         while_waiting()
         for number, future in enumerate(as_completed(futures), 1):
