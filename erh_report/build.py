@@ -24,6 +24,7 @@ from erh_report.grade import GradeReport
 from erh_report.outdir import check_out_dir, out_lock, staged_folder
 from erh_report.reproducible import normalise_zip
 from erh_report.results import ReviewResults, run, tables
+from erh_report.spreadsheet import neutralised, write_csv
 
 ILLUSTRATIVE_NOTE = (
     "ILLUSTRATIVE DATA: these results come from an invented data set made by a seeded generator "
@@ -83,11 +84,11 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     studies_dir = folder / "studies"
     studies_dir.mkdir()
     for name, frame in frames.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(frame, folder / f"{name}.csv")
     effects = frames["study_effects"]
     for ar in results.analyses:
         part = effects[effects["analysis_id"] == ar.analysis.id]
-        part.to_csv(studies_dir / f"{ar.analysis.id}.csv", index=False, lineterminator="\n")
+        write_csv(part, studies_dir / f"{ar.analysis.id}.csv")
     (folder / "analyses.json").write_text(
         json.dumps({"about": about, "analyses": _records(frames["analyses"])}, indent=1, allow_nan=False) + "\n",
         encoding="utf-8",
@@ -132,11 +133,11 @@ def write_results_workbook(frames: dict[str, pd.DataFrame], review: Review, fold
 
     def workbook() -> None:
         with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
-            pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
+            neutralised(pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]})).to_excel(
                 writer, sheet_name="about", index=False
             )
             for name, frame in frames.items():
-                frame.to_excel(writer, sheet_name=name[:31], index=False)
+                neutralised(frame).to_excel(writer, sheet_name=name[:31], index=False)
         normalise_zip(folder / XLSX_NAME)
 
     sources = [folder / f"{name}.csv" for name in frames] + [folder / "results.json"]
@@ -175,7 +176,7 @@ def write_grade(grade: GradeReport, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "grade.json").write_text(grade.to_json() + "\n", encoding="utf-8")
     for name, frame in grade.tables().items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(frame, folder / f"{name}.csv")
 
 
 def build(

@@ -14,7 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from erh_report.data.cells import EXPECTED as NUMBER_EXPECTED
+from erh_report.data.cells import parse_number
 from erh_report.errors import InputError, Problem
+from erh_report.meta_limits import check_computable, not_computed
 
 # columns each measure needs; a tuple lists alternatives (either group will do)
 REQUIRED = {
@@ -88,10 +91,10 @@ def _number(table: Table, row: int, column: str, text: str, problems: list[Probl
         problems.append(Problem(table.path, "empty cell", row=row, column=column, expected="a number"))
         return math.nan
     try:
-        value = float(text)
-    except ValueError:
-        problems.append(Problem(table.path, "not a number", row=row, column=column, value=text,
-                                expected="a number"))
+        value = parse_number(text)
+    except ValueError as exc:
+        problems.append(Problem(table.path, str(exc), row=row, column=column, value=text,
+                                expected=NUMBER_EXPECTED))
         return math.nan
     if not math.isfinite(value):
         problems.append(Problem(table.path, "not a finite number", row=row, column=column, value=text,
@@ -214,6 +217,16 @@ def result_summary(result) -> dict:
 
 
 def run_meta(args: argparse.Namespace) -> int:
+    """One meta-analysis; data that pass every check but still break the arithmetic end in a message."""
+    from numpy.linalg import LinAlgError
+
+    try:
+        return _run_meta(args)
+    except (ArithmeticError, LinAlgError):
+        raise not_computed(args.file, "the analysis") from None
+
+
+def _run_meta(args: argparse.Namespace) -> int:
     from erh_report.analysis import bias, model, subgroup
     from erh_report.analysis.effect_sizes import escalc
     from erh_report.console import format_meta_summary
@@ -228,6 +241,7 @@ def run_meta(args: argparse.Namespace) -> int:
     moderators = parse_moderators(table, args.moderator) if args.moderator else None
     groups = parse_groups(table, args.subgroup) if args.subgroup else None
     es = escalc(args.measure, data, smd_variant=args.smd_variant)
+    check_computable(table.path, [n for n, _ in table.rows], es.yi, es.vi, moderators, args.moderator)
     try:
         result = model.fit(es.yi, es.vi, method=args.method, hksj=args.hksj, level=level,
                            moderators=moderators, terms=args.moderator or None)
@@ -236,6 +250,11 @@ def run_meta(args: argparse.Namespace) -> int:
     except __import__("numpy").linalg.LinAlgError:
         raise InputError([Problem(table.path, "the moderators are collinear (the model matrix is singular)",
                                   expected="moderators that are not linear combinations of each other")]) from None
+    except (ArithmeticError, ValueError):
+        raise not_computed(table.path, "the model") from None
+    if not all(math.isfinite(c) for c in ([result.estimate] if result.intercept_only else
+                                          [c.estimate for c in result.coefficients])):
+        raise not_computed(table.path, "the pooled estimate" if result.intercept_only else "a coefficient")
 
     out = result_summary(result)
     if args.measure != "GEN":

@@ -167,18 +167,74 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
 
 
 # ------------------------------------------------------------------------------------ yaml
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    """Record the line of every key/item so a problem in review.yaml can say where it is."""
+def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int],
+              seen: set[int] | None = None) -> None:
+    """Record the line of every key/item so a problem in review.yaml can say where it is. A node reached
+    again through an alias is not entered again: the map stays as small as the file."""
+    seen = set() if seen is None else seen
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else key_node.start_mark.line
             out[(*path, key)] = key_node.start_mark.line + 1
-            _line_map(value_node, (*path, key), out)
+            _line_map(value_node, (*path, key), out, seen)
             out[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out)
+            _line_map(item, (*path, i), out, seen)
+
+
+#: review.yaml limits: a settings file is a few kilobytes; aliases may not blow it up (a "billion laughs").
+YAML_MAX_BYTES = 1_000_000
+YAML_MAX_VALUES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """How many values the node stands for once every alias is expanded, counted without expanding (each
+    node once); -1 for an alias that contains itself."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_:
+        return -1
+    open_.add(id(node))
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    total = 1
+    for child in children:
+        size = _expanded_size(child, sizes, open_)
+        if size < 0:
+            return -1
+        total = min(total + size, YAML_MAX_VALUES + 1)
+    open_.discard(id(node))
+    sizes[id(node)] = total
+    return total
+
+
+def _compose_limited(text: str, source: str) -> tuple[yaml.Node | None, Any, list[Problem]]:
+    """Parse ``text`` into its node graph, check the limits, and only then make Python data of it."""
+    if len(text.encode("utf-8")) > YAML_MAX_BYTES:
+        return None, None, [Problem(source, f"is larger than {YAML_MAX_BYTES:,} bytes",
+                                    expected="the review's settings, a few kilobytes")]
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            size = _expanded_size(node, {}, set())
+            if size < 0:
+                return None, None, [Problem(source, "an alias (*name) refers to a value that contains it",
+                                            expected="aliases to values defined before them, without loops")]
+            if size > YAML_MAX_VALUES:
+                return None, None, [Problem(source, f"its aliases (*name) expand to more than {YAML_MAX_VALUES:,} "
+                                            "values", expected="the review's settings, with few aliases")]
+        return node, loader.construct_document(node) if node is not None else None, []
+    finally:
+        loader.dispose()
 
 
 def read_review_yaml(path: Path) -> tuple[dict[str, Any] | None, dict[tuple[Any, ...], int], list[Problem]]:
@@ -191,8 +247,11 @@ def read_review_yaml(path: Path) -> tuple[dict[str, Any] | None, dict[tuple[Any,
     if not text.strip():
         return None, {}, [Problem(source, "the file is empty", expected="the review's settings")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data, problems = _compose_limited(text, source)
+        if problems:
+            return None, {}, problems
+    except RecursionError:
+        return None, {}, [Problem(source, "is nested too deeply", expected="the review's settings")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -10,15 +10,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from erh_report.data import prisma as prisma_mod
+from erh_report.data.cells import EXPECTED as NUMBER_EXPECTED
+from erh_report.data.cells import number_problem
 from erh_report.data.load import REVIEW_FILE, RawData, RawTable, read_folder
 from erh_report.data.plan import Analysis, StudyInput, planned_analyses, select_effects
 from erh_report.data.schema import (
     GRADE_DOMAINS,
+    MISSING_TOKENS,
     ROB_DOMAINS,
     TABLES,
     ExcludedRow,
@@ -132,6 +135,31 @@ def _expected(error: dict[str, Any]) -> tuple[str, str]:
     return error.get("msg", "not valid"), ""
 
 
+def _is_numeric(annotation: Any) -> bool:
+    return annotation in (int, float) or any(_is_numeric(a) for a in get_args(annotation))
+
+
+def _numeric_columns(model: type[BaseModel]) -> list[str]:
+    """The columns that hold numbers: they are read by the project's strict number rule, not pydantic's."""
+    return [name for name, f in model.model_fields.items() if _is_numeric(f.annotation)]
+
+
+def _bad_numbers(table: RawTable, row: int, cells: dict[str, str], columns: list[str],
+                 problems: list[Problem]) -> set[str]:
+    """Report every number cell of the row that breaks the strict rule; return their columns."""
+    bad: set[str] = set()
+    for column in columns:
+        text = cells.get(column, "")
+        if text.strip().lower() in MISSING_TOKENS:
+            continue
+        reason = number_problem(text)
+        if reason is not None:
+            bad.add(column)
+            problems.append(Problem(table.source, reason, row=row, column=column, value=text,
+                                    expected=NUMBER_EXPECTED))
+    return bad
+
+
 def _validate_table(table: RawTable, model: type[BaseModel], problems: list[Problem]) -> list[tuple[int, Any]]:
     """Check every row against the table's model; return the rows that passed."""
     missing = [c for c in required_columns(model) if c not in table.columns]  # type: ignore[arg-type]
@@ -139,14 +167,18 @@ def _validate_table(table: RawTable, model: type[BaseModel], problems: list[Prob
         problems.append(
             Problem(table.source, "required column is missing", row=1, column=col, expected=f"a column named '{col}'")
         )
+    numeric = _numeric_columns(model)
     good: list[tuple[int, Any]] = []
     for row, cells in table.rows:
+        bad = _bad_numbers(table, row, cells, numeric, problems)
         try:
-            good.append((row, model.model_validate(cells)))
+            valid = model.model_validate({k: ("0" if k in bad else v) for k, v in cells.items()})
+            if not bad:
+                good.append((row, valid))
         except ValidationError as exc:
             for err in exc.errors():
                 column = str(err["loc"][0]) if err["loc"] else None
-                if column in missing:
+                if column in missing or column in bad:
                     continue
                 message, expected = _expected(err)
                 if column is None and err["type"] == "value_error":

@@ -1,0 +1,128 @@
+"""A hostile corpus: inputs a careless or malicious author might give. Each test asserts the exit code (2),
+the message naming the real cause, and that nothing was lost (the data folder is byte for byte as before,
+and no build folder appeared)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from review_copies import copy_data, set_cell
+
+from erh_report.cli import main
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return copy_data(tmp_path)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def refused(data: Path, capsys: pytest.CaptureFixture[str], command: str = "build") -> str:
+    """Run ``check`` or ``build`` on the damaged folder: exit 2, nothing changed or written; the message."""
+    before = snapshot(data)
+    args = [command, str(data)] + (["--out", str(data.parent / "build"), "--quiet"] if command == "build" else [])
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert snapshot(data) == before
+    assert not (data.parent / "build").exists()
+    return err
+
+
+# ------------------------------------------------------------------------------------------ review.yaml
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+def test_yaml_alias_bomb_is_refused_without_expanding(data: Path, capsys: pytest.CaptureFixture[str]):
+    (data / "review.yaml").write_text(BOMB, encoding="utf-8")  # 9**9 values once expanded
+    err = refused(data, capsys, "check")
+    assert "review.yaml: its aliases (*name) expand to more than 100,000 values" in err
+
+
+def test_yaml_recursive_alias_and_size(data: Path, capsys: pytest.CaptureFixture[str]):
+    (data / "review.yaml").write_text("title: &t [1, *t]\n", encoding="utf-8")
+    assert "review.yaml: an alias (*name) refers to a value that contains it" in refused(data, capsys, "check")
+    (data / "review.yaml").write_text("title: " + "x" * 1_000_001 + "\n", encoding="utf-8")
+    assert "review.yaml: is larger than 1,000,000 bytes" in refused(data, capsys, "check")
+
+
+def test_yaml_few_aliases_still_located(data: Path, capsys: pytest.CaptureFixture[str]):
+    text = (data / "review.yaml").read_text(encoding="utf-8")
+    (data / "review.yaml").write_text(text + "extra_key: &e {a: 1}\nanother: *e\n", encoding="utf-8")
+    err = refused(data, capsys, "check")
+    lines = text.count("\n")
+    assert f"review.yaml, row {lines + 1}" in err and "extra_key" in err
+
+
+# ------------------------------------------------------------------------------------------ numbers
+@pytest.mark.parametrize(("value", "reason"), [
+    ("1_000", "not a number: '_' inside it"),
+    ("nan", None),  # NA-like: a missing value, reported as missing where a value is needed
+    ("inf", "not a finite number"),
+    ("Infinity", "not a finite number"),
+    ("0x10", "not a number"),
+    ("١٢", "not a number: digits other than 0-9"),
+    ("1e400", "not a number: too large"),
+    ("1.2.3", "not a number"),
+])
+def test_strict_numbers(data: Path, capsys: pytest.CaptureFixture[str], value: str, reason: str | None):
+    set_cell(data / "outcome_data.csv", 2, "mean", value)
+    err = refused(data, capsys, "check")
+    if reason is None:
+        assert "outcome_data.csv, row 2" in err
+    else:
+        assert f"outcome_data.csv, row 2, column 'mean': {reason} (found '{value}')" in err
+
+
+def test_strict_numbers_in_a_workbook(data: Path, capsys: pytest.CaptureFixture[str]):
+    """The same rule for a sheet: text cells that Python would read as numbers are refused."""
+    import csv
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name in ("studies", "outcome_data", "risk_of_bias", "prisma"):
+        sheet = book.create_sheet(name)
+        with (data / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                sheet.append(row)
+        (data / f"{name}.csv").unlink()
+    book["outcome_data"]["J2"].value = "1_000"  # a text cell
+    header = [c.value for c in book["outcome_data"][1]]
+    book.save(data / "review.xlsx")
+    err = refused(data, capsys, "check")
+    assert f"review.xlsx [sheet outcome_data], row 2, column '{header[9]}': not a number: '_' inside it" in err
+
+
+# ------------------------------------------------------------------------------------------ meta
+@pytest.mark.parametrize(("rows", "text"), [
+    ("0.1,1e-300\n0.2,0.01\n0.3,0.02\n", "row 2, column 'vi': the sampling variance is below 1e-50"),
+    ("1e200,0.1\n0.2,0.01\n0.3,0.02\n", "row 2, column 'yi': the effect size is beyond ±1e+50"),
+    ("0.1,1e300\n0.2,0.01\n0.3,0.02\n", "row 2, column 'vi': the sampling variance is beyond 1e+50"),
+    ("1e50,1e50\n-1e50,1e-50\n1e49,1e50\n2,1\n", "column 'vi': the sampling variances span more than 1e+20 times "
+                                              "(row 3: 1e-50, row 2: 1e+50)"),
+])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_meta_extreme_values(tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, text: str,
+                             json_flag: list[str]):
+    path = tmp_path / "trials.csv"
+    path.write_text("yi,vi\n" + rows, encoding="utf-8")
+    code = main(["meta", str(path), "--measure", "GEN", "--egger", "--trimfill", *json_flag])
+    out = capsys.readouterr()
+    assert code == 2 and text in out.err and out.out == ""
+
+
+def test_meta_strict_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    path = tmp_path / "trials.csv"
+    path.write_text("yi,vi\n0.1,0.01\n1_0,0.02\n0.3,nan\n", encoding="utf-8")
+    assert main(["meta", str(path), "--measure", "GEN", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "row 3, column 'yi': not a number: '_' inside it (found '1_0')" in err
+    assert "row 4, column 'vi': not a finite number (found 'nan')" in err
