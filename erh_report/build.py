@@ -247,6 +247,8 @@ def _build_locked(review: Review, target: Path, progress: Callable[[str], None] 
         if "documents" not in stages:
             write_results_workbook(frames, review, tmp / "results", cache)
         write_manifest(tmp, review, stages)
+    for line in cache.report():
+        say(line)
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")
     if review.illustrative:
