@@ -22,6 +22,7 @@ from pathlib import Path
 from erh_report.figures import Figure
 from erh_report.figures.output import Job
 from erh_report.figures.render import draw_jobs, plan
+from erh_report.manifest import sha256 as _sha256
 from erh_report.numbers import NumberStyle
 from erh_report.results import ReviewResults
 from erh_report.software import fonts
@@ -52,14 +53,6 @@ def default_cache_dir(out_dir: Path) -> Path:
 
 
 HASHES = ".sha256.json"  # in every entry: the SHA-256 of each of its files, checked before the entry is used
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Cache:
