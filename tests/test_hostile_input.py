@@ -126,3 +126,75 @@ def test_meta_strict_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert "row 3, column 'yi': not a number: '_' inside it (found '1_0')" in err
     assert "row 4, column 'vi': not a finite number (found 'nan')" in err
+
+
+# ------------------------------------------------------------------------------------------ text cells
+@pytest.mark.parametrize(("value", "text"), [
+    ("Study\x00 1", "column 'label': a control character (U+0000) in the cell"),
+    ("Study\x1b[31m 1", "column 'label': a control character (U+001B) in the cell"),
+    ("Study\u2028 1", "column 'label': a line break (U+2028) inside the cell"),
+    ("Study\u202e 1", "column 'label': an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    ("S" * 2000, "column 'label': the text is 2,000 characters long, more than 80"),
+])
+def test_text_cells(data: Path, capsys: pytest.CaptureFixture[str], value: str, text: str):
+    set_cell(data / "studies.csv", 2, "label", value)
+    err = refused(data, capsys)
+    assert f"studies.csv, row 2, {text}" in err
+    assert err.count("\n  - ") == 1  # one problem, not a cascade
+
+
+def test_line_separator_does_not_split_the_row(data: Path, capsys: pytest.CaptureFixture[str]):
+    set_cell(data / "studies.csv", 3, "comparator", "waiting\u2029list")
+    err = refused(data, capsys, "check")
+    assert err.count("\n  - ") == 1 and "studies.csv, row 3, column 'comparator': a line break (U+2029)" in err
+
+
+def test_unterminated_quote_is_named(data: Path, capsys: pytest.CaptureFixture[str]):
+    path = data / "outcome_data.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[9] = lines[9].replace(",", ',"', 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    err = refused(data, capsys, "check")
+    assert 'outcome_data.csv, row 10: a quote (") opened in row 10 (line 10) is never closed' in err
+    assert err.count("\n  - ") < 5
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("cp1252", b"")])
+def test_encodings_are_read(data: Path, capsys: pytest.CaptureFixture[str], encoding: str, bom: bytes):
+    path = data / "studies.csv"
+    text = path.read_text(encoding="utf-8").replace("Study 001 (2009)", "Müller 2009")
+    path.write_bytes(bom + text.encode(encoding))
+    assert main(["check", str(data)]) == 0, capsys.readouterr().err
+
+
+def test_wrong_encodings_name_the_cause(data: Path, capsys: pytest.CaptureFixture[str]):
+    path = data / "studies.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.encode("utf-16-le"))
+    assert "studies.csv: looks like UTF-16 without a byte-order mark" in refused(data, capsys, "check")
+    path.write_bytes(text.encode("utf-8") + b"\x81\x8d")
+    assert "studies.csv: is neither UTF-8 nor Windows-1252 text (byte 0x81 at offset" in refused(data, capsys, "check")
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 50)
+    assert "studies.csv: is a ZIP file (an XLSX workbook renamed?)" in refused(data, capsys, "check")
+
+
+# ------------------------------------------------------------------------------------------ references, ids
+def test_bibtex_unclosed_brace_and_duplicate_key(data: Path, capsys: pytest.CaptureFixture[str]):
+    path = data / "references.bib"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title = {The {PRISMA} 2020", "title = {The {PRISMA 2020", 1), encoding="utf-8")
+    err = refused(data, capsys, "check")
+    assert "references.bib, row 1: entry 'page2021prisma': a brace '{' is never closed" in err
+    path.write_text(text.replace("title = {The {PRISMA} 2020", "title = {The PRISMA} 2020", 1), encoding="utf-8")
+    err = refused(data, capsys, "check")
+    assert "references.bib, row 1: entry 'page2021prisma': fields after the entry's closing brace" in err
+    first = text.split("\n@", 1)[0]
+    path.write_text(text + "\n" + first.replace("page2021prisma", "Page2021PRISMA") + "\n", encoding="utf-8")
+    err = refused(data, capsys, "check")
+    assert "entry 'Page2021PRISMA': the key 'page2021prisma', differing only by case, is already used at line 1" in err
+
+
+def test_study_ids_differing_only_by_case(data: Path, capsys: pytest.CaptureFixture[str]):
+    set_cell(data / "studies.csv", 3, "study_id", "s001")
+    err = refused(data, capsys, "check")
+    assert "studies.csv, row 3, column 'study_id': study_id differs only by case from S001 (row 2)" in err

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from erh_report.data.bibtex_check import bibtex_problems
 from erh_report.data.schema import TABLES
+from erh_report.data.text import cell_problems, decode
 from erh_report.errors import Problem
 
 REVIEW_FILE = "review.yaml"
@@ -94,36 +98,52 @@ def _rows_to_table(name: str, source: str, records: list[list[str]]) -> tuple[Ra
                 )
             )
         cells = {col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(header) if col}
+        problems.extend(cell_problems(name, source, idx, cells))
         rows.append((idx, cells))
     return RawTable(name, source, [c for c in header if c], rows), problems
 
 
+def _csv_records(text: str, delimiter: str, source: str) -> tuple[list[list[str]], list[Problem]]:
+    """The records of a CSV text, split only at line ends outside quotes (a line separator such as U+2028
+    inside a cell stays in the cell, where it is reported); a quote never closed is named."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
+    while True:
+        line = reader.line_num
+        try:
+            records.append(next(reader))
+        except StopIteration:
+            return records, []
+        except csv.Error as exc:
+            row = len(records) + 1
+            if "unexpected end of data" in str(exc) or "EOF" in str(exc):
+                return records, [Problem(source, f"a quote (\") opened in row {row} (line {line + 1}) is never "
+                                         "closed", row=row, expected='a closing quote, or no quote in the cell; '
+                                         'a quote inside a quoted cell is written twice ("")')]
+            return records, [Problem(source, f"cannot be read as CSV ({exc})", row=row,
+                                     expected='quotes only around whole cells; a quote inside a quoted cell '
+                                     'written twice ("")')]
+
+
 def read_csv(path: Path, name: str) -> tuple[RawTable, list[Problem]]:
-    """One CSV file (UTF-8, with or without BOM; comma, semicolon or tab separated)."""
+    """One CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; comma, semicolon or tab
+    separated)."""
     source = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = path.read_text(encoding="cp1252")
-        except UnicodeDecodeError:
-            return RawTable(name, source, [], []), [
-                Problem(source, "the file is not readable text", expected="a CSV file saved as UTF-8")
-            ]
+        text, problems = decode(path.read_bytes(), source)
     except OSError as exc:
         return RawTable(name, source, [], []), [Problem(source, f"cannot be read: {exc.strerror}")]
+    if text is None:
+        return RawTable(name, source, [], []), problems
     if not text.strip():
         return RawTable(name, source, [], []), [
             Problem(source, "the file is empty", expected="a header row and data rows")
         ]
-    first = text.splitlines()[0]
+    first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    try:
-        records = list(csv.reader(text.splitlines(), delimiter=delimiter))
-    except csv.Error as exc:
-        return RawTable(name, source, [], []), [
-            Problem(source, f"cannot be read as CSV ({exc})", expected="a CSV file saved as UTF-8")
-        ]
+    records, problems = _csv_records(text, delimiter, source)
+    if problems:
+        return RawTable(name, source, [], []), problems
     return _rows_to_table(name, source, records)
 
 
@@ -327,6 +347,9 @@ def read_references(folder: Path) -> tuple[dict[str, dict[str, str]] | None, str
         except (OSError, UnicodeDecodeError) as exc:
             return None, name, [Problem(name, f"cannot be read ({type(exc).__name__})")]
         if name.endswith(".bib"):
+            problems = bibtex_problems(text, name)
+            if problems:
+                return None, name, problems
             entries = parse_bibtex(text)
             if not entries and text.strip():
                 return None, name, [Problem(name, "no BibTeX entries found", expected="@article{key, ...}")]
@@ -337,6 +360,10 @@ def read_references(folder: Path) -> tuple[dict[str, dict[str, str]] | None, str
             return None, name, [Problem(name, f"is not valid JSON: {exc.msg}", row=exc.lineno)]
         if not isinstance(items, list) or not all(isinstance(x, dict) and "id" in x for x in items):
             return None, name, [Problem(name, "must be a CSL-JSON list of items, each with an id")]
+        counts = Counter(str(x["id"]) for x in items)
+        if max(counts.values(), default=1) > 1:
+            return None, name, [Problem(name, f"item id '{i}' appears {n} times", expected="each id once")
+                                for i, n in sorted(counts.items()) if n > 1]
         return (
             {str(x["id"]): {k: json.dumps(v) if not isinstance(v, str) else v for k, v in x.items()} for x in items},
             name,

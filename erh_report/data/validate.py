@@ -224,6 +224,20 @@ def _duplicates(
             first[k] = row
 
 
+def _case_only_ids(source: str, table: RawTable | None) -> list[Problem]:
+    """study_ids that differ only by case: a spreadsheet or a file system may take them for one study."""
+    first: dict[str, tuple[str, int]] = {}
+    problems = []
+    for row, cells in table.rows if table else []:
+        sid = cells.get("study_id", "").strip()
+        earlier = first.setdefault(sid.lower(), (sid, row))
+        if sid and earlier[0] != sid:
+            problems.append(Problem(source, f"study_id differs only by case from {earlier[0]} (row {earlier[1]})",
+                                    row=row, column="study_id", value=sid,
+                                    expected="study ids that differ in more than case"))
+    return problems
+
+
 # ----------------------------------------------------------------------------------- config
 def _config(raw: RawData, problems: list[Problem]) -> ReviewConfig | None:
     if raw.config is None:
@@ -678,6 +692,7 @@ def check(raw: RawData) -> Review:
     studies_table = raw.tables.get("studies")
     studies_known = bool(studies_table and studies_table.columns and "study_id" in studies_table.columns)
     _duplicates(src["studies"], studies_rows, lambda s: s.study_id, "study_id", "study_id", problems)
+    problems.extend(_case_only_ids(src["studies"], raw.tables.get("studies")))
     # Rows that failed their own checks still name real studies: other tables may refer to them.
     studies: dict[str, tuple[int, StudyRow | None]] = {}
     for row, s in studies_rows:
