@@ -198,3 +198,41 @@ def test_study_ids_differing_only_by_case(data: Path, capsys: pytest.CaptureFixt
     set_cell(data / "studies.csv", 3, "study_id", "s001")
     err = refused(data, capsys, "check")
     assert "studies.csv, row 3, column 'study_id': study_id differs only by case from S001 (row 2)" in err
+
+
+# ------------------------------------------------------------------------------------------ fonts
+def _droid_installed() -> bool:
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont(font_manager.FontProperties(family="Droid Sans Fallback"), fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
+
+
+def test_text_no_font_can_show_is_refused(data: Path, capsys: pytest.CaptureFixture[str]):
+    set_cell(data / "studies.csv", 2, "label", "Study \U00013000 2009")  # an Egyptian hieroglyph
+    err = refused(data, capsys, "check")
+    assert "studies.csv, row 2, column 'label': characters that no installed font can show: '\U00013000' (U+13000)" \
+        in err
+
+
+@pytest.mark.skipif(not _droid_installed(), reason="needs fonts-droid-fallback (make setup installs it)")
+def test_cjk_labels_are_drawn_with_the_fallback_font(data: Path, capsys: pytest.CaptureFixture[str]):
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from erh_report.figures.style import RC
+
+    set_cell(data / "studies.csv", 2, "label", "研究 2009")
+    assert main(["check", str(data)]) == 0, capsys.readouterr().err
+    with matplotlib.rc_context(RC), warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would fail the test
+        figure = Figure()
+        figure.text(0.1, 0.5, "研究 2009 Müller")
+        figure.savefig(data.parent / "cjk.png")

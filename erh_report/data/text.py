@@ -9,6 +9,7 @@ not that a column is missing.
 from __future__ import annotations
 
 import codecs
+import functools
 import unicodedata
 
 from erh_report.errors import Problem
@@ -74,6 +75,12 @@ def cell_problems(table: str, source: str, row: int, cells: dict[str, str]) -> l
         if reason:
             problems.append(Problem(source, reason, row=row, column=column, value=text[:40],
                                     expected="plain text on one line, without control characters"))
+        missing = missing_glyphs(text)
+        if missing:
+            shown = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing[:5])
+            problems.append(Problem(source, f"characters that no installed font can show: {shown}", row=row,
+                                    column=column, expected="text the fonts cover (Latin, Greek, Cyrillic, CJK and "
+                                    "common symbols), or a font with these characters installed"))
         limit = LABEL_LIMITS.get((table, column), MAX_CELL)
         if len(text) > limit:
             problems.append(Problem(source, f"the text is {len(text):,} characters long, more than {limit:,}",
@@ -81,3 +88,32 @@ def cell_problems(table: str, source: str, row: int, cells: dict[str, str]) -> l
                                     expected=f"at most {limit:,} characters"
                                     + (" (it is shown in tables and figures)" if limit < MAX_CELL else "")))
     return problems
+
+
+@functools.lru_cache(maxsize=1)
+def _covered() -> frozenset[int]:
+    """Code points that one of the installed figure fonts can draw (empty when none can be read); the PDFs
+    find the same fonts through fontconfig."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    from erh_report.figures.style import RC
+
+    points: set[int] = set()
+    for family in RC["font.family"]:
+        try:
+            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            points.update(TTFont(path, lazy=True, fontNumber=0).getBestCmap() or {})
+        except Exception:  # noqa: BLE001 - a font that is missing or unreadable covers nothing
+            continue
+    return frozenset(points)
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of ``text`` that no figure font can draw (they would print as empty boxes)."""
+    if all(ord(ch) < 0x250 for ch in text):  # Latin: DejaVu Sans has it all
+        return []
+    covered = _covered()
+    if not covered:
+        return []
+    return sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()})
