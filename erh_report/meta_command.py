@@ -17,7 +17,7 @@ from pathlib import Path
 from erh_report.data.cells import EXPECTED as NUMBER_EXPECTED
 from erh_report.data.cells import parse_number
 from erh_report.errors import InputError, Problem
-from erh_report.meta_limits import check_computable, not_computed
+from erh_report.limits import check_computable, not_computed
 
 # columns each measure needs; a tuple lists alternatives (either group will do)
 REQUIRED = {

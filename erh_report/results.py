@@ -23,6 +23,7 @@ from erh_report.analysis.sensitivity import LeaveOneOut, leave_one_out
 from erh_report.analysis.subgroup import SubgroupAnalysis, subgroup_analysis
 from erh_report.data.plan import Analysis, StudyInput
 from erh_report.data.validate import Review
+from erh_report.limits import check_study_effects
 
 RATIO_MEASURES = ("OR", "RR")
 Progress = Callable[[str], None]
@@ -233,6 +234,7 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
             effects["weight"] = math.nan
         return AnalysisResult(analysis, effects, None, label, note)
     yi, vi = effects["yi"].to_numpy(), effects["vi"].to_numpy()
+    check_study_effects(review.sources["outcome_data"], analysis.id, effects)
     try:
         result = fit(yi, vi, **kw)  # type: ignore[arg-type]
     except ModelError as exc:

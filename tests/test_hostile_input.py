@@ -236,3 +236,9 @@ def test_cjk_labels_are_drawn_with_the_fallback_font(data: Path, capsys: pytest.
         figure = Figure()
         figure.text(0.1, 0.5, "研究 2009 Müller")
         figure.savefig(data.parent / "cjk.png")
+
+
+def test_build_refuses_effects_outside_double_precision(data: Path, capsys: pytest.CaptureFixture[str]):
+    set_cell(data / "outcome_data.csv", 2, "mean", "1e300")
+    err = refused(data, capsys)
+    assert "outcome_data.csv, row 2: the effect size is beyond ±1e+50 in analysis bonding_post (rows 2, 3)" in err

@@ -1,11 +1,13 @@
-"""What ``erh-report meta`` can compute with in double precision: effects and variances whose weights,
-squares and sums stay finite. Outside these bounds the estimators overflow or divide by zero, so such
-rows are refused with a message naming them instead of giving a traceback or a silent null."""
+"""What the analyses can compute with in double precision: effects and variances whose weights, squares
+and sums stay finite. Outside these bounds the estimators overflow or divide by zero, so such rows are
+refused with a message naming them (in ``erh-report meta`` and in a build) instead of giving a traceback
+or a silent null."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from erh_report.errors import InputError, Problem
 
@@ -57,3 +59,19 @@ def not_computed(path: str, what: str) -> InputError:
     """The data passed every check but the arithmetic still failed: say so instead of printing a null."""
     return InputError([Problem(path, f"{what} cannot be computed from these data in double precision",
                                expected="effects and variances on a usual scale (rescale the data)")])
+
+
+def check_study_effects(source: str, analysis_id: str, effects: Any) -> None:
+    """The study effects of one planned analysis (a frame with yi, vi and the outcome_data rows used)."""
+    problems = []
+    for y, v, rows in zip(effects["yi"], effects["vi"], effects["source_rows"], strict=True):
+        reason = _reason(float(y), float(v))
+        if reason:
+            used = str(rows).split(";")
+            first = used[0]
+            problems.append(Problem(source, f"{reason[0]} in analysis {analysis_id} (rows {', '.join(used)})",
+                                    row=int(first) if first.isdigit() else None, value=reason[2],
+                                    expected=f"means, SDs and counts on a usual scale (|effect| ≤ {MAX_ABS:g}, "
+                                    f"{MIN_VI:g} ≤ variance ≤ {MAX_VI:g})"))
+    if problems:
+        raise InputError(problems)
