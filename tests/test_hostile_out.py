@@ -189,3 +189,11 @@ def test_workers_die_with_their_parent():
         time.sleep(0.05)
     os.kill(worker, signal.SIGKILL)
     pytest.fail("the worker outlived its parent")
+
+
+def test_diff_out_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    file = tmp_path / "report"
+    file.write_text("keep me")
+    code = main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(file)])
+    assert code == 2 and "--out " + str(file) + ": is a file, not a folder" in capsys.readouterr().err
+    assert file.read_text() == "keep me"
