@@ -217,7 +217,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         groups = effects[subgroup].astype(str)
         for n, level in enumerate(sg.levels, start=1):
             idx = [i for i in range(len(effects)) if groups.iloc[i] == level]
-            rows.append(Row("heading", f"{words.variable_name(subgroup)}: {level}", {}, bold=True,
+            rows.append(Row("heading", f"{vocab.variable_name(subgroup)}: {level}", {}, bold=True,
                             gid=f"forest-subgroup-{n}"))
             rows.extend(study_row(i) for i in idx)
             part = effects.iloc[idx]
@@ -274,7 +274,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         footnotes.append(vocab.ILLUSTRATIVE_NOTICE)
     header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
     return ForestSpec(
-        title=words.analysis_title(a) + (f", by {words.variable_name(subgroup).lower()}" if subgroup else ""),
+        title=words.analysis_title(a) + (f", by {vocab.variable_name(subgroup).lower()}" if subgroup else ""),
         columns=_columns(dichotomous),
         measure_header=(vocab.measure(measure).header, header2),
         rows=tuple(rows),
@@ -304,7 +304,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     """Title, caption and alt text of a forest plot, from the results."""
     a, r = ar.analysis, ar.result
     measure = a.measure
-    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {words.variable_name(subgroup).lower()}"
+    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
                                                          if subgroup else "")
     favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
     studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
@@ -323,7 +323,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     sub = ""
     if subgroup:
         sg = ar.subgroups[subgroup]
-        sub = f" Subgroups by {words.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
+        sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
     caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
                f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
                f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
