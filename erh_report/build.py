@@ -26,7 +26,7 @@ from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
 from erh_report.reproducible import normalise_zip
-from erh_report.results import ReviewResults, run, tables
+from erh_report.synthesis import ReviewResults, run, tables
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
 
 XLSX_NAME = "results.xlsx"

@@ -18,7 +18,7 @@ from scipy.special import gammaln
 from erh_report import build as build_mod
 from erh_report.build import build
 from erh_report.data import load_review
-from erh_report.results import run
+from erh_report.synthesis import run
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 MAIN_COLUMNS = [

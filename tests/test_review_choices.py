@@ -14,7 +14,7 @@ from erh_report.grade import assess_review
 from erh_report.numbers import get_style
 from erh_report.render.context import build_context, manuscript_extras
 from erh_report.render.documents import DOCUMENTS, document_html
-from erh_report.results import run
+from erh_report.synthesis import run
 
 
 def _edit_plan(folder: Path, **changes) -> None:

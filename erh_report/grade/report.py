@@ -16,7 +16,7 @@ from erh_report.grade import tables as tables_mod
 from erh_report.grade.assess import Assessment, assess_analysis, read_overrides
 from erh_report.grade.rules import GradeSettings
 from erh_report.numbers import STYLES, NumberStyle
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
 
 #: review.yaml's number_style names; "RevMan5" is the Cochrane preset of numbers.py.
 _STYLE_NAMES = {"RevMan5": "Cochrane"}
