@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from erh_report.errors import InputError, Problem
+from erh_report.jsonable import plain
 
 # columns each measure needs; a tuple lists alternatives (either group will do)
 REQUIRED = {
@@ -180,20 +181,6 @@ def parse_groups(table: Table, column: str) -> list[str]:
     return [cells[column] for _, cells in table.rows]
 
 
-def _clean(value):
-    """JSON-safe: NaN and infinities become null, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def result_summary(result) -> dict:
     """The keys every result carries, plus the pooled estimate or the coefficients."""
     from erh_report.analysis.model import predict
@@ -275,7 +262,7 @@ def run_meta(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_clean(out), indent=2))
+        print(json.dumps(plain(out), indent=2))
     else:
         print(format_meta_summary(result, measure=args.measure, extras=extras))
     return 0

@@ -18,7 +18,7 @@ from scipy import stats
 
 from erh_report.analysis.effect_sizes import combine_arms, escalc
 from erh_report.data.plan import Analysis, StudyInput
-from erh_report.data.validate import Review
+from erh_report.data.review import Review
 
 #: The summary data of a continuous and of a dichotomous outcome, by name in ``escalc()`` (metafor's).
 CONTINUOUS = {"n_i": "n1i", "mean_i": "m1i", "sd_i": "sd1i", "n_c": "n2i", "mean_c": "m2i", "sd_c": "sd2i"}

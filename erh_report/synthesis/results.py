@@ -12,7 +12,7 @@ from erh_report.analysis.model import MetaResult
 from erh_report.analysis.sensitivity import LeaveOneOut
 from erh_report.analysis.subgroup import SubgroupAnalysis
 from erh_report.data.plan import Analysis
-from erh_report.data.validate import Review
+from erh_report.data.review import Review
 
 
 @dataclass

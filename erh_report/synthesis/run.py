@@ -14,7 +14,7 @@ from erh_report.analysis.model import ModelError, fit
 from erh_report.analysis.sensitivity import leave_one_out
 from erh_report.analysis.subgroup import subgroup_analysis
 from erh_report.data.plan import Analysis
-from erh_report.data.validate import Review
+from erh_report.data.review import Review
 from erh_report.synthesis.effects import study_effects
 from erh_report.synthesis.results import AnalysisResult, ReviewResults
 from erh_report.vocabulary import method_label
