@@ -163,7 +163,7 @@ def characteristics_summary(review: Review) -> dict[str, Any]:
         "year_max": max(years), "countries": len(countries), "top_countries": countries.most_common(3),
         "dose_median": statistics.median(doses) if doses else math.nan, "dose_min": min(doses, default=math.nan),
         "dose_max": max(doses, default=math.nan), "risk": risk.most_common(), "types": types.most_common(),
-        "rcts": sum(1 for s in studies if s.design.upper() == "RCT"),
+        "rcts": sum(1 for s in studies if s.design.upper() == "RCT"), "dose_reported": bool(doses),
     }
 
 
@@ -284,6 +284,7 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         "risk_phrase": (f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
                         f"families at high risk"),
         "followup_phrase": followup_phrase,
+        "followup_assessed": bool(follow),
     }
 
 
