@@ -16,7 +16,7 @@ from erh_report.cache import HASHES, Cache
 from erh_report.data import load_review
 from erh_report.numbers import get_style
 from erh_report.render.environment import environment
-from erh_report.results import run
+from erh_report.synthesis import run
 
 
 def test_entry_with_a_truncated_file_is_dropped(tmp_path: Path):
