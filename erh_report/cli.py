@@ -35,7 +35,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     meta.add_argument("file", metavar="FILE.csv")
     meta.add_argument("--measure", required=True, type=str.upper, choices=MEASURES)
-    meta.add_argument("--method", default="REML", type=str.upper, choices=METHODS)
+    meta.add_argument("--method", default=None, type=str.upper, choices=METHODS,
+                      help="tau^2 estimator, or FE (default: REML; FE with --pooling MH or PETO)")
+    meta.add_argument("--pooling", default="IV", type=str.upper, choices=("IV", "MH", "PETO"),
+                      help="inverse variance (rma.uni, default), Mantel-Haenszel (rma.mh with --method FE; "
+                      "RevMan's M-H random effects with --method DL) or Peto (rma.peto)")
+    meta.add_argument("--zero-cells", choices=("metafor", "revman"), default=None,
+                      help="2x2 tables with a zero cell: metafor's rules, or RevMan 5's (0.5 added before the "
+                      "Mantel-Haenszel sums, double-zero studies left out); default revman for --pooling MH "
+                      "--method DL, else metafor")
     meta.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
     meta.add_argument("--moderator", action="append", default=[], metavar="COL",
                       help="meta-regression moderator column (repeatable)")

@@ -55,14 +55,16 @@ def _subset(data: Mapping[str, object], mask: np.ndarray) -> dict[str, np.ndarra
 
 def revman_analysis(measure: str, data: Mapping[str, object], groups: Sequence[str] | None = None, *,
                     pooling: str = "IV", random: bool = True, totals: str = "YES", level: float = 95.0,
-                    smd_variant: str = "revman") -> RevManAnalysis:
-    """Pool as RevMan 5 does: ``data`` columns named as in metafor, ``groups`` the subgroup of each row."""
+                    smd_variant: str = "revman", rules: str = "revman", method: str | None = None
+                    ) -> RevManAnalysis:
+    """Pool as RevMan 5 does: ``data`` columns named as in metafor, ``groups`` the subgroup of each row.
+    ``rules`` and ``method`` (default DL if ``random`` else FE) may be changed for other software's rules."""
     if totals not in TOTALS:
         raise ValueError(f"unknown totals {totals!r}; expected one of {', '.join(TOTALS)}")
-    method = "DL" if random else "FE"
+    method = method or ("DL" if random else "FE")
     if pooling.upper() == "PETO":
         method = "FE"
-    kw = {"pooling": pooling, "method": method, "level": level, "rules": "revman", "smd_variant": smd_variant}
+    kw = {"pooling": pooling, "method": method, "level": level, "rules": rules, "smd_variant": smd_variant}
     errors: dict[str, str] = {}
     overall = None
     if totals != "NO":
