@@ -27,11 +27,8 @@ from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
 from erh_report.reproducible import normalise_zip
 from erh_report.results import ReviewResults, run, tables
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
 
-ILLUSTRATIVE_NOTE = (
-    "ILLUSTRATIVE DATA: these results come from an invented data set made by a seeded generator "
-    "(erh_report/example/generate.py); they are not the findings of any real review."
-)
 XLSX_NAME = "results.xlsx"
 
 
@@ -84,10 +81,10 @@ def _about(review: Review) -> dict[str, Any]:
     return {
         "title": cfg.title,
         "illustrative": cfg.illustrative,
-        "note": ILLUSTRATIVE_NOTE if cfg.illustrative else "",
+        "note": ILLUSTRATIVE_NOTICE if cfg.illustrative else "",
         "effect_measure": cfg.settings.effect_measure,
         "dichotomous_measure": cfg.settings.dichotomous_measure,
-        "method": cfg.settings.method + ("+HKSJ" if cfg.settings.hksj else ""),
+        "method": method_label(cfg.settings.method, cfg.settings.hksj),
         "level": cfg.settings.level,
         "smd_variant": cfg.settings.smd_variant,
         "instrument_rule": cfg.plan.instrument_rule,
@@ -128,7 +125,7 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     lines = [
         f"Results of: {review.config.title}",
         "",
-        ILLUSTRATIVE_NOTE if review.illustrative else "",
+        ILLUSTRATIVE_NOTICE if review.illustrative else "",
         "",
         "analyses.csv / analyses.json   one row per planned analysis (pooled estimate, CI, PI, tau2, I2, Q)",
         "studies/<analysis_id>.csv      the study rows of each analysis: yi, vi, weight, instrument,",
@@ -175,7 +172,7 @@ def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folde
     frames = supplementary_tables(results, grade)
     write_csvs(frames, folder / "tables")
     book = folder / "supplementary-tables.xlsx"
-    note = ILLUSTRATIVE_NOTE if results.review.illustrative else ""
+    note = ILLUSTRATIVE_NOTICE if results.review.illustrative else ""
 
     def supplementary_workbook() -> None:
         write_workbook(frames, book, note)
@@ -265,5 +262,5 @@ def build(
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")
     if review.illustrative:
-        say(ILLUSTRATIVE_NOTE)
+        say(ILLUSTRATIVE_NOTICE)
     return results

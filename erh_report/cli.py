@@ -11,9 +11,7 @@ import sys
 
 from erh_report import __version__
 from erh_report.errors import EXIT_INPUT_ERROR, InputError
-
-MEASURES = ("SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "GEN")
-METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB")
+from erh_report.vocabulary import HKSJ, MEASURES, METHODS
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -34,8 +32,8 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     meta.add_argument("file", metavar="FILE.csv")
-    meta.add_argument("--measure", required=True, type=str.upper, choices=MEASURES)
-    meta.add_argument("--method", default=None, type=str.upper, choices=METHODS,
+    meta.add_argument("--measure", required=True, type=str.upper, choices=tuple(MEASURES))
+    meta.add_argument("--method", default=None, type=str.upper, choices=tuple(METHODS),
                       help="tau^2 estimator, or FE (default: REML; FE with --pooling MH or PETO)")
     meta.add_argument("--pooling", default="IV", type=str.upper, choices=("IV", "MH", "PETO"),
                       help="inverse variance (rma.uni, default), Mantel-Haenszel (rma.mh with --method FE; "
@@ -44,7 +42,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="2x2 tables with a zero cell: metafor's rules, or RevMan 5's (0.5 added before the "
                       "Mantel-Haenszel sums, double-zero studies left out); default revman for --pooling MH "
                       "--method DL, else metafor")
-    meta.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
+    meta.add_argument("--hksj", action="store_true", help=f"Knapp-Hartung ({HKSJ}) adjustment")
     meta.add_argument("--moderator", action="append", default=[], metavar="COL",
                       help="meta-regression moderator column (repeatable)")
     meta.add_argument("--subgroup", metavar="COL", help="subgroup analysis by this column")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from erh_report.analysis.heterogeneity import q_profile
-from erh_report.analysis.model import METHOD_NAMES, MetaResult, predict
+from erh_report.analysis.model import MetaResult, predict
+from erh_report.vocabulary import method
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -39,7 +40,7 @@ def format_meta_summary(result: MetaResult, *, measure: str, extras: dict | None
     if result.pooling != "IV":
         kind = {"MH": "Mantel-Haenszel", "PETO": "Peto"}.get(result.pooling, result.pooling) + " " + kind
     lines = [f"{kind} Model (k = {result.k}; measure: {measure}"
-             + ("" if result.method == "FE" else f"; tau^2 estimator: {result.method} ({METHOD_NAMES[result.method]})")
+             + ("" if result.method == "FE" else f"; tau^2 estimator: {result.method} ({method(result.method).name})")
              + ")", ""]
     if result.method != "FE":
         ci = q_profile(result) if result.intercept_only and result.pooling == "IV" else None

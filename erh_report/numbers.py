@@ -26,6 +26,7 @@ class NumberStyle:
     p_ceiling: float | None = 0.99
     ci_template: str = "{est} ({level}% CI, {low}{sep}{high})"
     bracket_template: str = "{est} [{low}, {high}]"
+    spelling: str = "American"  # of words in prose (vocabulary.spell): JAMA American, Cochrane British
 
     # -- numbers ---------------------------------------------------------------------------------
     def number(self, x: float | None, decimals: int | None = None) -> str:
@@ -106,7 +107,7 @@ def _significant(p: float) -> str:
 STYLES = {
     "JAMA": NumberStyle("JAMA"),
     "Cochrane": NumberStyle("Cochrane", minus="-", p_leading_zero=True, p_floor=0.00001, p_ceiling=None,
-                            ci_template="{est} [{low}, {high}]"),
+                            ci_template="{est} [{low}, {high}]", spelling="British"),
 }
 
 

@@ -23,8 +23,8 @@ from erh_report.analysis.sensitivity import LeaveOneOut, leave_one_out
 from erh_report.analysis.subgroup import SubgroupAnalysis, subgroup_analysis
 from erh_report.data.plan import Analysis, StudyInput
 from erh_report.data.validate import Review
+from erh_report.vocabulary import measure, method_label
 
-RATIO_MEASURES = ("OR", "RR")
 Progress = Callable[[str], None]
 
 
@@ -219,7 +219,7 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
     cfg = review.config
     plan, settings = cfg.plan, cfg.settings
     method = settings.method
-    label = f"{method}+HKSJ" if settings.hksj else method
+    label = method_label(method, settings.hksj)
     kw = dict(method=method, hksj=settings.hksj, level=settings.level)
     effects = study_effects(review, analysis, review.selections[analysis.id])
     k = len(effects)
@@ -327,13 +327,13 @@ def analyses_table(results: ReviewResults) -> pd.DataFrame:
             "timepoint": a.window,
             "window_id": a.window_id,
             "measure": a.measure,
-            "scale": "log" if a.measure in RATIO_MEASURES else "raw",
+            "scale": measure(a.measure).scale,
             "k": ar.k,
             "participants": ar.participants,
         }
         row.update(_pooled_columns(ar.result))
         row["tau"] = math.sqrt(row["tau2"]) if not math.isnan(row["tau2"]) else math.nan  # type: ignore[arg-type]
-        ratio = a.measure in RATIO_MEASURES
+        ratio = measure(a.measure).ratio
         for n in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
             row[f"exp_{n}"] = math.exp(row[n]) if ratio and not math.isnan(row[n]) else math.nan  # type: ignore[arg-type]
         row.update(

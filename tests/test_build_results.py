@@ -19,6 +19,7 @@ from erh_report import build as build_mod
 from erh_report.build import build
 from erh_report.data import load_review
 from erh_report.results import run
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 MAIN_COLUMNS = [
     "analysis_id", "domain", "outcome", "timepoint", "k", "participants", "estimate", "ci_low", "ci_high",
@@ -48,7 +49,7 @@ def test_files_written(results_dir: Path):
             "metaregression.csv", "sensitivity.csv", "leave_one_out.csv", "small_study_effects.csv",
             "study_effects.csv", "prisma.csv", "README.txt"} <= names
     assert len(list((results_dir / "studies").glob("*.csv"))) == 24
-    assert "ILLUSTRATIVE DATA" in (results_dir / "README.txt").read_text()
+    assert ILLUSTRATIVE_NOTICE in (results_dir / "README.txt").read_text()
 
 
 def test_main_table(results_dir: Path):
@@ -214,7 +215,7 @@ def test_cli_build_progress_on_stderr(tmp_path: Path):
     assert done.returncode == 0
     assert done.stdout == ""
     assert "erh-report: analysis 24/24: depression_fu12" in done.stderr
-    assert "ILLUSTRATIVE DATA" in done.stderr
+    assert ILLUSTRATIVE_NOTICE in done.stderr
     assert (tmp_path / "results" / "analyses.csv").exists()
 
 

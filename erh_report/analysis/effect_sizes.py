@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-MEASURES = ("SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "GEN")
-RATIO_MEASURES = ("OR", "RR")
+from erh_report.vocabulary import MEASURES
 
 
 @dataclass(frozen=True)

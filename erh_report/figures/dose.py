@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
+from erh_report import vocabulary as vocab
 from erh_report.analysis.model import MetaResult, predict
 from erh_report.figures import style as st
 from erh_report.figures import words
@@ -45,7 +46,7 @@ def slope_line(style: NumberStyle, ar: AnalysisResult, moderator: str, reg: Meta
     """'Slope per contact hour: 0.002 (95% CI, −0.004 to 0.008), P = .52' (log scale for ratios)."""
     slope = reg.coefficients[1]
     unit = UNITS.get(moderator, f"unit of {words.variable_name(moderator).lower()}")
-    scale = f" (log {ar.analysis.measure})" if words.is_ratio(ar.analysis.measure) else ""
+    scale = f" (log {ar.analysis.measure})" if vocab.measure(ar.analysis.measure).ratio else ""
     ci = style.estimate_ci(slope.estimate, slope.ci_low, slope.ci_high, reg.level, decimals=3)
     return f"Slope{scale} per {unit}: {ci}, {style.p(slope.pval)}"
 
@@ -62,9 +63,9 @@ def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style:
     x = ar.effects[moderator].to_numpy(dtype=float)[keep]
     grid = np.linspace(float(x.min()), float(x.max()), 80)
     preds = [predict(reg, np.array([1.0, g])) for g in grid]
-    nat = lambda v: tuple(float(words.natural(measure, t)) for t in v)  # noqa: E731
-    header = words.MEASURE_HEADERS.get(measure, measure)
-    favours = "above 1" if words.is_ratio(measure) else "above 0"
+    nat = lambda v: tuple(float(vocab.measure(measure).shown(t)) for t in v)  # noqa: E731
+    header = vocab.measure(measure).header
+    favours = "above 1" if vocab.measure(measure).ratio else "above 0"
     return DoseSpec(
         title=f"{words.analysis_title(ar.analysis)}: effect by {words.variable_name(moderator).lower()}",
         x=tuple(float(v) for v in x),
@@ -74,12 +75,12 @@ def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style:
         fit=nat([p.pred for p in preds]),
         band_low=nat([p.ci_low for p in preds]),
         band_high=nat([p.ci_high for p in preds]),
-        log=words.is_ratio(measure),
-        null=words.null_value(measure),
+        log=vocab.measure(measure).ratio,
+        null=vocab.measure(measure).null,
         xlabel=words.variable_name(moderator),
         ylabel=f"{header} (values {favours} favour the intervention)",
         info=(slope_line(style, ar, moderator, reg), model_line(style, reg)),
-        footnotes=(words.ILLUSTRATIVE,) if results.review.illustrative else (),
+        footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),
     )
 
 
@@ -139,7 +140,8 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
             name = words.variable_name(mod).lower()
             title = f"{'Dose' if kind == 'dose' else 'Meta-regression'}: {words.analysis_title(a)} by {name}"
             slope, model = slope_line(style, ar, mod, reg), model_line(style, reg)
-            caption = (f"{title}. Random-effects meta-regression of the {words.MEASURE_WORDS.get(a.measure)} on "
+            measure_name = vocab.measure(a.measure).prose(style.spelling)
+            caption = (f"{title}. Random-effects meta-regression of the {measure_name} on "
                        f"{name}; bubble area proportional to the study's weight; line and band: fitted effect "
                        f"and its {reg.level:g}% CI. {slope}; {model}.")
             alt = (f"Bubble plot of {reg.k} studies, {a.measure} on the vertical axis against {name} on the "

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from erh_report import vocabulary as vocab
 from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure, message_job
@@ -56,8 +57,8 @@ def funnel_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle) 
     filled_y = tuple(float(v) for v in tf.filled_yi) if tf is not None else ()
     filled_s = tuple(float(math.sqrt(v)) for v in tf.filled_vi) if tf is not None else ()
     info = list(_info_lines(ar, style))
-    log = words.is_ratio(a.measure)
-    header = words.MEASURE_HEADERS.get(a.measure, a.measure)
+    log = vocab.measure(a.measure).ratio
+    header = vocab.measure(a.measure).header
     return FunnelSpec(
         title=words.analysis_title(a),
         yi=tuple(float(v) for v in r.yi),
@@ -71,7 +72,7 @@ def funnel_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle) 
                "intervention)",
         legend_p=contour_labels(style),
         info=tuple(info),
-        footnotes=(words.ILLUSTRATIVE,) if results.review.illustrative else (),
+        footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),
     )
 
 

@@ -8,38 +8,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from erh_report.analysis.model import METHOD_NAMES, MetaResult
+from erh_report.analysis.model import MetaResult
 from erh_report.data.plan import Analysis
 from erh_report.numbers import NumberStyle
-from erh_report.results import RATIO_MEASURES
+from erh_report.vocabulary import HKSJ, HKSJ_NAME, measure
+from erh_report.vocabulary import method as method_record
 
-#: RevMan's column header names.
-MEASURE_HEADERS = {
-    "SMD": "Std. Mean Difference",
-    "MD": "Mean Difference",
-    "OR": "Odds Ratio",
-    "RR": "Risk Ratio",
-    "RD": "Risk Difference",
-    "COR": "Correlation",
-    "ZCOR": "Fisher's z",
-    "GEN": "Effect size",
-}
-#: The same in running text (captions, alt text).
-MEASURE_WORDS = {
-    "SMD": "standardised mean difference (Hedges' g)",
-    "MD": "mean difference",
-    "OR": "odds ratio",
-    "RR": "risk ratio",
-    "RD": "risk difference",
-    "COR": "correlation",
-    "ZCOR": "Fisher's z",
-    "GEN": "effect size",
-}
 #: Ticks for axes of ratios on a log scale (funnel, dose).
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-ILLUSTRATIVE = "Illustrative data: invented by a seeded generator; not the findings of any real review."
 VARIABLE_NAMES = {
     "population_risk": "Population risk",
     "intervention_type": "Intervention type",
@@ -51,19 +27,6 @@ VARIABLE_NAMES = {
     "year": "Year of publication",
     "n_randomised": "Dyads randomised",
 }
-
-
-def is_ratio(measure: str) -> bool:
-    return measure in RATIO_MEASURES
-
-
-def natural(measure: str, x: float | np.ndarray) -> float | np.ndarray:
-    """From the model's scale to the scale readers see (ratios are pooled as logs)."""
-    return np.exp(x) if is_ratio(measure) else x
-
-
-def null_value(measure: str) -> float:
-    return 1.0 if is_ratio(measure) else 0.0
 
 
 def variable_name(var: str) -> str:
@@ -78,26 +41,26 @@ def analysis_title(a: Analysis) -> str:
 
 def model_header(method: str, hksj: bool, level: float) -> str:
     """RevMan's second header line: 'IV, Random (REML), 95% CI'."""
-    if method == "FE":
+    if not method_record(method).random:
         return f"IV, Fixed, {level:g}% CI"
-    return f"IV, Random ({method}{', HKSJ' if hksj else ''}), {level:g}% CI"
+    return f"IV, Random ({method}{', ' + HKSJ if hksj else ''}), {level:g}% CI"
 
 
 def model_words(method: str, hksj: bool) -> str:
-    if method == "FE":
-        return "common-effect (inverse-variance) model"
-    name = METHOD_NAMES.get(method, method)
-    return f"random-effects model ({name} τ²{', Hartung-Knapp-Sidik-Jonkman CI' if hksj else ''})"
+    m = method_record(method)
+    if not m.random:
+        return f"{m.name} model"
+    return f"random-effects model ({m.name} τ²{', ' + HKSJ_NAME + ' CI' if hksj else ''})"
 
 
-def estimate(style: NumberStyle, measure: str, est: float, low: float, high: float) -> str:
+def estimate(style: NumberStyle, code: str, est: float, low: float, high: float) -> str:
     """RevMan's '0.80 [0.70, 0.92]' on the readers' scale."""
-    e, lo, hi = (float(natural(measure, x)) for x in (est, low, high))
+    e, lo, hi = (float(measure(code).shown(x)) for x in (est, low, high))
     return style.bracket(e, lo, hi)
 
 
-def estimate_ci(style: NumberStyle, measure: str, est: float, low: float, high: float, level: float) -> str:
-    e, lo, hi = (float(natural(measure, x)) for x in (est, low, high))
+def estimate_ci(style: NumberStyle, code: str, est: float, low: float, high: float, level: float) -> str:
+    e, lo, hi = (float(measure(code).shown(x)) for x in (est, low, high))
     return style.estimate_ci(e, lo, hi, level)
 
 

@@ -40,6 +40,7 @@ from erh_report.grade.wording import (
 )
 from erh_report.numbers import STYLES, NumberStyle
 from erh_report.results import AnalysisResult, study_table
+from erh_report.vocabulary import EFFECT_SIZES
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def _suggestions(ar: AnalysisResult, outcome: Outcome, scale: EffectScale, thres
     fx = ar.effects
     small = thresholds.small
     studies = study_table(ar, level)
-    direction = 1 if scale.natural(res.estimate) >= 0 else -1
+    direction = 1 if scale.oriented(res.estimate) >= 0 else -1
     ois = rules.optimal_information_size(ar.analysis.measure, small, comparator_risk, settings, direction)
     name = "the minimal important difference" if outcome.mid else "the threshold for a small effect"
     tf = ar.trimfill
@@ -352,7 +353,7 @@ def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[
         design=design, start=start, domains=tuple(ratings), suggested_level=suggested_level, level=final_level,
         certainty_override=c, footnotes=tuple((let, text) for text, let in letters.items()),
         start_footnote=start_letter, certainty_footnotes=tuple(certainty_letters), effect=effect,
-        size=None if ar.result is None else ("trivial", "small", "moderate", "large")[size_index],
+        size=None if ar.result is None else EFFECT_SIZES[size_index],
         statement=statement(final_level if ar.result is not None else None, size_index, verb, a.outcome, subject),
         note=ar.note,
     )

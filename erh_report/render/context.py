@@ -15,23 +15,18 @@ from typing import Any
 
 from erh_report.data import Review
 from erh_report.figures import Figure
-from erh_report.figures.words import natural
 from erh_report.grade import GradeReport
 from erh_report.grade.wording import size as size_index
+from erh_report.numbers import STYLES, NumberStyle
 from erh_report.render import words
 from erh_report.render.references import Citations
-from erh_report.results import RATIO_MEASURES, AnalysisResult, ReviewResults, subgroup_table
+from erh_report.results import AnalysisResult, ReviewResults, subgroup_table
 from erh_report.software import versions
-
-MEASURE_NAMES = {"SMD": "standardized mean difference (Hedges g)", "MD": "mean difference",
-                 "OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
-METHOD_NAMES = {"REML": "restricted maximum likelihood", "DL": "DerSimonian-Laird", "ML": "maximum likelihood",
-                "PM": "Paule-Mandel", "EB": "empirical Bayes", "HE": "Hedges", "SJ": "Sidik-Jonkman",
-                "FE": "common-effect (inverse variance)"}
+from erh_report.vocabulary import EFFECT_SIZES, HKSJ_NAME, measure, method
 
 
-def _natural(measure: str, x: float) -> float:
-    return float(natural(measure, x))
+def _shown(code: str, x: float) -> float:
+    return measure(code).shown_float(x)
 
 
 @dataclass(frozen=True)
@@ -73,7 +68,7 @@ class PooledView:
 
     @property
     def null(self) -> float:
-        return 1.0 if self.measure in RATIO_MEASURES else 0.0
+        return measure(self.measure).null
 
 
 def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str]) -> PooledView:
@@ -88,13 +83,13 @@ def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: 
     if res is None:
         return PooledView(pooled=False, note=ar.note, **base, **certainty)
     m = a.measure
-    est, lo, hi = (_natural(m, x) for x in (res.estimate, res.ci_low, res.ci_high))
-    null = 1.0 if m in RATIO_MEASURES else 0.0
+    est, lo, hi = (_shown(m, x) for x in (res.estimate, res.ci_low, res.ci_high))
+    null = measure(m).null
     thresholds = review.outcome(a.outcome_id).thresholds if m == "SMD" else None
-    size = words.SIZE_WORDS[size_index(res.estimate, thresholds)] if thresholds else ""
+    size = EFFECT_SIZES[size_index(res.estimate, thresholds)] if thresholds else ""
     return PooledView(
-        pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_natural(m, res.pi_low),
-        pi_high=_natural(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
+        pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_shown(m, res.pi_low),
+        pi_high=_shown(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
         q_pval=res.q_pval, significant=words.excludes_null(lo, hi, null), significance=words.significance(lo, hi, null),
         favours=words.favours(res.estimate), heterogeneity=words.heterogeneity(res.i2), size=size,
         note=ar.note, **base, **certainty)
@@ -172,7 +167,7 @@ def risk_of_bias_rows(review: Review) -> list[dict[str, Any]]:
 
 
 def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figure], *,
-                  citations: Citations | None = None) -> dict[str, Any]:
+                  citations: Citations | None = None, style: NumberStyle = STYLES["JAMA"]) -> dict[str, Any]:
     """Everything the three documents need, as plain values and small frozen records."""
     review = results.review
     cfg = review.config
@@ -206,9 +201,11 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
         "figures": figure_by_id, "prisma": prisma, "studies": study_characteristics(review),
         "characteristics": characteristics_summary(review), "rob_rows": risk_of_bias_rows(review),
         "excluded": [r for _, r in review.excluded], "results": results,
-        "measure_name": MEASURE_NAMES.get(cfg.settings.effect_measure, cfg.settings.effect_measure),
-        "dichotomous_name": MEASURE_NAMES.get(cfg.settings.dichotomous_measure, cfg.settings.dichotomous_measure),
-        "method_name": METHOD_NAMES.get(cfg.settings.method, cfg.settings.method),
+        "measure_name": measure(cfg.settings.effect_measure).prose(style.spelling),
+        "measure_names": measure(cfg.settings.effect_measure).prose(style.spelling, plural=True),
+        "dichotomous_names": measure(cfg.settings.dichotomous_measure).prose(style.spelling, plural=True),
+        "dichotomous_name": measure(cfg.settings.dichotomous_measure).prose(style.spelling),
+        "method_name": method(cfg.settings.method).name, "hksj_name": HKSJ_NAME,
         "versions": versions(), "cite": citations.cite, "citations": citations,
         "significant_outcomes": [v for v in analyses if v.pooled and v.significant],
         "words": words,
@@ -291,8 +288,8 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         subgroup_rows.append({
             "analysis": title, "variable": SUBGROUP_NAMES.get(r["variable"], r["variable"]), "level": r["level"],
             "k": r["k"], "participants": r["participants"], "pooled": not r["note"], "note": r["note"],
-            "estimate": _natural(m, r["estimate"]), "ci_low": _natural(m, r["ci_low"]),
-            "ci_high": _natural(m, r["ci_high"]), "i2": r["i2"], "first": first,
+            "estimate": _shown(m, r["estimate"]), "ci_low": _shown(m, r["ci_low"]),
+            "ci_high": _shown(m, r["ci_high"]), "i2": r["i2"], "first": first,
             "has_test": not math.isnan(r["separate_tau2_chi2"]), "chi2": r["separate_tau2_chi2"],
             "df": 0 if math.isnan(r["separate_tau2_df"]) else r["separate_tau2_df"],
             "p_separate": r["separate_tau2_pval"], "p_moderator": r["test_pval"]})
@@ -305,19 +302,19 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         low = ar.without_high_rob
         loo = ar.loo
         sensitivity_rows.append({
-            "analysis": _title(ar), "k": ar.k, "all": _natural(m, res.estimate), "all_low": _natural(m, res.ci_low),
-            "all_high": _natural(m, res.ci_high), "has_low": low is not None,
-            "low": _natural(m, low.estimate) if low else math.nan,
-            "low_low": _natural(m, low.ci_low) if low else math.nan,
-            "low_high": _natural(m, low.ci_high) if low else math.nan, "low_k": low.k if low else 0,
+            "analysis": _title(ar), "k": ar.k, "all": _shown(m, res.estimate), "all_low": _shown(m, res.ci_low),
+            "all_high": _shown(m, res.ci_high), "has_low": low is not None,
+            "low": _shown(m, low.estimate) if low else math.nan,
+            "low_low": _shown(m, low.ci_low) if low else math.nan,
+            "low_high": _shown(m, low.ci_high) if low else math.nan, "low_k": low.k if low else 0,
             "low_note": "no study at high risk of bias" if not ar.high_rob_excluded else "too few studies left",
             "has_loo": loo is not None,
-            "loo_min": _natural(m, float(loo.estimate.min())) if loo else math.nan,
-            "loo_max": _natural(m, float(loo.estimate.max())) if loo else math.nan})
+            "loo_min": _shown(m, float(loo.estimate.min())) if loo else math.nan,
+            "loo_max": _shown(m, float(loo.estimate.max())) if loo else math.nan})
         if ar.egger is not None and ar.trimfill is not None:
             tf = ar.trimfill
             small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
-                               "k0": tf.k0, "side": tf.side, "est": _natural(m, tf.estimate),
-                               "low": _natural(m, tf.ci_low), "high": _natural(m, tf.ci_high)})
+                               "k0": tf.k0, "side": tf.side, "est": _shown(m, tf.estimate),
+                               "low": _shown(m, tf.ci_low), "high": _shown(m, tf.ci_high)})
     return {"subgroup_rows": subgroup_rows, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
             "moderator_label": lambda name: MODERATOR_NAMES.get(name, name)}

@@ -11,7 +11,6 @@ import math
 
 #: Cochrane Handbook 10.10.2 gives overlapping bands; these are their non-overlapping midpoints.
 I2_BANDS = ((75.0, "considerable"), (50.0, "substantial"), (30.0, "moderate"), (0.0, "low"))
-SIZE_WORDS = ("trivial", "small", "moderate", "large")  # indexed by grade.wording.size
 
 
 def excludes_null(low: float, high: float, null: float = 0.0) -> bool:
