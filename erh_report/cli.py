@@ -1,4 +1,4 @@
-"""Command line: ``erh-report meta|check|build|diff``.
+"""Command line: ``erh-report meta|check|build|diff|import``.
 
 Heavy libraries (numpy, pandas, scipy, matplotlib) are imported inside the command functions, so that
 ``erh-report --help`` answers at once.
@@ -95,6 +95,18 @@ def _build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--date", metavar="YYYY-MM-DD",
                       help="date of the revision marks (default: today in UTC, or the date of SOURCE_DATE_EPOCH "
                       "when it is set, for byte-identical output)")
+    imp = commands.add_parser(
+        "import",
+        help="make a data folder from a RevMan 5 file, its CSV export or a Cochrane data package",
+        description="Read SOURCE (RevMan 5 XML .rm5, RevMan 5 analysis-data CSV export, or a Cochrane data "
+        "package v1 zip or folder; the format is read from the content) and write DATA_DIR in this tool's "
+        "format: review.yaml with one analysis per RevMan outcome, studies, outcome data, references.",
+    )
+    imp.add_argument("source", metavar="SOURCE")
+    imp.add_argument("--out", required=True, metavar="DATA_DIR", help="the data folder to write")
+    imp.add_argument("--rob", metavar="FILE", help="risk of bias: a robvis RoB 2 CSV (Study, D1-D5, Overall)")
+    imp.add_argument("--prisma", metavar="FILE", help="PRISMA 2020 counts (prisma.csv or the PRISMA2020 template)")
+    imp.add_argument("--force", action="store_true", help="replace DATA_DIR if it is not empty")
     return parser
 
 
@@ -142,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_build(args)
         if args.command == "diff":
             return _run_diff(args)
+        if args.command == "import":
+            from erh_report.import_command import run_import
+
+            return run_import(args)
     except InputError as error:
         print(f"erh-report: {error.summary()}", file=sys.stderr)
         return EXIT_INPUT_ERROR

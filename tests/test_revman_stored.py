@@ -80,3 +80,20 @@ def test_numbers_as_revman_writes_them():
     value = rm5.number("NaN")
     assert value is not None and value != value
     assert rm5.unescape("STD-Smith_x002d_Jones_x0020_1999") == "STD-Smith-Jones 1999"
+
+
+@pytest.mark.parametrize("name, decimals", [("Fleiss1993_revman5_analysis_export.csv", 8),
+                                            ("Fleiss1993_cochrane_data_package_v1.zip", 6)])
+def test_exports_store_rounded_results(name, decimals):
+    """The CSV export and the data package round RevMan's results (8 and 6 decimals): ours round to them."""
+    from erh_report.importers.detect import read_source
+
+    path = REVMAN_DIR / name
+    if not path.is_file():
+        pytest.skip(f"{name} not found")
+    review = read_source(path)
+    diffs = [d for o in review.outcomes for d in compare(o)]
+    assert len(diffs) >= 9
+    for d in diffs:
+        tolerance = 1e-6 if d.statistic in P_VALUES else 0.5 * 10**-decimals + 1e-12 * abs(d.stored)
+        assert abs(d.ours - d.stored) <= tolerance, (d.analysis, d.statistic, d.stored, d.ours)

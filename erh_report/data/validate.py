@@ -48,7 +48,7 @@ class Review:
     studies: list[tuple[int, StudyRow]]
     outcome_data: list[tuple[int, OutcomeRow]]
     risk_of_bias: list[tuple[int, RiskOfBiasRow]]
-    prisma: prisma_mod.Prisma
+    prisma: prisma_mod.Prisma | None  # None when the source holds no PRISMA counts (source.not_provided)
     excluded: list[tuple[int, ExcludedRow]]
     grade: list[tuple[int, GradeRow]]
     references: dict[str, dict[str, str]]
@@ -74,10 +74,11 @@ class Review:
 
     def summary(self) -> str:
         """One line for ``erh-report check``."""
-        dyads = sum(s.n_randomised for _, s in self.studies)
+        dyads = sum(s.n_randomised or 0 for _, s in self.studies)
         runnable = sum(1 for a in self.analyses if len(self.selections[a.id]) >= self.config.plan.min_studies)
+        randomised = f"{dyads:,} dyads randomised, " if dyads else ""
         text = (
-            f"{len(self.studies)} studies, {dyads:,} dyads randomised, "
+            f"{len(self.studies)} studies, {randomised}"
             f"{len(self.outcome_data):,} outcome rows, {len(self.analyses)} analyses planned "
             f"({runnable} with at least {self.config.plan.min_studies} studies)"
         )
@@ -442,11 +443,11 @@ def _check_outcome_data(
             usable.append((row, r))
 
     # Arm structure of every measurement (study x outcome x instrument x time point).
-    groups: dict[tuple[str, str, str, float], list[tuple[int, OutcomeRow]]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, float, str], list[tuple[int, OutcomeRow]]] = defaultdict(list)
     for row, r in usable:
-        groups[(r.study_id, r.outcome, r.instrument, r.followup_months)].append((row, r))
+        groups[(r.study_id, r.outcome, r.instrument, r.followup_months, r.subgroup or "")].append((row, r))
     bad: set[int] = set()
-    for (study_id, outcome_id, instrument, months), members in groups.items():
+    for (study_id, outcome_id, instrument, months, _subgroup), members in groups.items():
         roles = [r.role for _, r in members]
         first_row = members[0][0]
         what = f"{study_id} {outcome_id}/{instrument} at {months:g} months"
@@ -478,7 +479,7 @@ def _check_outcome_data(
         study = studies.get(study_id)
         if study and study[1] is not None and "contrast" not in roles:
             size = sum((r.n or r.total or 0) for _, r in members)
-            if size > study[1].n_randomised:
+            if study[1].n_randomised is not None and size > study[1].n_randomised:
                 problems.append(
                     Problem(
                         source,
@@ -660,7 +661,8 @@ def check(raw: RawData) -> Review:
     _duplicates(
         src["outcome_data"],
         outcome_rows,
-        lambda r: (r.study_id, r.outcome, r.instrument, f"{r.followup_months:g}", r.arm),
+        lambda r: (r.study_id, r.outcome, r.instrument, f"{r.followup_months:g}", *([r.subgroup] if r.subgroup else []),
+                   r.arm),
         "study, outcome, instrument, follow-up and arm",
         "arm",
         problems,
@@ -779,7 +781,7 @@ def check(raw: RawData) -> Review:
 
     if problems or config is None:
         raise InputError(problems)
-    assert counts is not None
+    assert counts is not None or "prisma" not in raw.tables
     return Review(
         folder=raw.folder,
         config=config,

@@ -7,7 +7,6 @@ numbers may be written as ``6.5E-4`` or ``NaN``, and an empty attribute means "n
 
 from __future__ import annotations
 
-import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,13 +22,9 @@ from erh_report.importers.model import (
     Study,
     Subgroup,
 )
+from erh_report.importers.names import MEASURE_NAMES, number, study_id
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-GENERIC_MEASURES = {
-    "hazard ratio": "HR", "odds ratio": "OR", "risk ratio": "RR", "rate ratio": "RATIO", "ratio of means": "RATIO",
-    "mean difference": "MD", "std. mean difference": "SMD", "standardised mean difference": "SMD",
-    "standardized mean difference": "SMD", "risk difference": "RD",
-}
 KNOWN_MEASURES = ("OR", "RR", "RD", "PETO_OR", "MD", "SMD")
 RESULT_WORDS = {"YES": "Low", "NO": "High", "UNKNOWN": "Unclear"}
 
@@ -40,19 +35,10 @@ def unescape(text: str) -> str:
 
 
 def study_key(revman_id: str) -> str:
-    """A study's id in the data folder: RevMan's id without its ``STD-`` prefix, unescaped."""
+    """A study's id in the data folder: RevMan's id without its ``STD-`` prefix, unescaped, and with what an
+    identifier cannot hold replaced ("D'Ancona-1998" -> "D-Ancona-1998")."""
     s = unescape(revman_id)
-    return s[4:] if s.startswith("STD-") else s
-
-
-def number(text: str | None) -> float | None:
-    """A RevMan number: '' or missing -> None; 'NaN' -> nan; '6.5E-4' -> 0.00065."""
-    if text is None or not text.strip():
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
+    return study_id(s[4:] if s.startswith("STD-") else s)
 
 
 def _text(el: ET.Element | None) -> str:
@@ -84,7 +70,7 @@ def _measure(el: ET.Element, data_type: str, source: str) -> tuple[str, str]:
     """(measure code, RevMan's name for a generic measure)."""
     if data_type == "IV":
         name = _text(el.find("EFFECT_MEASURE"))
-        code = GENERIC_MEASURES.get(name.lower())
+        code = MEASURE_NAMES.get(name.lower())
         if code is None:
             code = "RATIO" if el.get("LOG_DATA") == "YES" else "GEN"
         return code, name
@@ -125,9 +111,15 @@ def _outcome(el: ET.Element, comparison: int, comparison_name: str, source: str)
         rows=tuple(rows), subgroups=tuple(subgroups), stored=_stored(el))
 
 
-def _studies(root: ET.Element) -> tuple[Study, ...]:
-    out = []
+def _studies(root: ET.Element, source: str) -> tuple[Study, ...]:
+    out: list[Study] = []
+    seen: set[str] = set()
     for s in root.iterfind(".//STUDIES_AND_REFERENCES/STUDIES/*/STUDY"):
+        key = study_key(s.get("ID", ""))
+        if key in seen:
+            raise InputError([Problem(source, "duplicate study id", value=s.get("ID"),
+                                      expected="each study once in STUDIES_AND_REFERENCES")])
+        seen.add(key)
         refs = []
         for ref in s.findall("REFERENCE"):
             parts = [_text(ref.find(t)) for t in ("AU", "TI", "SO", "YR", "VL", "NO", "PG")]
@@ -178,7 +170,7 @@ def parse(data: bytes, source: str) -> Review:
     version = root.get("REVMAN_SUB_VERSION") or root.get("REVMAN_VERSION", "")
     return Review(title=_text(root.find("COVER_SHEET/TITLE")), source=source,
                   source_format=f"RevMan 5 XML (RevMan {version})" if version else "RevMan 5 XML",
-                  authors=_authors(root), doi=root.get("DOI", ""), studies=_studies(root),
+                  authors=_authors(root), doi=root.get("DOI", ""), studies=_studies(root, source),
                   outcomes=tuple(outcomes), risk_of_bias=_risk_of_bias(root))
 
 
