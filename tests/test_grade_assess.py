@@ -112,7 +112,7 @@ def test_mixed_designs_start_low_with_a_footnote():
     ar.effects.loc[0, "design"] = "cohort"
     a = assess_analysis(ar, outcome())
     assert (a.start, a.level, a.start_footnote) == (2, 2, "a")
-    assert dict(a.footnotes)["a"].startswith("1 of the 4 studies are not randomised")
+    assert dict(a.footnotes)["a"].startswith("1 of the 4 studies are not randomized")  # JAMA's spelling
 
 
 def test_lower_is_better_outcome_is_shown_in_its_own_direction():

@@ -53,7 +53,7 @@ def slope_line(style: NumberStyle, ar: AnalysisResult, moderator: str, reg: Meta
 
 def model_line(style: NumberStyle, reg: MetaResult) -> str:
     r2 = f"; R² = {style.percent(reg.r2)}" if reg.r2 is not None else ""
-    return (f"{reg.k} studies; residual Tau² = {words.tau2_text(style, reg.tau2)}; "
+    return (f"{reg.k} studies; residual Tau² = {style.tau2(reg.tau2)}; "
             f"residual I² = {style.percent(reg.i2)}{r2}")
 
 
@@ -78,7 +78,7 @@ def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style:
         log=vocab.measure(measure).ratio,
         null=vocab.measure(measure).null,
         xlabel=words.variable_name(moderator),
-        ylabel=f"{header} (values {favours} favour the intervention)",
+        ylabel=style.spell(f"{header} (values {favours} favour the intervention)"),
         info=(slope_line(style, ar, moderator, reg), model_line(style, reg)),
         footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),
     )

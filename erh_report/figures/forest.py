@@ -159,8 +159,7 @@ def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: p
                 "events_c": _count(style, float(arms["events_c"].sum()))}, gid=f"{gid}-events"))
     if r is not None and kind == "total" and words.pi_finite(r):
         lo, hi = (float(vocab.measure(measure).shown(x)) for x in (r.pi_low, r.pi_high))
-        text = f"[{style.number(lo)}, {style.number(hi)}]"
-        rows.append(Row("pi", f"{r.level:g}% prediction interval", {"estimate": text},
+        rows.append(Row("pi", f"{r.level:g}% prediction interval", {"estimate": style.brackets(lo, hi)},
                         Mark("interval", float(vocab.measure(measure).shown(r.estimate)), lo, hi), gid="forest-pi"))
     if r is not None:
         rows.append(Row("note", words.heterogeneity_line(style, r), {}, gid=f"{gid}-heterogeneity"))
@@ -284,9 +283,9 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         ticks=ticks,
         tick_labels=tuple(tick_label(style, t) for t in ticks),
         null=vocab.measure(measure).null,
-        favours=("Favours control", "Favours intervention"),
+        favours=(style.spell("Favours control"), style.spell("Favours intervention")),
         show_rob=show_rob,
-        footnotes=tuple(footnotes),
+        footnotes=tuple(style.spell(f) for f in footnotes),
     )
 
 
@@ -315,7 +314,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
                    f"{favours} favour the intervention.")
         alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
                f"because {ar.note}.")
-        return title, caption, alt
+        return title, style.spell(caption), alt
     pooled = words.estimate_ci(style, measure, r.estimate, r.ci_low, r.ci_high, r.level)
     pi = ""
     if words.pi_finite(r):
@@ -327,14 +326,14 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
         sub = f" Subgroups by {words.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
     caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
                f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
-               f"{words.i2_words(style, r)}{pi}.{sub} Squares show each study's estimate (area proportional to "
+               f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
                f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favours} favour "
                "the intervention.")
     yi = np.asarray(vocab.measure(measure).shown(ar.effects["yi"].to_numpy(dtype=float)))
     alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
            f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
-           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {words.i2_words(style, r)}.")
-    return title, caption, alt
+           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {style.i2(r.i2)}.")
+    return title, style.spell(caption), style.spell(alt)
 
 
 def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -> list[Job]:

@@ -68,8 +68,8 @@ def funnel_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle) 
         estimate=float(r.estimate),
         adjusted=float(tf.estimate) if tf is not None and tf.k0 > 0 else None,
         log=log,
-        xlabel=f"{header} ({'log scale; ' if log else ''}values {'above 1' if log else 'above 0'} favour the "
-               "intervention)",
+        xlabel=style.spell(f"{header} ({'log scale; ' if log else ''}values {'above 1' if log else 'above 0'} "
+                           "favour the intervention)"),
         legend_p=contour_labels(style),
         info=tuple(info),
         footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),

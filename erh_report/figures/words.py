@@ -64,28 +64,19 @@ def estimate_ci(style: NumberStyle, code: str, est: float, low: float, high: flo
     return style.estimate_ci(e, lo, hi, level)
 
 
-def tau2_text(style: NumberStyle, tau2: float) -> str:
-    """τ² with two decimals, three when it is small but not zero (0.004 is not 0.00)."""
-    return style.number(tau2, 3 if 0 < tau2 < 0.005 else 2)
-
-
 def heterogeneity_line(style: NumberStyle, r: MetaResult) -> str:
     """'Heterogeneity: Tau² = 0.04; Chi² = 55.23, df = 30 (P = .001); I² = 46%' (RevMan's line)."""
     if r.k < 2:
         return "Heterogeneity: not applicable"
-    tau = "" if r.method == "FE" else f"Tau² = {tau2_text(style, r.tau2)}; "
+    tau = "" if r.method == "FE" else f"Tau² = {style.tau2(r.tau2)}; "
     return (f"Heterogeneity: {tau}Chi² = {style.number(r.q)}, df = {r.q_df} ({style.p(r.q_pval)}); "
-            f"I² = {style.percent(r.i2)}")
+            f"{style.i2(r.i2)}")
 
 
 def overall_line(style: NumberStyle, r: MetaResult) -> str:
     """'Test for overall effect: Z = 3.21 (P = .001)' (t with its df under HKSJ)."""
     stat = f"t({r.df:g})" if r.df is not None else "Z"
     return f"Test for overall effect: {stat} = {style.number(abs(r.statistic))} ({style.p(r.pval)})"
-
-
-def i2_words(style: NumberStyle, r: MetaResult) -> str:
-    return f"I² = {style.percent(r.i2)}"
 
 
 def pi_finite(r: MetaResult) -> bool:

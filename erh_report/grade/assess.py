@@ -293,7 +293,7 @@ def _effect(ar: AnalysisResult, scale: EffectScale, comparator_risk: float | Non
     else:
         direction = "higher values are better" if scale.sign > 0 else "lower values are better"
     common = dict(measure=scale.measure, estimate=scale.shown(est), ci_low=shown_lo, ci_high=shown_hi,
-                  relative=relative_text(scale, est, lo, hi), direction=direction)
+                  relative=relative_text(scale, est, lo, hi), direction=scale.style.spell(direction))
     if ar.analysis.outcome_type == "dichotomous":
         if comparator_risk is None or scale.harmonised:
             return EffectSummary(absolute=DASH, **common)  # type: ignore[arg-type]
@@ -319,7 +319,7 @@ def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[
     start, design, start_note = rules.start_level(designs, settings)
     suggested = _suggestions(ar, outcome, scale, thresholds, cr, level, min_studies_egger, settings)
 
-    letters = Lettering()
+    letters = Lettering(style.spell)
     certainty_letters: list[str] = []
     start_letter = letters(f"{start_note[0].upper()}{start_note[1:]}.") if start_note else None
     ratings = []

@@ -150,7 +150,7 @@ def inconsistency(k: int, i2: float, pi_low: float, pi_high: float, estimate: fl
     values: dict[str, float | int | str | None] = {
         "i2": i2, "pi_low": pi_low, "pi_high": pi_high, "studies_opposite": opposite}
     pi_text = f"the prediction interval ({scale.interval(pi_low, pi_high)})"
-    i2_text = f"I² = {i2:.0f}%"
+    i2_text = scale.style.i2(i2)
     if i2 >= settings.i2_very_serious and pi_both:
         return Judgement(VERY_SERIOUS, f"{i2_text} and {pi_text} includes important effects in both directions "
                                        f"(beyond {scale.band(small)})", values)

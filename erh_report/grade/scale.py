@@ -100,9 +100,14 @@ class EffectScale:
         return f"{self.measure} {self.style.number(self.shown(x))}"
 
     def interval(self, low: float, high: float) -> str:
-        """"0.15 to 0.63" for a harmonised interval, in the shown direction and order."""
+        """"0.15-0.63" (JAMA) for a harmonised interval, in the shown direction and order."""
         a, b = sorted((self.shown(low), self.shown(high)))
-        return f"{self.style.number(a)} to {self.style.number(b)}"
+        return self.style.interval(a, b)
+
+    def effect(self, est: float, low: float, high: float) -> str:
+        """"OR 1.36 (1.06-1.74)" (JAMA) for a harmonised estimate and interval, as shown."""
+        a, b = sorted((self.shown(low), self.shown(high)))
+        return self.style.effect(self.measure, self.shown(est), a, b, level=None)
 
     def band(self, small: float) -> str:
         """"SMD −0.20 and SMD 0.20": the two thresholds of important effects, lower first as shown."""

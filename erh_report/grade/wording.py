@@ -50,7 +50,7 @@ def relative_text(scale: EffectScale, est: float, low: float, high: float) -> st
     """"OR 1.36 (1.06 to 1.74)" for ratio measures; an en dash otherwise (GRADEpro leaves the cell empty)."""
     if not scale.ratio:
         return DASH
-    return f"{scale.value(est)} ({scale.interval(low, high)})"
+    return scale.effect(est, low, high)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,8 @@ class PooledView:
         return measure(self.measure).null
 
 
-def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str]) -> PooledView:
+def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str],
+                style: NumberStyle = STYLES["JAMA"]) -> PooledView:
     a = ar.analysis
     base = dict(id=a.id, domain_id=a.domain_id, domain=a.domain, outcome_id=a.outcome_id, outcome=a.outcome,
                 timepoint=a.window, window_id=a.window_id, measure=a.measure, k=ar.k, participants=ar.participants,
@@ -91,7 +92,7 @@ def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: 
         pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_shown(m, res.pi_low),
         pi_high=_shown(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
         q_pval=res.q_pval, significant=words.excludes_null(lo, hi, null), significance=words.significance(lo, hi, null),
-        favours=words.favours(res.estimate), heterogeneity=words.heterogeneity(res.i2), size=size,
+        favours=style.spell(words.favours(res.estimate)), heterogeneity=words.heterogeneity(res.i2), size=size,
         note=ar.note, **base, **certainty)
 
 
@@ -173,7 +174,7 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
     cfg = review.config
     figure_by_id = {f.id: f for f in figures}
     forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id}
-    analyses = [pooled_view(ar, grade, review, forest) for ar in results.analyses]
+    analyses = [pooled_view(ar, grade, review, forest, style) for ar in results.analyses]
     by_domain: dict[str, list[PooledView]] = {}
     for v in analyses:
         by_domain.setdefault(v.domain_id, []).append(v)
