@@ -90,8 +90,9 @@ def _about(review: Review) -> dict[str, Any]:
         "instrument_rule": cfg.plan.instrument_rule,
         "multi_arm": cfg.plan.multi_arm,
         "studies": len(review.studies),
-        "dyads_randomised": sum(s.n_randomised for _, s in review.studies),
+        "dyads_randomised": sum(s.n_randomised or 0 for _, s in review.studies),
         "sign_convention": "positive effects favour the intervention",
+        **({"source": cfg.source.model_dump()} if cfg.source else {}),
     }
 
 

@@ -161,6 +161,7 @@ def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) 
             infant_age_weeks=_nan(study.infant_age_weeks),
             n_randomised=study.n_randomised,
             rob_overall=rob.overall if rob else "",
+            subgroup=s.subgroup,
             source_rows=";".join(map(str, s.rows)),
             why=s.reason,
         )
@@ -175,7 +176,7 @@ def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) 
         part = frame[arms]
         if analysis.outcome_type == "dichotomous":
             es = escalc(
-                analysis.measure,
+                "OR" if analysis.measure == "PETO_OR" else analysis.measure,
                 {
                     "ai": part["ai"].to_numpy(),
                     "n1i": part["n1i_events"].to_numpy(),
@@ -232,6 +233,11 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
         if k:
             effects["weight"] = math.nan
         return AnalysisResult(analysis, effects, None, label, note)
+    if analysis.pooling:  # set up in review.yaml itself, as RevMan does
+        from erh_report import configured
+
+        result, subgroups, note = configured.run(analysis, effects, settings.smd_variant)
+        return AnalysisResult(analysis, effects, result, configured.method_label(analysis), note, subgroups=subgroups)
     yi, vi = effects["yi"].to_numpy(), effects["vi"].to_numpy()
     try:
         result = fit(yi, vi, **kw)  # type: ignore[arg-type]
@@ -399,7 +405,10 @@ def study_table(ar: AnalysisResult, level: float) -> pd.DataFrame:
     frame["ci_low"] = frame["yi"] - crit * frame["sei"]
     frame["ci_high"] = frame["yi"] + crit * frame["sei"]
     frame = frame.rename(columns={})
-    return frame[list(STUDY_COLUMNS)]
+    columns = list(STUDY_COLUMNS)
+    if "subgroup" in frame and frame["subgroup"].astype(bool).any():
+        columns.insert(columns.index("comparison") + 1, "subgroup")
+    return frame[columns]
 
 
 def subgroup_table(results: ReviewResults) -> pd.DataFrame:
@@ -420,7 +429,7 @@ def subgroup_table(results: ReviewResults) -> pd.DataFrame:
                         **{
                             k: v
                             for k, v in _pooled_columns(res).items()
-                            if k in ("estimate", "se", "ci_low", "ci_high", "pval", "tau2", "i2")
+                            if k in ("estimate", "se", "ci_low", "ci_high", "pval", "tau2", "i2", "q", "q_df")
                         },
                         "note": sg.errors.get(level, ""),
                         "test_statistic": mod.statistic if mod else math.nan,
@@ -448,6 +457,8 @@ def subgroup_table(results: ReviewResults) -> pd.DataFrame:
             "pval",
             "tau2",
             "i2",
+            "q",
+            "q_df",
             "note",
             "test_statistic",
             "test_df",
@@ -682,6 +693,7 @@ def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
         "sensitivity": sensitivity_table(results),
         "leave_one_out": leave_one_out_table(results),
         "small_study_effects": small_study_table(results),
-        "prisma": pd.DataFrame(results.review.prisma.as_rows()),
+        "prisma": pd.DataFrame(results.review.prisma.as_rows() if results.review.prisma else [],
+                               columns=None if results.review.prisma else ["box", "label", "n"]),
     }
     return {name: _whole_numbers(frame) for name, frame in frames.items()}
