@@ -79,3 +79,28 @@ def test_build_results_equal_revman(path, built):
                     problems.append(f"{o.id} {key}: RevMan {o.stored.values[key]!r}, build {test[col]!r}")
     assert compared > 0
     assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.skipif(not (REVMAN_DIR / "CD003188.rm5").is_file(), reason="CD003188.rm5 not found")
+def test_forest_plot_of_an_imported_analysis_reads_like_revmans(tmp_path, capsys):
+    """Analysis 3.4 of CD003188: header, group and graph labels, subgroup headings and totals as RevMan."""
+    from erh_report import results as results_mod
+    from erh_report.data import load_review
+    from erh_report.figures.forest import forest_spec
+    from erh_report.numbers import get_style
+
+    assert main(["import", str(REVMAN_DIR / "CD003188.rm5"), "--out", str(tmp_path / "data")]) == 0
+    review = load_review(tmp_path / "data")
+    res = results_mod.run(review)
+    ar = res.get("3.4")
+    source = next(o for o in rm5.read(REVMAN_DIR / "CD003188.rm5").outcomes if o.id == "3.4")
+    spec = forest_spec(res, ar, get_style(review.config.settings.number_style), subgroup="subgroup")
+    assert spec.measure_header == ("Risk Ratio", "M-H, Random, 95% CI")
+    assert spec.favours == source.graph_labels
+    assert {c.group for c in spec.columns if c.group} == set(source.group_labels)
+    headings = [r.label for r in spec.rows if r.kind == "heading"]
+    assert headings == [f"3.4.{g.number} {g.name}" for g in source.subgroups]
+    total = next(r for r in spec.rows if r.kind == "total")
+    stored = source.stored.values
+    assert total.cells["estimate"] == f"{stored['effect_size']:.2f} [{stored['ci_start']:.2f}, {stored['ci_end']:.2f}]"
+    assert not spec.show_rob and "Risk of bias: not provided by the source." in spec.footnotes

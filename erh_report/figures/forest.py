@@ -98,17 +98,18 @@ def _count(style: NumberStyle, x: float) -> str:
     return style.integer(x) if abs(x - round(x)) < 1e-9 else style.number(x, 1)
 
 
-def _columns(dichotomous: bool) -> tuple[Column, ...]:
+def _columns(dichotomous: bool, groups: tuple[str, str] = ("Intervention", "Control")) -> tuple[Column, ...]:
+    treated, control = groups
     if dichotomous:
         arms = (
-            Column("events_i", "Events", "Intervention"), Column("total_i", "Total", "Intervention"),
-            Column("events_c", "Events", "Control"), Column("total_c", "Total", "Control"),
+            Column("events_i", "Events", treated), Column("total_i", "Total", treated),
+            Column("events_c", "Events", control), Column("total_c", "Total", control),
         )
     else:
         arms = (
-            Column("mean_i", "Mean", "Intervention"), Column("sd_i", "SD", "Intervention"),
-            Column("n_i", "Total", "Intervention"),
-            Column("mean_c", "Mean", "Control"), Column("sd_c", "SD", "Control"), Column("n_c", "Total", "Control"),
+            Column("mean_i", "Mean", treated), Column("sd_i", "SD", treated),
+            Column("n_i", "Total", treated),
+            Column("mean_c", "Mean", control), Column("sd_c", "SD", control), Column("n_c", "Total", control),
         )
     return (*arms, Column("weight", "Weight"), Column("estimate", "", align="center"))
 
@@ -212,13 +213,15 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
                    rob_rows[row["study_id"]], gid=f"forest-study-{i + 1}")
 
     rows: list[Row] = []
+    setup = a.settings if a.pooling else None  # an analysis set up as in RevMan
+    totals = setup.totals if setup else "YES"
     if subgroup is not None:
         sg = ar.subgroups[subgroup]
         groups = effects[subgroup].astype(str)
         for n, level in enumerate(sg.levels, start=1):
             idx = [i for i in range(len(effects)) if groups.iloc[i] == level]
-            rows.append(Row("heading", f"{words.variable_name(subgroup)}: {level}", {}, bold=True,
-                            gid=f"forest-subgroup-{n}"))
+            heading = f"{a.id}.{n} {level}" if setup else f"{words.variable_name(subgroup)}: {level}"
+            rows.append(Row("heading", heading, {}, bold=True, gid=f"forest-subgroup-{n}"))
             rows.extend(study_row(i) for i in idx)
             part = effects.iloc[idx]
             weight = float(part["weight"].sum())
@@ -229,9 +232,10 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     else:
         rows.extend(study_row(i) for i in range(len(effects)))
         rows.append(Row("blank", "", {}))
-    rows.extend(_pooled_rows(style, measure, r, effects, f"Total ({settings.level:g}% CI)", "total", dichotomous,
-                             100.0, ar.note, "forest-total"))
-    if subgroup is not None:
+    if totals == "YES" or subgroup is None:
+        rows.extend(_pooled_rows(style, measure, r, effects, f"Total ({settings.level:g}% CI)", "total", dichotomous,
+                                 100.0, ar.note, "forest-total"))
+    if subgroup is not None and (setup is None or setup.subgroup_test) and totals != "NO":
         rows.append(Row("note", _subgroup_test_line(style, ar.subgroups[subgroup]), {}, gid="forest-subgroup-test"))
 
     # axis
@@ -257,7 +261,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         what = "ratios inverted" if log else "signs reversed"
         footnotes.append(f"Lower is better on {reversed_}: {what} so that values "
                          f"{'above 1' if log else 'above 0'} favour the intervention; arm data as reported.")
-    show_rob = rob_columns and ar.k > 0
+    show_rob = rob_columns and ar.k > 0 and "risk_of_bias" not in _not_provided(review)
     if show_rob:
         missing = [str(effects.loc[i, "study"]) for i in range(len(effects))
                    if rob_rows[effects.loc[i, "study_id"]] is None]
@@ -265,6 +269,8 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         if missing:
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
                              "(grey).")
+    if "risk_of_bias" in _not_provided(review):
+        footnotes.append("Risk of bias: not provided by the source.")
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
     if r is not None and words.pi_finite(r):
@@ -273,9 +279,17 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     if review.illustrative:
         footnotes.append(vocab.ILLUSTRATIVE_NOTICE)
     header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
+    groups = ("Intervention", "Control")
+    favours = (style.spell("Favours control"), style.spell("Favours intervention"))
+    if setup is not None:
+        header2 = words.pooling_header(setup.pooling or "IV", setup.model == "random", setup.level or settings.level)
+        groups = tuple(setup.group_labels[:2]) if setup.group_labels and len(setup.group_labels) > 1 else groups
+        if setup.graph_labels and len(setup.graph_labels) > 1:  # RevMan's: left, right, as the source has them
+            favours = (setup.graph_labels[0], setup.graph_labels[1])
+    by = "" if setup else (f", by {words.variable_name(subgroup).lower()}" if subgroup else "")
     return ForestSpec(
-        title=words.analysis_title(a) + (f", by {words.variable_name(subgroup).lower()}" if subgroup else ""),
-        columns=_columns(dichotomous),
+        title=words.analysis_title(a) + by,
+        columns=_columns(dichotomous, groups),  # type: ignore[arg-type]
         measure_header=(vocab.measure(measure).header, header2),
         rows=tuple(rows),
         log=log,
@@ -283,7 +297,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         ticks=ticks,
         tick_labels=tuple(tick_label(style, t) for t in ticks),
         null=vocab.measure(measure).null,
-        favours=(style.spell("Favours control"), style.spell("Favours intervention")),
+        favours=favours,
         show_rob=show_rob,
         footnotes=tuple(style.spell(f) for f in footnotes),
     )
@@ -352,3 +366,8 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
             spec = forest_spec(results, ar, style, subgroup=sub, rob_columns=rob_columns)
             out.append(Job(fig, draw_forest, spec, cost=len(spec.rows) * (1.6 if spec.show_rob else 1.2)))
     return out
+
+
+def _not_provided(review) -> set[str]:
+    """Tables the imported source does not hold (review.yaml's source.not_provided)."""
+    return set(review.config.source.not_provided) if review.config.source else set()
