@@ -117,6 +117,33 @@ def method_label(code: str, hksj: bool) -> str:
     return f"{code}+{HKSJ}" if hksj else code
 
 
+#: The study columns that define subgroups or moderators, as figures and tables name them.
+STUDY_VARIABLES = {
+    "population_risk": "Population risk",
+    "intervention_type": "Intervention type",
+    "design": "Design",
+    "country": "Country",
+    "dose_hours": "Contact hours",
+    "sessions": "Number of sessions",
+    "infant_age_weeks": "Infant age at start (weeks)",
+    "year": "Year of publication",
+    "n_randomised": "Dyads randomised",
+}
+
+
+STUDY_VARIABLE_UNITS = {"dose_hours": "contact hour", "sessions": "session"}
+
+
+def variable_name(column: str) -> str:
+    """"Population risk" for population_risk; lower it for prose."""
+    return STUDY_VARIABLES.get(column, column.replace("_", " ").capitalize())
+
+
+def variable_unit(column: str) -> str:
+    """"contact hour": what one unit of a moderator is ("slope per contact hour")."""
+    return STUDY_VARIABLE_UNITS.get(column, f"unit of {variable_name(column).lower()}")
+
+
 #: Sizes of effect, indexed by ``grade.wording.size`` (0 trivial ... 3 large).
 EFFECT_SIZES = ("trivial", "small", "moderate", "large")
 

@@ -220,7 +220,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         groups = effects[subgroup].astype(str)
         for n, level in enumerate(sg.levels, start=1):
             idx = [i for i in range(len(effects)) if groups.iloc[i] == level]
-            heading = f"{a.id}.{n} {level}" if setup else f"{words.variable_name(subgroup)}: {level}"
+            heading = f"{a.id}.{n} {level}" if setup else f"{vocab.variable_name(subgroup)}: {level}"
             rows.append(Row("heading", heading, {}, bold=True, gid=f"forest-subgroup-{n}"))
             rows.extend(study_row(i) for i in idx)
             part = effects.iloc[idx]
@@ -286,7 +286,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         groups = tuple(setup.group_labels[:2]) if setup.group_labels and len(setup.group_labels) > 1 else groups
         if setup.graph_labels and len(setup.graph_labels) > 1:  # RevMan's: left, right, as the source has them
             favours = (setup.graph_labels[0], setup.graph_labels[1])
-    by = "" if setup else (f", by {words.variable_name(subgroup).lower()}" if subgroup else "")
+    by = "" if setup else (f", by {vocab.variable_name(subgroup).lower()}" if subgroup else "")
     return ForestSpec(
         title=words.analysis_title(a) + by,
         columns=_columns(dichotomous, groups),  # type: ignore[arg-type]
@@ -318,7 +318,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     """Title, caption and alt text of a forest plot, from the results."""
     a, r = ar.analysis, ar.result
     measure = a.measure
-    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {words.variable_name(subgroup).lower()}"
+    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
                                                          if subgroup else "")
     favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
     studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
@@ -337,7 +337,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     sub = ""
     if subgroup:
         sg = ar.subgroups[subgroup]
-        sub = f" Subgroups by {words.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
+        sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
     caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
                f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
                f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "

@@ -16,22 +16,6 @@ from erh_report.vocabulary import method as method_record
 
 #: Ticks for axes of ratios on a log scale (funnel, dose).
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-VARIABLE_NAMES = {
-    "population_risk": "Population risk",
-    "intervention_type": "Intervention type",
-    "design": "Design",
-    "country": "Country",
-    "dose_hours": "Contact hours",
-    "sessions": "Number of sessions",
-    "infant_age_weeks": "Infant age at start (weeks)",
-    "year": "Year of publication",
-    "n_randomised": "Dyads randomised",
-}
-
-
-def variable_name(var: str) -> str:
-    return VARIABLE_NAMES.get(var, var.replace("_", " ").capitalize())
-
 
 def analysis_title(a: Analysis) -> str:
     """'Parent-infant bonding, post-intervention'; an analysis set up as in RevMan: 'Analysis 1.2. Comparison:

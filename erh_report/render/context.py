@@ -22,7 +22,7 @@ from erh_report.render import words
 from erh_report.render.references import Citations
 from erh_report.results import AnalysisResult, ReviewResults, subgroup_table
 from erh_report.software import versions
-from erh_report.vocabulary import EFFECT_SIZES, HKSJ_NAME, measure, method
+from erh_report.vocabulary import EFFECT_SIZES, HKSJ_NAME, measure, method, variable_name, variable_unit
 
 
 def _shown(code: str, x: float) -> float:
@@ -65,6 +65,7 @@ class PooledView:
     statement: str = ""
     note: str = ""
     figure: str | None = None  # id of its forest plot
+    primary: bool = False  # in the primary domain and the plan's primary window: a key result
 
     @property
     def null(self) -> float:
@@ -74,9 +75,11 @@ class PooledView:
 def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str],
                 style: NumberStyle = STYLES["JAMA"]) -> PooledView:
     a = ar.analysis
+    plan = review.config.plan
     base = dict(id=a.id, domain_id=a.domain_id, domain=a.domain, outcome_id=a.outcome_id, outcome=a.outcome,
                 timepoint=a.window, window_id=a.window_id, measure=a.measure, k=ar.k, participants=ar.participants,
-                figure=forest.get(a.id))
+                figure=forest.get(a.id), primary=a.domain_id == primary_domain(review).id
+                and a.window_id == plan.primary_window_id)
     assessment = grade.get(a.id)
     certainty = dict(certainty=assessment.word or "", certainty_symbols=assessment.symbols or "",
                      statement=assessment.statement or "")
@@ -94,6 +97,12 @@ def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: 
         q_pval=res.q_pval, significant=words.excludes_null(lo, hi, null), significance=words.significance(lo, hi, null),
         favours=style.spell(words.favours(res.estimate)), heterogeneity=words.heterogeneity(res.i2), size=size,
         note=ar.note, **base, **certainty)
+
+
+def primary_domain(review: Review):
+    """The first domain whose role is primary (the first domain when none is marked)."""
+    domains = review.config.domains
+    return next((d for d in domains if d.role == "primary"), domains[0])
 
 
 @dataclass(frozen=True)
@@ -190,14 +199,18 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
                                  slope.estimate, slope.ci_low, slope.ci_high, slope.pval, reg.r2 or 0.0,
                                  words.excludes_null(slope.ci_low, slope.ci_high),
                                  words.significance(slope.ci_low, slope.ci_high), fig))
-    primary = [v for v in analyses if v.pooled and v.domain_id == cfg.domains[0].id and v.window_id == "post"]
+    primary = [v for v in analyses if v.pooled and v.primary]
+    dose_plan = cfg.plan.dose
     prisma = review.prisma
     citations = citations or Citations(review.references)
     return {
         "review": cfg, "illustrative": review.illustrative, "question": cfg.question, "search": cfg.search,
         "settings": cfg.settings, "plan": cfg.plan, "analyses": analyses, "domains": domains,
         "primary": primary, "dose": dose,
-        "dose_hours": [d for d in dose if d.moderator == "dose_hours"],
+        "dose_main": [d for d in dose if d.moderator == dose_plan.moderator],
+        "dose_name": dose_plan.name or variable_name(dose_plan.moderator).lower(),
+        "dose_unit": dose_plan.unit or variable_unit(dose_plan.moderator),
+        "primary_domain": primary_domain(review),
         "grade": grade, "sof_tables": grade.sof_tables(), "evidence_profiles": grade.evidence_profiles(),
         "figures": figure_by_id, "prisma": prisma, "studies": study_characteristics(review),
         "characteristics": characteristics_summary(review), "rob_rows": risk_of_bias_rows(review),
@@ -213,8 +226,6 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
     }
 
 
-SUBGROUP_NAMES = {"population_risk": "population risk", "intervention_type": "intervention type"}
-MODERATOR_NAMES = {"dose_hours": "contact hours", "sessions": "number of sessions"}
 INSTRUMENT_RULES = {
     "catalogue_order": "the first instrument in the order of the outcome catalogue",
 }
@@ -227,30 +238,29 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
     levels = [v for v in pooled if v.certainty]
     order = ["Very low", "Low", "Moderate", "High"]
     ranked = sorted({v.certainty for v in levels}, key=lambda w: order.index(w) if w in order else -1)
-    post = [v for v in pooled if v.window_id == cfg.plan.windows[0].id]
+    key = [v for v in pooled if v.window_id == cfg.plan.primary_window_id]
     findings = [("improved " if v.estimate > v.null else "worse ") + v.outcome[0].lower() + v.outcome[1:]
-                for v in post if v.significant]
+                for v in key if v.significant]
     sources = cfg.search.sources
-    dose = ctx["dose_hours"]
+    dose = ctx["dose_main"]
     significant_dose = [d for d in dose if d.significant]
     if not dose:
         dose_sentence = "No analysis had enough studies to assess the association of dose with effect size."
     elif significant_dose:
         which = words.join_and([f"{d.outcome.lower()} ({d.timepoint.lower()})" for d in significant_dose])
         others = style.integer(len(dose) - len(significant_dose))
-        dose_sentence = (f"Dose (contact hours) was associated with effect size for {which} "
+        dose_sentence = (f"Dose ({ctx['dose_name']}) was associated with effect size for {which} "
                          f"and not for the other {others} analyses assessed.")
     else:
-        dose_sentence = (f"Dose (contact hours) was not significantly associated with effect size in any of the "
-                         f"{style.integer(len(dose))} analyses with enough studies.")
-    follow = [v for v in pooled if v.window_id != cfg.plan.windows[0].id]
+        dose_sentence = (f"Dose ({ctx['dose_name']}) was not significantly associated with effect size in any of "
+                         f"the {style.integer(len(dose))} analyses with enough studies.")
+    follow = [v for v in pooled if v.window_id != cfg.plan.primary_window_id]
     follow_sig = [v for v in follow if v.significant]
     followup_phrase = (f"statistically significant in {style.integer(len(follow_sig))} of {style.integer(len(follow))} "
                        f"{words.count_word(len(follow), 'analysis', 'analyses')}") if follow else "not assessed"
     risk = dict(ctx["characteristics"]["risk"])
     high = risk.get("high", 0)
     secondary = [d for d in cfg.domains if d.role != "primary"]
-    child = {d.id for d in secondary if d.id.startswith("child")}
     rule = cfg.plan.instrument_rule
     return {
         "key_findings": findings,
@@ -258,15 +268,18 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         "databases": [s.name for s in sources if s.kind == "database"],
         "registers": [s.name for s in sources if s.kind == "register"],
         "other_sources": [s.name for s in sources if s.kind not in ("database", "register")],
-        "primary_outcome_names": [o.name for o in cfg.domains[0].outcomes],
+        "primary_outcome_names": [o.name for o in ctx["primary_domain"].outcomes],
+        "primary_short": ctx["primary_domain"].abbreviation or ctx["primary_domain"].name.lower(),
+        "domain_phrases": [d.name.lower() + (f" ({d.abbreviation})" if d.abbreviation else "") for d in cfg.domains],
         "secondary_domain_names": [d.name for d in secondary],
         "dose_sentence": dose_sentence,
+        "dose_assessed": bool(dose),
         "dose_any_significant": bool(significant_dose),
-        "child_development_significant": any(v.significant for v in pooled if v.domain_id in child),
+        "domain_significant": {d.id: any(v.significant for v in pooled if v.domain_id == d.id) for d in cfg.domains},
         "instrument_rule_text": INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
         + ", at the " + words.join_and(sorted({w.pick for w in cfg.plan.windows})) + " time point in the window",
-        "subgroup_names": [SUBGROUP_NAMES.get(s, s.replace("_", " ")) for s in cfg.plan.subgroups],
-        "moderator_names": [MODERATOR_NAMES.get(s, s.replace("_", " ")) for s in cfg.plan.moderators],
+        "subgroup_names": [variable_name(s).lower() for s in cfg.plan.subgroups],
+        "moderator_names": [variable_name(s).lower() for s in cfg.plan.moderators],
         "risk_phrase": (f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
                         f"families at high risk"),
         "followup_phrase": followup_phrase,
@@ -287,7 +300,7 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         first = (r["analysis_id"], r["variable"]) != previous
         previous = (r["analysis_id"], r["variable"])
         subgroup_rows.append({
-            "analysis": title, "variable": SUBGROUP_NAMES.get(r["variable"], r["variable"]), "level": r["level"],
+            "analysis": title, "variable": variable_name(r["variable"]).lower(), "level": r["level"],
             "k": r["k"], "participants": r["participants"], "pooled": not r["note"], "note": r["note"],
             "estimate": _shown(m, r["estimate"]), "ci_low": _shown(m, r["ci_low"]),
             "ci_high": _shown(m, r["ci_high"]), "i2": r["i2"], "first": first,
@@ -318,4 +331,4 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
                                "k0": tf.k0, "side": tf.side, "est": _shown(m, tf.estimate),
                                "low": _shown(m, tf.ci_low), "high": _shown(m, tf.ci_high)})
     return {"subgroup_rows": subgroup_rows, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
-            "moderator_label": lambda name: MODERATOR_NAMES.get(name, name)}
+            "moderator_label": lambda name: variable_name(name).lower()}

@@ -45,3 +45,8 @@ def join_and(items: list[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def a_or_an(word: str) -> str:
+    """"an" before a vowel letter ("an ERH outcome"), else "a" (by spelling, which suits most terms)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
