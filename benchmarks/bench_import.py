@@ -20,7 +20,7 @@ from erh_report.data import load_review
 from erh_report.importers.detect import read_source
 from erh_report.importers.recompute import compare
 from erh_report.importers.write import build_folder
-from erh_report.results import run, tables
+from erh_report.synthesis import run, tables
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "revman" / "CD013656.rm5"
 

@@ -8,7 +8,6 @@ all is written when the data have problems (validation runs first).
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -25,8 +24,9 @@ from erh_report.cache import Cache, cached_file
 from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
+from erh_report.jsonable import plain
 from erh_report.reproducible import normalise_zip
-from erh_report.results import ReviewResults, run, tables
+from erh_report.synthesis import ReviewResults, run, tables
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
 
 XLSX_NAME = "results.xlsx"
@@ -58,20 +58,9 @@ def staged_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _json_value(value: Any) -> Any:
-    """JSON has no NaN: missing numbers become null; numpy scalars become Python numbers."""
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {col: _json_value(val) for col, val in zip(frame.columns, row, strict=True)}
+        {col: plain(val) for col, val in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
 

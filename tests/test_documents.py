@@ -24,7 +24,7 @@ from erh_report.data import load_review
 from erh_report.grade import assess_review
 from erh_report.numbers import get_style
 from erh_report.render.documents import write_documents
-from erh_report.results import run
+from erh_report.synthesis import run
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 ANALYSES = ("bonding_post", "secure_attachment_post", "depression_post")

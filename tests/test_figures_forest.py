@@ -18,7 +18,7 @@ from erh_report.figures import forest
 from erh_report.figures import style as st
 from erh_report.figures.output import run_job
 from erh_report.numbers import get_style
-from erh_report.results import ReviewResults, run_analysis
+from erh_report.synthesis import ReviewResults, run_analysis
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 JAMA = get_style("JAMA")

@@ -84,7 +84,7 @@ def test_build_results_equal_revman(path, built):
 @pytest.mark.skipif(not (REVMAN_DIR / "CD003188.rm5").is_file(), reason="CD003188.rm5 not found")
 def test_forest_plot_of_an_imported_analysis_reads_like_revmans(tmp_path, capsys):
     """Analysis 3.4 of CD003188: header, group and graph labels, subgroup headings and totals as RevMan."""
-    from erh_report import results as results_mod
+    from erh_report import synthesis as results_mod
     from erh_report.data import load_review
     from erh_report.figures.forest import forest_spec
     from erh_report.numbers import get_style

@@ -14,7 +14,7 @@ from erh_report.grade import assess_review
 from erh_report.numbers import get_style
 from erh_report.render.context import build_context, manuscript_extras
 from erh_report.render.documents import DOCUMENTS, document_html
-from erh_report.results import run
+from erh_report.synthesis import run
 
 
 def _edit_plan(folder: Path, **changes) -> None:
@@ -68,3 +68,14 @@ def test_dose_words_come_from_review_yaml(tmp_path: Path):
     assert ctx["dose_main"] and {d.moderator for d in ctx["dose_main"]} == {"sessions"}
     assert "each additional session changed the effect by" in text
     assert "Dose (number of sessions) was" in text and "contact hour changed" not in text
+
+
+def test_no_follow_up_sentence_without_follow_up_analyses(tmp_path: Path):
+    folder = copy_data(tmp_path)
+    config = yaml.safe_load((folder / "review.yaml").read_text(encoding="utf-8"))
+    _edit_plan(folder, windows=config["plan"]["windows"][:1])
+    (folder / "grade.csv").write_text((folder / "grade.csv").read_text(encoding="utf-8").splitlines()[0] + "\n",
+                                      encoding="utf-8")
+    text, ctx = _manuscript(folder)
+    assert not ctx["followup_assessed"]
+    assert "Effects at follow-up" not in text

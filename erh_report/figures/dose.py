@@ -15,7 +15,7 @@ from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 DOSE_MODERATORS = ("dose_hours", "sessions")
 WIDTH, PLOT_H = 430.0, 270.0

@@ -21,7 +21,7 @@ from erh_report.figures import words
 from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults, study_table
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 ROB_LEGEND = (
     "Risk of bias (RoB 2): D1 randomisation process; D2 deviations from intended interventions; "
@@ -192,7 +192,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     settings = review.config.settings
     measure, dichotomous = a.measure, a.outcome_type == "dichotomous"
     log = vocab.measure(measure).ratio
-    effects = study_table(ar, settings.level).reset_index(drop=True)
+    effects = ar.effects.reset_index(drop=True)
     r = ar.result
     decimals = {k: _decimals(effects[k]) for k in ("mean_i", "sd_i", "mean_c", "sd_c")}
     wmax = float(np.nanmax(effects["weight"])) if ar.k and effects["weight"].notna().any() else math.nan

@@ -20,7 +20,7 @@ from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 #: Two-sided P thresholds of the contours and their shades (lighter = less significant).
 CONTOURS = ((0.10, "#EFEFEF"), (0.05, "#D9D9D9"), (0.01, "#BDBDBD"))

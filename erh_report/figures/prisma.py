@@ -18,7 +18,7 @@ from erh_report.data.prisma import Prisma, check_arithmetic
 from erh_report.figures import style as st
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
 
 PAD = 6.0
 PITCH = 10.5  # line pitch inside boxes

@@ -19,7 +19,7 @@ from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 HEADERS = ("D1", "D2", "D3", "D4", "D5", "Overall")
 DOMAIN_NAMES = (

@@ -39,7 +39,7 @@ from erh_report.grade.wording import (
     statement,
 )
 from erh_report.numbers import STYLES, NumberStyle
-from erh_report.results import AnalysisResult, study_table
+from erh_report.synthesis import AnalysisResult
 from erh_report.vocabulary import EFFECT_SIZES
 
 
@@ -257,7 +257,7 @@ def _suggestions(ar: AnalysisResult, outcome: Outcome, scale: EffectScale, thres
         return {d: rules.Judgement(NOT_ASSESSABLE, why) for d in DOMAINS}
     fx = ar.effects
     small = thresholds.small
-    studies = study_table(ar, level)
+    studies = ar.effects
     direction = 1 if scale.oriented(res.estimate) >= 0 else -1
     ois = rules.optimal_information_size(ar.analysis.measure, small, comparator_risk, settings, direction)
     name = "the minimal important difference" if outcome.mid else "the threshold for a small effect"

@@ -20,8 +20,9 @@ from erh_report.grade.wording import size as size_index
 from erh_report.numbers import STYLES, NumberStyle
 from erh_report.render import words
 from erh_report.render.references import Citations
-from erh_report.results import AnalysisResult, ReviewResults, subgroup_table
 from erh_report.software import versions
+from erh_report.synthesis import AnalysisResult, ReviewResults
+from erh_report.synthesis.tables import subgroup_rows
 from erh_report.vocabulary import EFFECT_SIZES, HKSJ_NAME, measure, method, variable_name, variable_unit
 
 
@@ -162,7 +163,7 @@ def characteristics_summary(review: Review) -> dict[str, Any]:
         "year_max": max(years), "countries": len(countries), "top_countries": countries.most_common(3),
         "dose_median": statistics.median(doses) if doses else math.nan, "dose_min": min(doses, default=math.nan),
         "dose_max": max(doses, default=math.nan), "risk": risk.most_common(), "types": types.most_common(),
-        "rcts": sum(1 for s in studies if (s.design or "").upper() == "RCT"),
+        "rcts": sum(1 for s in studies if (s.design or "").upper() == "RCT"), "dose_reported": bool(doses),
     }
 
 
@@ -283,6 +284,7 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         "risk_phrase": (f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
                         f"families at high risk"),
         "followup_phrase": followup_phrase,
+        "followup_assessed": bool(follow),
     }
 
 
@@ -293,20 +295,20 @@ def _title(ar: AnalysisResult) -> str:
 def supplement_extras(results: ReviewResults) -> dict[str, Any]:
     """Rows of the supplement's subgroup, sensitivity and small-study tables, on the reported scale."""
     titles = {ar.analysis.id: (_title(ar), ar.analysis.measure) for ar in results.analyses}
-    subgroup_rows = []
+    subgroups = []
     previous = None
-    for r in subgroup_table(results).to_dict("records"):
-        title, m = titles[r["analysis_id"]]
-        first = (r["analysis_id"], r["variable"]) != previous
-        previous = (r["analysis_id"], r["variable"])
-        subgroup_rows.append({
-            "analysis": title, "variable": variable_name(r["variable"]).lower(), "level": r["level"],
-            "k": r["k"], "participants": r["participants"], "pooled": not r["note"], "note": r["note"],
-            "estimate": _shown(m, r["estimate"]), "ci_low": _shown(m, r["ci_low"]),
-            "ci_high": _shown(m, r["ci_high"]), "i2": r["i2"], "first": first,
-            "has_test": not math.isnan(r["separate_tau2_chi2"]), "chi2": r["separate_tau2_chi2"],
-            "df": 0 if math.isnan(r["separate_tau2_df"]) else r["separate_tau2_df"],
-            "p_separate": r["separate_tau2_pval"], "p_moderator": r["test_pval"]})
+    for r in subgroup_rows(results):
+        title, m = titles[r.analysis_id]
+        first = (r.analysis_id, r.variable) != previous
+        previous = (r.analysis_id, r.variable)
+        subgroups.append({
+            "analysis": title, "variable": variable_name(r.variable).lower(), "level": r.level,
+            "k": r.k, "participants": r.participants, "pooled": not r.note, "note": r.note,
+            "estimate": _shown(m, r.estimate), "ci_low": _shown(m, r.ci_low),
+            "ci_high": _shown(m, r.ci_high), "i2": r.i2, "first": first,
+            "has_test": not math.isnan(r.separate_tau2_chi2), "chi2": r.separate_tau2_chi2,
+            "df": 0 if math.isnan(r.separate_tau2_df) else r.separate_tau2_df,
+            "p_separate": r.separate_tau2_pval, "p_moderator": r.test_pval})
     sensitivity_rows, small_rows = [], []
     for ar in results.analyses:
         m = ar.analysis.measure
@@ -330,5 +332,5 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
             small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
                                "k0": tf.k0, "side": tf.side, "est": _shown(m, tf.estimate),
                                "low": _shown(m, tf.ci_low), "high": _shown(m, tf.ci_high)})
-    return {"subgroup_rows": subgroup_rows, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
+    return {"subgroup_rows": subgroups, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
             "moderator_label": lambda name: variable_name(name).lower()}

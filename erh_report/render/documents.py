@@ -17,7 +17,7 @@ from erh_report.render.environment import TEMPLATES, environment
 from erh_report.render.html import TemplateProblem, inline_figures, render
 from erh_report.render.pdf import assemble_pdf, read_layout, render_page_numbers, render_part, split_parts, write_layout
 from erh_report.render.references import Citations
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 

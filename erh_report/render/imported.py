@@ -15,7 +15,7 @@ from erh_report.grade import GradeReport
 from erh_report.numbers import NumberStyle
 from erh_report.render import words
 from erh_report.render.context import PooledView, pooled_view
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 from erh_report.vocabulary import POOLINGS, measure
 
 NOT_PROVIDED_WORDS = {"prisma": "PRISMA flow counts", "risk_of_bias": "risk-of-bias judgements (RoB 2)",

@@ -18,6 +18,7 @@ from erh_report.analysis.pooling import revman_effects
 from erh_report.analysis.revman import RevManAnalysis, revman_analysis
 from erh_report.analysis.subgroup import SubgroupAnalysis
 from erh_report.data.plan import Analysis
+from erh_report.synthesis.effects import study_intervals
 from erh_report.vocabulary import POOLINGS
 
 SUBGROUP_VARIABLE = "subgroup"
@@ -66,6 +67,7 @@ def run(analysis: Analysis, effects: pd.DataFrame, smd_variant: str
         es = revman_effects(measure, data, smd_variant=smd_variant)
         effects["yi"], effects["vi"] = es.yi, es.vi
         effects["sei"] = np.sqrt(es.vi)
+        effects["ci_low"], effects["ci_high"] = study_intervals(es.yi, np.sqrt(es.vi), s.level or 95.0)
     ra = revman_analysis(measure, data, groups, pooling=s.pooling, random=s.model == "random", totals=s.totals,
                          level=level, smd_variant=smd_variant)
     _weights(effects, ra, groups)
