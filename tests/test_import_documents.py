@@ -60,3 +60,11 @@ def test_forest_plot_header_is_revmans(built):
     svg = (built / "figures" / "forest-1.1.svg").read_text(encoding="utf-8")
     assert "M-H, Fixed, 95% CI" in svg
     assert "Favours experimental" in svg and "Favours control" in svg
+
+
+def test_nothing_made_up_for_what_the_source_lacks(built):
+    """No GRADE, RoB 2 or PRISMA tables are written for a source that does not hold them."""
+    assert not (built / "results" / "grade").exists()
+    tables = {p.stem for p in (built / "tables").glob("*.csv")}
+    assert not tables & {"evidence_profiles", "summary_of_findings", "risk_of_bias", "prisma", "characteristics"}
+    assert "subgroups" in tables or "pooled_results" in tables
