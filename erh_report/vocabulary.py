@@ -83,11 +83,13 @@ def measure(code: str) -> Measure:
 
 @dataclass(frozen=True)
 class Method:
-    """A pooling method: the common-effect model or an estimator of τ² for a random-effects model."""
+    """A pooling method: the common-effect model or an estimator of τ² for a random-effects model. Another
+    way of pooling (Mantel-Haenszel, Peto) is one more record with its own RevMan ``header``."""
 
     code: str
     name: str  # in prose: "restricted maximum likelihood"
     random: bool = True  # a random-effects model (with τ²)
+    header: str = "IV"  # RevMan's name of the pooling in a forest plot's header: "IV, Random (REML), 95% CI"
 
     @property
     def label(self) -> str:

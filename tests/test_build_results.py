@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 from openpyxl import load_workbook
-from review_copies import DATA, copy_data
+from review_copies import DATA, copy_data, find_row, read_rows
 from scipy.special import gammaln
 
 from erh_report import build as build_mod
@@ -135,11 +135,17 @@ def test_study_table_matches_meta_command(results_dir: Path):
 
 def test_sign_is_reversed_when_lower_is_better(results_dir: Path):
     studies = pd.read_csv(results_dir / "studies" / "bonding_post.csv").set_index("study_id")
-    s002 = studies.loc["S002"]  # PBQ: lower is better; intervention mean 9.81 vs control 11.64
-    g, v = hedges_g(20, 9.81, 8.87, 20, 11.64, 6.55)
+    s002 = studies.loc["S002"]  # PBQ: lower is better
+    data = DATA / "outcome_data.csv"
+    rows = {arm: find_row(data, study_id="S002", outcome="bonding", instrument="PBQ", arm=arm)
+            for arm in ("intervention", "control")}
+    arms = {arm: read_rows(data)[row - 1] for arm, row in rows.items()}
+    header = read_rows(data)[0]
+    t, c = ([float(arms[arm][header.index(k)]) for k in ("n", "mean", "sd")] for arm in ("intervention", "control"))
+    g, v = hedges_g(*t, *c)
     assert s002["yi"] == pytest.approx(-g, abs=1e-12) and s002["vi"] == pytest.approx(v, abs=1e-12)
-    assert s002["yi"] > 0
-    assert s002["instrument"] == "PBQ" and s002["source_rows"] == "6;7"
+    assert s002["yi"] > 0 and t[1] < c[1]  # a lower score with the intervention is a positive effect
+    assert s002["instrument"] == "PBQ" and s002["source_rows"] == f"{rows['intervention']};{rows['control']}"
     assert s002["why"].endswith("sign reversed (lower is better)")
     tau2 = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["bonding_post", "tau2"]
     w = 1 / (studies["vi"] + tau2)  # inverse-variance random-effects weights, in percent

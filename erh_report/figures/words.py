@@ -28,9 +28,10 @@ def analysis_title(a: Analysis) -> str:
 
 def model_header(method: str, hksj: bool, level: float) -> str:
     """RevMan's second header line: 'IV, Random (REML), 95% CI'."""
-    if not method_record(method).random:
-        return f"IV, Fixed, {level:g}% CI"
-    return f"IV, Random ({method}{', ' + HKSJ if hksj else ''}), {level:g}% CI"
+    m = method_record(method)
+    if not m.random:
+        return f"{m.header}, Fixed, {level:g}% CI"
+    return f"{m.header}, Random ({method}{', ' + HKSJ if hksj else ''}), {level:g}% CI"
 
 
 def pooling_header(pooling: str, random: bool, level: float) -> str:
