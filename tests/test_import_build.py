@@ -104,3 +104,8 @@ def test_forest_plot_of_an_imported_analysis_reads_like_revmans(tmp_path, capsys
     stored = source.stored.values
     assert total.cells["estimate"] == f"{stored['effect_size']:.2f} [{stored['ci_start']:.2f}, {stored['ci_end']:.2f}]"
     assert not spec.show_rob and "Risk of bias: not provided by the source." in spec.footnotes
+    from erh_report.figures.forest import describe
+
+    _title, caption, _alt = describe(res, ar, get_style(review.config.settings.number_style), "subgroup")
+    assert "Mantel-Haenszel method, random-effects model (DerSimonian-Laird τ²)" in caption
+    assert f"left of the line of no effect: {source.graph_labels[0].lower()}" in caption

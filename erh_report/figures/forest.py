@@ -304,8 +304,12 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
 
 
 # ------------------------------------------------------------------------------------- jobs
-def _side(low: float, high: float) -> str:
-    """Where a CI on the model scale lies (0 is no effect for differences and log ratios alike)."""
+def _side(low: float, high: float, neutral: bool = False) -> str:
+    """Where a CI on the model scale lies (0 is no effect for differences and log ratios alike); ``neutral``
+    when the data's direction is the source's (an imported analysis), not "positive favours the intervention"."""
+    if neutral:
+        return ("entirely right of the line of no effect" if low > 0 else "entirely left of the line of no effect"
+                if high < 0 else "across the line of no effect")
     if low > 0:
         return "entirely on the side favouring the intervention"
     if high < 0:
@@ -321,11 +325,16 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
                                                          if subgroup else "")
     favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
+    favour_words = f"{favours} favour the intervention"
+    setup = a.settings if a.pooling else None
+    if setup is not None and setup.graph_labels and len(setup.graph_labels) > 1:  # the source's own words
+        favour_words = (f"left of the line of no effect: {setup.graph_labels[0].lower()}; right: "
+                        f"{setup.graph_labels[1].lower()}")
     studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
     if r is None:
         caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}; not pooled ({ar.note}). "
                    f"Squares show each study's estimate with its {results.review.config.settings.level:g}% CI; "
-                   f"{favours} favour the intervention.")
+                   f"{favour_words}.")
         alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
                f"because {ar.note}.")
         return title, style.spell(caption), alt
@@ -338,15 +347,18 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     if subgroup:
         sg = ar.subgroups[subgroup]
         sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
+    model = words.model_words(r.method, r.hksj)
+    if setup is not None and setup.pooling:
+        model = (f"{vocab.POOLINGS[setup.pooling][1]} method, "
+                 + ("random-effects model (DerSimonian-Laird τ²)" if setup.model == "random" else "fixed-effect model"))
     caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
-               f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
+               f"{model}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
                f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
-               f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favours} favour "
-               "the intervention.")
+               f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favour_words}.")
     yi = np.asarray(vocab.measure(measure).shown(ar.effects["yi"].to_numpy(dtype=float)))
     alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
            f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
-           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {style.i2(r.i2)}.")
+           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high, neutral=setup is not None)}. {style.i2(r.i2)}.")
     return title, style.spell(caption), style.spell(alt)
 
 
