@@ -109,3 +109,20 @@ def test_forest_plot_of_an_imported_analysis_reads_like_revmans(tmp_path, capsys
     _title, caption, _alt = describe(res, ar, get_style(review.config.settings.number_style), "subgroup")
     assert "Mantel-Haenszel method, random-effects model (DerSimonian-Laird τ²)" in caption
     assert f"left of the line of no effect: {source.graph_labels[0].lower()}" in caption
+
+
+@pytest.mark.skipif(not (REVMAN_DIR / "CD003188.rm5").is_file(), reason="CD003188.rm5 not found")
+def test_generic_inverse_variance_forest_shows_the_entered_log_effects(tmp_path, capsys):
+    from erh_report import synthesis
+    from erh_report.data import load_review
+    from erh_report.figures.forest import forest_spec
+    from erh_report.numbers import get_style
+
+    assert main(["import", str(REVMAN_DIR / "CD003188.rm5"), "--out", str(tmp_path / "data")]) == 0
+    res = synthesis.run(load_review(tmp_path / "data"))
+    source = next(o for o in rm5.read(REVMAN_DIR / "CD003188.rm5").outcomes if o.id == "1.2")
+    spec = forest_spec(res, res.get("1.2"), get_style("RevMan5"), subgroup="subgroup")
+    assert [c.header for c in spec.columns[:2]] == ["log[Hazard Ratio]", "SE"]
+    first = next(r for r in spec.rows if r.kind == "study")
+    row = next(r for r in source.rows if r.subgroup == source.subgroups[0].number)
+    assert first.cells["generic_yi"] == f"{row.estimate:.4f}" and first.cells["generic_se"] == f"{row.se:.4f}"

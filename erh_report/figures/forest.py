@@ -127,10 +127,20 @@ def _study_cells(style: NumberStyle, row: pd.Series, measure: str, decimals: dic
             cells["n_i"], cells["n_c"] = _count(style, float(row["n_i"])), _count(style, float(row["n_c"]))
     else:
         cells["n_i" if not dichotomous else "total_i"] = "\u2020"
+        cells["generic_yi"], cells["generic_se"] = (style.number(float(row[c]), 4) for c in ("yi", "sei"))
     w = float(row["weight"])
     cells["weight"] = f"{style.number(w, 1)}%" if math.isfinite(w) else ""
-    cells["estimate"] = words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
+    cells["estimate"] = (words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
+                         if math.isfinite(float(row["yi"])) else "Not estimable")
     return cells
+
+
+def _generic_columns(measure: str) -> tuple[Column, ...]:
+    """RevMan's columns of generic inverse-variance data: the effect as entered (log scale for ratios), SE."""
+    m = vocab.measure(measure)
+    entered = f"log[{m.header}]" if m.ratio else m.header
+    return (Column("generic_yi", entered), Column("generic_se", "SE"), Column("weight", "Weight"),
+            Column("estimate", "", align="center"))
 
 
 def _sum_cells(style: NumberStyle, part: pd.DataFrame, dichotomous: bool) -> dict[str, str]:
@@ -253,7 +263,8 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     xlim = (1 / limit, limit) if log else (-limit, limit)
 
     footnotes: list[str] = []
-    if (effects["data"] != "arms").any():
+    generic = setup is not None and bool((effects["data"] != "arms").all())  # RevMan's generic inverse variance
+    if (effects["data"] != "arms").any() and not generic:
         footnotes.append("\u2020 Effect size as reported by the study (arm data not reported; not in the arm totals).")
     lower = effects["direction"] == "lower is better"
     if lower.any():
@@ -289,7 +300,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     by = "" if setup else (f", by {vocab.variable_name(subgroup).lower()}" if subgroup else "")
     return ForestSpec(
         title=words.analysis_title(a) + by,
-        columns=_columns(dichotomous, groups),  # type: ignore[arg-type]
+        columns=_generic_columns(measure) if generic else _columns(dichotomous, groups),  # type: ignore[arg-type]
         measure_header=(vocab.measure(measure).header, header2),
         rows=tuple(rows),
         log=log,
