@@ -183,11 +183,6 @@ def _openpyxl_version() -> str:
     return metadata.version("openpyxl")
 
 
-def _not_provided(review: Review) -> set[str]:
-    source = review.config.source
-    return set(source.not_provided) if source else set()
-
-
 #: Supplementary tables that say nothing when the source does not hold what they are made from.
 _TABLES_FROM = {"grade": ("evidence_profiles", "summary_of_findings", "grade_footnotes"),
                 "risk_of_bias": ("risk_of_bias",), "prisma": ("prisma", "excluded_studies")}
@@ -195,7 +190,7 @@ _TABLES_FROM = {"grade": ("evidence_profiles", "summary_of_findings", "grade_foo
 
 def not_provided_tables(review: Review) -> list[str]:
     """The supplementary tables left out because the imported source does not hold their data."""
-    missing = _not_provided(review)
+    missing = review.not_provided
     out = [t for what, names in _TABLES_FROM.items() if what in missing for t in names]
     if review.config.source is not None:  # the illustrative review's study variables and dose
         out += ["characteristics", "dose_metaregression"]
@@ -244,7 +239,7 @@ def build(
     with staged_folder(target) as tmp:
         clock = time.perf_counter()
         frames = write_results(results, tmp / "results")
-        if "grade" not in _not_provided(review):  # an imported review's source holds no GRADE: none is made up
+        if "grade" not in review.not_provided:  # an imported review's source holds no GRADE: none is made up
             write_grade(grade, tmp / "results" / "grade")
         timings["results"] = time.perf_counter() - clock
         if "figures" in stages or "documents" in stages:

@@ -68,3 +68,5 @@ def test_nothing_made_up_for_what_the_source_lacks(built):
     tables = {p.stem for p in (built / "tables").glob("*.csv")}
     assert not tables & {"evidence_profiles", "summary_of_findings", "risk_of_bias", "prisma", "characteristics"}
     assert "subgroups" in tables or "pooled_results" in tables
+    figures = {p.stem for p in (built / "figures").glob("*.svg")}
+    assert figures == {"forest-1.1", "forest-1.2"}  # no PRISMA diagram, no risk-of-bias plots

@@ -39,6 +39,12 @@ class Review:
     def outcome(self, outcome_id: str) -> Outcome:
         return next(o for d in self.config.domains for o in d.outcomes if o.id == outcome_id)
 
+    @property
+    def not_provided(self) -> set[str]:
+        """Tables an imported review's source does not hold (review.yaml's ``source.not_provided``)."""
+        source = self.config.source
+        return set(source.not_provided) if source else set()
+
     def rob(self, study_id: str, outcome_id: str) -> RiskOfBiasRow | None:
         """The study's RoB 2 judgement for this outcome (a study-wide row if none is specific)."""
         return self._rob_index.get((study_id, outcome_id)) or self._rob_index.get((study_id, ""))

@@ -272,7 +272,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         what = "ratios inverted" if log else "signs reversed"
         footnotes.append(f"Lower is better on {reversed_}: {what} so that values "
                          f"{'above 1' if log else 'above 0'} favour the intervention; arm data as reported.")
-    show_rob = rob_columns and ar.k > 0 and "risk_of_bias" not in _not_provided(review)
+    show_rob = rob_columns and ar.k > 0 and "risk_of_bias" not in review.not_provided
     if show_rob:
         missing = [str(effects.loc[i, "study"]) for i in range(len(effects))
                    if rob_rows[effects.loc[i, "study_id"]] is None]
@@ -280,7 +280,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         if missing:
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
                              "(grey).")
-    if "risk_of_bias" in _not_provided(review):
+    if "risk_of_bias" in review.not_provided:
         footnotes.append("Risk of bias: not provided by the source.")
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
@@ -378,6 +378,8 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
     out: list[Job] = []
     for ar in results.analyses:
         variants: list[str | None] = [None, *ar.subgroups]
+        if ar.analysis.pooling and ar.subgroups:  # an imported analysis with subgroups: RevMan draws it once
+            variants = list(ar.subgroups)
         for sub in variants:
             fid = f"forest-{ar.analysis.id}" + (f"-{sub}" if sub else "")
             title, caption, alt = describe(results, ar, style, sub)
@@ -390,7 +392,3 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
             out.append(Job(fig, draw_forest, spec, cost=len(spec.rows) * (1.6 if spec.show_rob else 1.2)))
     return out
 
-
-def _not_provided(review) -> set[str]:
-    """Tables the imported source does not hold (review.yaml's source.not_provided)."""
-    return set(review.config.source.not_provided) if review.config.source else set()
