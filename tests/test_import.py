@@ -144,3 +144,16 @@ def test_robins_i_is_not_rob2(tmp_path, capsys):
     err = _fails(REVMAN_DIR / "Fleiss1993.rm5", tmp_path / "data", capsys, "--rob",
                  str(REVMAN_DIR / "robvis_robins_i_example.csv"))
     assert "not a robvis RoB 2 table" in err
+
+
+def test_only_included_studies_become_studies(tmp_path, capsys):
+    """A study listed under EXCLUDED_STUDIES is not an included study of the data folder."""
+    text = (REVMAN_DIR / "Fleiss1993.rm5").read_bytes()
+    excluded = b'<EXCLUDED_STUDIES><STUDY DATA_SOURCE="PUB" ID="STD-Left_x002d_out" NAME="Left-out" YEAR="1990">' \
+               b'</STUDY></EXCLUDED_STUDIES>'
+    text = text.replace(b"<EXCLUDED_STUDIES/>", excluded) if b"<EXCLUDED_STUDIES/>" in text else text
+    assert b"Left_x002d_out" in text
+    src = tmp_path / "with-excluded.rm5"
+    src.write_bytes(text)
+    review = rm5.read(src)
+    assert "Left-out" not in {s.id for s in review.studies} and len(review.studies) == 12

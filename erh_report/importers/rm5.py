@@ -114,7 +114,7 @@ def _outcome(el: ET.Element, comparison: int, comparison_name: str, source: str)
 def _studies(root: ET.Element, source: str) -> tuple[Study, ...]:
     out: list[Study] = []
     seen: set[str] = set()
-    for s in root.iterfind(".//STUDIES_AND_REFERENCES/STUDIES/*/STUDY"):
+    for s in root.iterfind(".//STUDIES_AND_REFERENCES/STUDIES/INCLUDED_STUDIES/STUDY"):  # not excluded, ongoing
         key = study_key(s.get("ID", ""))
         if key in seen:
             raise InputError([Problem(source, "duplicate study id", value=s.get("ID"),
