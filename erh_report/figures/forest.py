@@ -334,7 +334,7 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     a, r = ar.analysis, ar.result
     measure = a.measure
     title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
-                                                         if subgroup else "")
+                                                         if subgroup and not a.pooling else "")
     favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
     favour_words = f"{favours} favour the intervention"
     setup = a.settings if a.pooling else None
