@@ -56,8 +56,9 @@ def _about(review: Review) -> dict[str, Any]:
         "instrument_rule": cfg.plan.instrument_rule,
         "multi_arm": cfg.plan.multi_arm,
         "studies": len(review.studies),
-        "dyads_randomised": sum(s.n_randomised for _, s in review.studies),
+        "dyads_randomised": sum(s.n_randomised or 0 for _, s in review.studies),
         "sign_convention": "positive effects favour the intervention",
+        **({"source": cfg.source.model_dump()} if cfg.source else {}),
     }
 
 
@@ -136,6 +137,8 @@ def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folde
     from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
 
     frames = supplementary_tables(results, grade)
+    for name in not_provided_tables(results.review):
+        frames.pop(name, None)
     write_csvs(frames, folder / "tables")
     book = folder / "supplementary-tables.xlsx"
     note = ILLUSTRATIVE_NOTICE if results.review.illustrative else ""
@@ -155,6 +158,20 @@ def _openpyxl_version() -> str:
     from importlib import metadata
 
     return metadata.version("openpyxl")
+
+
+#: Supplementary tables that say nothing when the source does not hold what they are made from.
+_TABLES_FROM = {"grade": ("evidence_profiles", "summary_of_findings", "grade_footnotes"),
+                "risk_of_bias": ("risk_of_bias",), "prisma": ("prisma", "excluded_studies")}
+
+
+def not_provided_tables(review: Review) -> list[str]:
+    """The supplementary tables left out because the imported source does not hold their data."""
+    missing = review.not_provided
+    out = [t for what, names in _TABLES_FROM.items() if what in missing for t in names]
+    if review.config.source is not None:  # the illustrative review's study variables and dose
+        out += ["characteristics", "dose_metaregression"]
+    return out
 
 
 def write_grade(grade: GradeReport, folder: Path) -> None:
@@ -207,7 +224,8 @@ def _build_locked(review: Review, target: Path, progress: Callable[[str], None] 
     with staged_folder(target) as tmp:
         clock = time.perf_counter()
         frames = write_results(results, tmp / "results")
-        write_grade(grade, tmp / "results" / "grade")
+        if "grade" not in review.not_provided:  # an imported review's source holds no GRADE: none is made up
+            write_grade(grade, tmp / "results" / "grade")
         timings["results"] = time.perf_counter() - clock
         if "figures" in stages or "documents" in stages:
             clock = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Command line: ``erh-report meta|check|build|diff``.
+"""Command line: ``erh-report meta|check|build|diff|import``.
 
 Heavy libraries (numpy, pandas, scipy, matplotlib) are imported inside the command functions, so that
 ``erh-report --help`` answers at once.
@@ -33,7 +33,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     meta.add_argument("file", metavar="FILE.csv")
     meta.add_argument("--measure", required=True, type=str.upper, choices=tuple(MEASURES))
-    meta.add_argument("--method", default="REML", type=str.upper, choices=tuple(METHODS))
+    meta.add_argument("--method", default=None, type=str.upper, choices=tuple(METHODS),
+                      help="tau^2 estimator, or FE (default: REML; FE with --pooling MH or PETO)")
+    meta.add_argument("--pooling", default="IV", type=str.upper, choices=("IV", "MH", "PETO"),
+                      help="inverse variance (rma.uni, default), Mantel-Haenszel (rma.mh with --method FE; "
+                      "RevMan's M-H random effects with --method DL) or Peto (rma.peto)")
+    meta.add_argument("--zero-cells", choices=("metafor", "revman"), default=None,
+                      help="2x2 tables with a zero cell: metafor's rules, or RevMan 5's (0.5 added before the "
+                      "Mantel-Haenszel sums, double-zero studies left out); default revman for --pooling MH "
+                      "--method DL, else metafor")
     meta.add_argument("--hksj", action="store_true", help=f"Knapp-Hartung ({HKSJ}) adjustment")
     meta.add_argument("--moderator", action="append", default=[], metavar="COL",
                       help="meta-regression moderator column (repeatable)")
@@ -87,6 +95,18 @@ def _build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--date", metavar="YYYY-MM-DD",
                       help="date of the revision marks (default: today in UTC, or the date of SOURCE_DATE_EPOCH "
                       "when it is set, for byte-identical output)")
+    imp = commands.add_parser(
+        "import",
+        help="make a data folder from a RevMan 5 file, its CSV export or a Cochrane data package",
+        description="Read SOURCE (RevMan 5 XML .rm5, RevMan 5 analysis-data CSV export, or a Cochrane data "
+        "package v1 zip or folder; the format is read from the content) and write DATA_DIR in this tool's "
+        "format: review.yaml with one analysis per RevMan outcome, studies, outcome data, references.",
+    )
+    imp.add_argument("source", metavar="SOURCE")
+    imp.add_argument("--out", required=True, metavar="DATA_DIR", help="the data folder to write")
+    imp.add_argument("--rob", metavar="FILE", help="risk of bias: a robvis RoB 2 CSV (Study, D1-D5, Overall)")
+    imp.add_argument("--prisma", metavar="FILE", help="PRISMA 2020 counts (prisma.csv or the PRISMA2020 template)")
+    imp.add_argument("--force", action="store_true", help="replace DATA_DIR if it is not empty")
     return parser
 
 
@@ -134,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_build(args)
         if args.command == "diff":
             return _run_diff(args)
+        if args.command == "import":
+            from erh_report.import_command import run_import
+
+            return run_import(args)
     except InputError as error:
         print(f"erh-report: {error.summary()}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -37,11 +37,13 @@ def format_meta_summary(result: MetaResult, *, measure: str, extras: dict | None
     kind = "Common-Effect" if result.method == "FE" else "Random-Effects"
     if not result.intercept_only:
         kind = "Mixed-Effects" if result.method != "FE" else "Common-Effect (meta-regression)"
+    if result.pooling != "IV":
+        kind = {"MH": "Mantel-Haenszel", "PETO": "Peto"}.get(result.pooling, result.pooling) + " " + kind
     lines = [f"{kind} Model (k = {result.k}; measure: {measure}"
              + ("" if result.method == "FE" else f"; tau^2 estimator: {result.method} ({method(result.method).name})")
              + ")", ""]
     if result.method != "FE":
-        ci = q_profile(result) if result.intercept_only else None
+        ci = q_profile(result) if result.intercept_only and result.pooling == "IV" else None
         lines.append(f"tau^2 (estimated amount of {'residual' if not result.intercept_only else 'total'} "
                      f"heterogeneity): {_num(result.tau2)} (SE = {_num(result.se_tau2)})"
                      + (f", {result.level:g}% CI [{_num(ci.tau2[1])}, {_num(ci.tau2[2])}]" if ci else ""))

@@ -210,10 +210,14 @@ def _run_meta(args: argparse.Namespace) -> int:
     data = parse_effect_data(table, args.measure)
     moderators = parse_moderators(table, args.moderator) if args.moderator else None
     groups = parse_groups(table, args.subgroup) if args.subgroup else None
+    pooling = getattr(args, "pooling", "IV") or "IV"
+    method = args.method or ("REML" if pooling == "IV" else "FE")
+    if pooling != "IV" or getattr(args, "zero_cells", None) == "revman":
+        return run_pooled(args, table, data, groups, level=level, pooling=pooling, method=method)
     es = escalc(args.measure, data, smd_variant=args.smd_variant)
     check_computable(table.path, [n for n, _ in table.rows], es.yi, es.vi, moderators, args.moderator)
     try:
-        result = model.fit(es.yi, es.vi, method=args.method, hksj=args.hksj, level=level,
+        result = model.fit(es.yi, es.vi, method=method, hksj=args.hksj, level=level,
                            moderators=moderators, terms=args.moderator or None)
     except model.ModelError as exc:
         raise InputError([Problem(table.path, str(exc))]) from None
@@ -248,7 +252,7 @@ def _run_meta(args: argparse.Namespace) -> int:
             out["trimfill"] = {"k0": None, "estimate": None, "ci_low": None, "ci_high": None}
             extras["trimfill_error"] = f"trim-and-fill not possible: {exc}"
     if groups is not None:
-        sub = subgroup.subgroup_analysis(es.yi, es.vi, groups, method=args.method, hksj=args.hksj, level=level)
+        sub = subgroup.subgroup_analysis(es.yi, es.vi, groups, method=method, hksj=args.hksj, level=level)
         out["subgroups"] = {lev: result_summary(res) for lev, res in sub.results.items()}
         test = sub.moderator_test
         revman = sub.separate_tau2_test
@@ -267,4 +271,49 @@ def _run_meta(args: argparse.Namespace) -> int:
         print(json.dumps(plain(out), indent=2))
     else:
         print(format_meta_summary(result, measure=args.measure, extras=extras))
+    return 0
+
+
+def run_pooled(args: argparse.Namespace, table: Table, data: dict[str, list[float]], groups: list[str] | None, *,
+               level: float, pooling: str, method: str) -> int:
+    """Mantel-Haenszel or Peto pooling (or inverse variance with RevMan's rules), with RevMan's test for
+    subgroup differences when ``--subgroup`` is given."""
+    from erh_report.analysis.model import ModelError
+    from erh_report.analysis.pooling import pool
+    from erh_report.analysis.revman import revman_analysis
+    from erh_report.console import format_meta_summary
+
+    unsupported = [opt for opt, on in (("--hksj", args.hksj), ("--moderator", args.moderator),
+                                       ("--egger", args.egger), ("--trimfill", args.trimfill)) if on]
+    problems = [Problem(opt, f"not available with --pooling {pooling}",
+                        expected="--pooling IV for meta-regression, HKSJ, Egger's test and trim-and-fill")
+                for opt in unsupported] if pooling != "IV" else []
+    allowed = {"MH": ("FE", "DL"), "PETO": ("FE",)}.get(pooling)
+    if allowed and method not in allowed:
+        problems.append(Problem("--method", f"{method} is not available with --pooling {pooling}",
+                                value=method, expected=" or ".join(allowed)))
+    if problems:
+        raise InputError(problems)
+    rules = args.zero_cells or ("revman" if (pooling, method) == ("MH", "DL") else "metafor")
+    columns = {k: __import__("numpy").asarray(v, float) for k, v in data.items()}
+    try:
+        result = pool(args.measure, columns, pooling=pooling, method=method, level=level, rules=rules,
+                      smd_variant=args.smd_variant)
+    except ModelError as exc:
+        raise InputError([Problem(table.path, str(exc))]) from None
+    out = result_summary(result)
+    out.update(pooling=pooling, zero_cells=rules, yi=list(result.yi), vi=list(result.vi))
+    if groups is not None:
+        sub = revman_analysis(args.measure, columns, groups, pooling=pooling, level=level,
+                              smd_variant=args.smd_variant, rules=rules, method=method)
+        out["subgroups"] = {lev: result_summary(res) for lev, res in sub.subgroups.items()}
+        test = sub.test
+        out["subgroup_test"] = {"statistic": test.statistic, "df": test.df[0], "pval": test.pval, "i2": test.i2,
+                                "method": "RevMan: subgroup estimates compared (chi-square)"} if test else None
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(plain(out), indent=2))
+    else:
+        print(format_meta_summary(result, measure=args.measure))
     return 0

@@ -65,11 +65,20 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
     Measure("GEN", "Effect size", "effect size"),
 )}
 RATIO_MEASURES = tuple(code for code, m in MEASURES.items() if m.ratio)
+#: Measures an imported review pools (Peto's method, or effects the studies reported) but that are not
+#: computed from arm data by ``erh-report meta``.
+POOLED_MEASURES: dict[str, Measure] = {m.code: m for m in (
+    Measure("PETO_OR", "Peto Odds Ratio", "Peto odds ratio", ratio=True),
+    Measure("HR", "Hazard Ratio", "hazard ratio", ratio=True),
+    Measure("RATIO", "Ratio", "ratio", ratio=True),
+)}
+#: Pooling methods as RevMan names them in a forest plot's header, and in prose.
+POOLINGS = {"IV": ("IV", "inverse variance"), "MH": ("M-H", "Mantel-Haenszel"), "PETO": ("Peto", "Peto")}
 
 
 def measure(code: str) -> Measure:
     """The record of a measure; an unknown code gets a neutral record named by its code."""
-    return MEASURES.get(code) or Measure(code, code, code)
+    return MEASURES.get(code) or POOLED_MEASURES.get(code) or Measure(code, code, code)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class MetaResult:
     df: float | None  # t-distribution degrees of freedom under HKSJ, else None
     converged: bool = True
     notes: tuple[str, ...] = field(default=())
+    pooling: str = "IV"  # IV (inverse variance), MH (Mantel-Haenszel) or PETO
 
     @property
     def test(self) -> str:

@@ -423,11 +423,19 @@ def read_folder(folder: Path) -> RawData:
         raw.tables[name] = table
         raw.problems.extend(problems)
 
+    declared_absent = _not_provided(raw.config)
     for name, (_model, may_be_empty) in TABLES.items():
-        if name not in raw.tables and not may_be_empty:
+        if name not in raw.tables and not may_be_empty and name not in declared_absent:
             raw.problems.append(
                 Problem(f"{name}.csv", "file is missing", expected=f"{name}.csv or a sheet '{name}' in the workbook")
             )
     raw.references, raw.references_file, problems = read_references(folder)
     raw.problems.extend(problems)
     return raw
+
+
+def _not_provided(config: object) -> set[str]:
+    """Tables review.yaml's ``source.not_provided`` says the source does not hold (an imported review)."""
+    source = config.get("source") if isinstance(config, dict) else None
+    listed = source.get("not_provided") if isinstance(source, dict) else None
+    return {str(x) for x in listed} if isinstance(listed, list) else set()

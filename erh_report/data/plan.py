@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from erh_report.data.schema import Outcome, OutcomeRow, ReviewConfig, Window
+from erh_report.data.schema import Outcome, OutcomeRow, PlannedAnalysis, ReviewConfig, Window
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,12 @@ class Analysis:
     window_id: str
     window: str
     measure: str
+    settings: PlannedAnalysis | None = None  # review.yaml's own settings for this analysis (pooling, model, ...)
+
+    @property
+    def pooling(self) -> str | None:
+        """IV, MH or PETO when the analysis chooses its pooling itself (an imported RevMan analysis)."""
+        return self.settings.pooling if self.settings else None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class StudyInput:
     contrast: Arm | None
     rows: tuple[int, ...]
     reason: str
+    subgroup: str = ""  # the row's subgroup in an analysis pooled by subgroup (RevMan's subgroup name)
 
 
 @dataclass(frozen=True)
@@ -89,9 +96,9 @@ class Ambiguity:
 def planned_analyses(config: ReviewConfig) -> list[Analysis]:
     """The analyses of review.yaml's plan, in catalogue order then window order."""
     windows = {w.id: w for w in config.plan.windows}
-    wanted: set[tuple[str, str]] | None = None
+    wanted: dict[tuple[str, str], PlannedAnalysis] | None = None
     if config.plan.analyses != "all":
-        wanted = {(a.outcome, a.window) for a in config.plan.analyses}
+        wanted = {(a.outcome, a.window): a for a in config.plan.analyses}
     out: list[Analysis] = []
     for domain in config.domains:
         for outcome in domain.outcomes:
@@ -103,19 +110,23 @@ def planned_analyses(config: ReviewConfig) -> list[Analysis]:
                     if outcome.type == "dichotomous"
                     else config.settings.effect_measure
                 )
+                planned = wanted.get((outcome.id, window.id)) if wanted is not None else None
+                if planned is not None and planned.measure:
+                    measure = planned.measure
                 out.append(
                     Analysis(
-                        id=f"{outcome.id}_{window.id}",
+                        id=(planned.id if planned is not None and planned.id else f"{outcome.id}_{window.id}"),
                         domain_id=domain.id,
                         domain=domain.name,
                         domain_role=domain.role,
                         outcome_id=outcome.id,
                         outcome=outcome.name,
                         outcome_type=outcome.type,
-                        importance=outcome.importance,
+                        importance=outcome.importance or "not provided",
                         window_id=window.id,
                         window=windows[window.id].label,
                         measure=measure,
+                        settings=planned,
                     )
                 )
     return out
@@ -146,12 +157,14 @@ def select_effects(
     plan = config.plan
     outcomes: dict[str, Outcome] = {o.id: o for d in config.domains for o in d.outcomes}
     study_order = {sid: i for i, sid in enumerate(labels)}
-    # outcome -> study -> (instrument, months) -> arms
-    grouped: dict[str, dict[str, dict[tuple[str, float], list[Arm]]]] = defaultdict(
+    # outcome -> (study, subgroup) -> (instrument, months) -> arms; a study may sit in several subgroups
+    grouped: dict[str, dict[tuple[str, str], dict[tuple[str, float], list[Arm]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
     )
+    subgroup_order: dict[str, int] = {}
     for row, r in rows:
-        grouped[r.outcome][r.study_id][(r.instrument, r.followup_months)].append(_arm(row, r))
+        grouped[r.outcome][(r.study_id, r.subgroup or "")][(r.instrument, r.followup_months)].append(_arm(row, r))
+        subgroup_order.setdefault(r.subgroup or "", len(subgroup_order))
 
     selected: dict[str, list[StudyInput]] = {}
     ambiguities: list[Ambiguity] = []
@@ -161,8 +174,12 @@ def select_effects(
         rank = {ins.id: i for i, ins in enumerate(outcome.instruments)}
         inputs: list[StudyInput] = []
         by_study = grouped.get(outcome.id, {})
-        for study_id in sorted(by_study, key=lambda s: study_order.get(s, len(study_order))):
-            measurements = {key: arms for key, arms in by_study[study_id].items() if window.contains(key[1])}
+        for study_id, subgroup in sorted(
+            by_study, key=lambda s: (subgroup_order[s[1]], study_order.get(s[0], len(study_order)))
+        ):
+            measurements = {
+                key: arms for key, arms in by_study[(study_id, subgroup)].items() if window.contains(key[1])
+            }
             if not measurements:
                 continue
             chosen = _choose(analysis, study_id, measurements, rank, plan.instrument_rule, window)
@@ -185,7 +202,7 @@ def select_effects(
             if isinstance(made, Ambiguity):
                 ambiguities.append(made)
             else:
-                inputs.extend(made)
+                inputs.extend(replace(m, subgroup=subgroup) if subgroup else m for m in made)
         selected[analysis.id] = inputs
     return selected, ambiguities
 

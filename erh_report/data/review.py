@@ -19,7 +19,7 @@ class Review:
     studies: list[tuple[int, StudyRow]]
     outcome_data: list[tuple[int, OutcomeRow]]
     risk_of_bias: list[tuple[int, RiskOfBiasRow]]
-    prisma: prisma_mod.Prisma
+    prisma: prisma_mod.Prisma | None  # None when the source holds no PRISMA counts (source.not_provided)
     excluded: list[tuple[int, ExcludedRow]]
     grade: list[tuple[int, GradeRow]]
     references: dict[str, dict[str, str]]
@@ -39,16 +39,23 @@ class Review:
     def outcome(self, outcome_id: str) -> Outcome:
         return next(o for d in self.config.domains for o in d.outcomes if o.id == outcome_id)
 
+    @property
+    def not_provided(self) -> set[str]:
+        """Tables an imported review's source does not hold (review.yaml's ``source.not_provided``)."""
+        source = self.config.source
+        return set(source.not_provided) if source else set()
+
     def rob(self, study_id: str, outcome_id: str) -> RiskOfBiasRow | None:
         """The study's RoB 2 judgement for this outcome (a study-wide row if none is specific)."""
         return self._rob_index.get((study_id, outcome_id)) or self._rob_index.get((study_id, ""))
 
     def summary(self) -> str:
         """One line for ``erh-report check``."""
-        dyads = sum(s.n_randomised for _, s in self.studies)
+        dyads = sum(s.n_randomised or 0 for _, s in self.studies)
         runnable = sum(1 for a in self.analyses if len(self.selections[a.id]) >= self.config.plan.min_studies)
+        randomised = f"{dyads:,} dyads randomised, " if dyads else ""
         text = (
-            f"{len(self.studies)} studies, {dyads:,} dyads randomised, "
+            f"{len(self.studies)} studies, {randomised}"
             f"{len(self.outcome_data):,} outcome rows, {len(self.analyses)} analyses planned "
             f"({runnable} with at least {self.config.plan.min_studies} studies)"
         )

@@ -104,15 +104,17 @@ class StudyRow(_Row):
 
     study_id: Ident = Field(description="Unique study identifier used by every other table.")
     label: Text = Field(description="How the study is cited in tables and figures (author year).")
-    year: Annotated[int, Field(ge=1900, le=2100)] = Field(description="Year of publication.")
+    year: Annotated[Annotated[int, Field(ge=1900, le=2100)] | None, BeforeValidator(_missing_to_none)] = Field(
+        None, description="Year of publication."
+    )
     country: OptText = Field(None, description="Country where the trial was run.")
-    design: Text = Field(description="Trial design, e.g. RCT or cluster RCT.")
-    population_risk: Annotated[Literal["high", "low", "mixed"], BeforeValidator(_lower_text)] = Field(
-        description="Risk level of the families enrolled."
+    design: OptText = Field(None, description="Trial design, e.g. RCT or cluster RCT.")
+    population_risk: Annotated[Literal["high", "low", "mixed"] | None, BeforeValidator(_lower_text)] = Field(
+        None, description="Risk level of the families enrolled."
     )
     intervention_name: OptText = Field(None, description="Name of the intervention.")
-    intervention_type: Annotated[str, BeforeValidator(_lower_text), Field(min_length=1)] = Field(
-        description="Kind of intervention (subgroup variable), e.g. video feedback, home visiting."
+    intervention_type: Annotated[str | None, BeforeValidator(_lower_text)] = Field(
+        None, description="Kind of intervention (subgroup variable), e.g. video feedback, home visiting."
     )
     comparator: OptText = Field(None, description="What the control group received.")
     dose_hours: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_missing_to_none)] = Field(
@@ -124,7 +126,9 @@ class StudyRow(_Row):
     infant_age_weeks: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_missing_to_none)] = Field(
         None, description="Infant age in weeks when the intervention began."
     )
-    n_randomised: Annotated[int, Field(ge=2)] = Field(description="Dyads randomised.")
+    n_randomised: Annotated[Annotated[int, Field(ge=2)] | None, BeforeValidator(_missing_to_none)] = Field(
+        None, description="Dyads randomised."
+    )
     reference: OptText = Field(None, description="Citation key in references.bib / CSL-JSON id.")
     doi: OptText = Field(None, description="DOI of the main report.")
 
@@ -165,6 +169,9 @@ class OutcomeRow(_Row):
     )
     n_total: Annotated[Annotated[int, Field(ge=2)] | None, BeforeValidator(_missing_to_none)] = Field(
         None, description="Participants behind a precomputed effect (contrast rows)."
+    )
+    subgroup: OptText = Field(
+        None, description="Subgroup of this row in analyses that pool by subgroup (a RevMan subgroup's name)."
     )
 
 
@@ -314,7 +321,7 @@ class Outcome(_Strict):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
     type: Literal["continuous", "dichotomous"] = "continuous"
-    importance: Literal["critical", "important", "not important"]
+    importance: Literal["critical", "important", "not important"] | None = None
     mid: float | None = None
     thresholds: Thresholds = Thresholds()
     instruments: list[Instrument] = Field(min_length=1)
@@ -357,8 +364,21 @@ class Window(_Strict):
 
 
 class PlannedAnalysis(_Strict):
+    """An analysis of the plan; the optional keys set it up as RevMan does, per analysis."""
+
     outcome: str
     window: str
+    id: Annotated[str, Field(pattern=ID_PATTERN)] | None = None  # default <outcome>_<window>; RevMan: "3.2"
+    measure: Literal["SMD", "MD", "OR", "RR", "RD", "PETO_OR", "HR", "RATIO", "GEN"] | None = None
+    pooling: Literal["IV", "MH", "PETO"] | None = None  # None: settings.method's inverse-variance model
+    model: Literal["fixed", "random"] | None = None  # with pooling: common effect or DerSimonian-Laird
+    totals: Literal["YES", "SUB", "NO"] = "YES"  # overall and subtotals, subtotals only, neither
+    subgroups: bool = False  # pool by outcome_data's subgroup column
+    subgroup_test: bool = True
+    level: float | None = Field(None, gt=50, lt=100)
+    group_labels: list[str] | None = None  # [experimental, control]
+    graph_labels: list[str] | None = None  # [left, right]: "Favours experimental", "Favours control"
+    source_id: str | None = None  # the analysis in the source file, e.g. CMP-003.02
 
 
 class Sensitivity(_Strict):
@@ -405,16 +425,26 @@ class Plan(_Strict):
         return self.primary_window or self.windows[0].id
 
 
+class Source(_Strict):
+    """Where the data came from, when they were imported (``erh-report import``)."""
+
+    file: str
+    format: str
+    doi: str | None = None
+    not_provided: list[str] = []  # what the source does not hold, e.g. PRISMA counts, risk of bias, GRADE
+
+
 class ReviewConfig(_Strict):
     """review.yaml as a whole."""
 
     illustrative: bool = False
+    source: Source | None = None
     title: str
     short_title: str | None = None
-    authors: list[Author] = Field(min_length=1)
+    authors: list[Author] = []
     affiliations: list[Affiliation] = []
-    question: Question
-    search: Search
+    question: Question | None = None
+    search: Search | None = None
     registration: str | None = None
     funding: str | None = None
     conflicts: str | None = None

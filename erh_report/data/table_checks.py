@@ -130,11 +130,11 @@ def check_outcome_data(
             usable.append((row, r))
 
     # Arm structure of every measurement (study x outcome x instrument x time point).
-    groups: dict[tuple[str, str, str, float], list[tuple[int, OutcomeRow]]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, float, str], list[tuple[int, OutcomeRow]]] = defaultdict(list)
     for row, r in usable:
-        groups[(r.study_id, r.outcome, r.instrument, r.followup_months)].append((row, r))
+        groups[(r.study_id, r.outcome, r.instrument, r.followup_months, r.subgroup or "")].append((row, r))
     bad: set[int] = set()
-    for (study_id, outcome_id, instrument, months), members in groups.items():
+    for (study_id, outcome_id, instrument, months, _subgroup), members in groups.items():
         roles = [r.role for _, r in members]
         first_row = members[0][0]
         what = f"{study_id} {outcome_id}/{instrument} at {months:g} months"
@@ -166,7 +166,7 @@ def check_outcome_data(
         study = studies.get(study_id)
         if study and study[1] is not None and "contrast" not in roles:
             size = sum((r.n or r.total or 0) for _, r in members)
-            if size > study[1].n_randomised:
+            if study[1].n_randomised is not None and size > study[1].n_randomised:
                 problems.append(
                     Problem(
                         source,

@@ -78,7 +78,8 @@ def check(raw: RawData) -> Checked:
     report_duplicates(
         src["outcome_data"],
         outcome_rows,
-        lambda r: (r.study_id, r.outcome, r.instrument, f"{r.followup_months:g}", r.arm),
+        lambda r: (r.study_id, r.outcome, r.instrument, f"{r.followup_months:g}", *([r.subgroup] if r.subgroup else []),
+                   r.arm),
         "study, outcome, instrument, follow-up and arm",
         "arm",
         problems,
@@ -200,7 +201,8 @@ def load_review(folder: str | Path) -> Review:
     problems = checked.problems + plan_problems
     if problems or checked.config is None:
         raise InputError(problems)
-    assert checked.counts is not None
+    source = checked.config.source
+    assert checked.counts is not None or (source is not None and "prisma" in source.not_provided)
     return Review(folder=checked.folder, config=checked.config, studies=checked.studies_rows,
                   outcome_data=checked.outcome_rows, risk_of_bias=checked.rob_rows, prisma=checked.counts,
                   excluded=checked.excluded_rows, grade=checked.grade_rows, references=checked.references,

@@ -98,17 +98,18 @@ def _count(style: NumberStyle, x: float) -> str:
     return style.integer(x) if abs(x - round(x)) < 1e-9 else style.number(x, 1)
 
 
-def _columns(dichotomous: bool) -> tuple[Column, ...]:
+def _columns(dichotomous: bool, groups: tuple[str, str] = ("Intervention", "Control")) -> tuple[Column, ...]:
+    treated, control = groups
     if dichotomous:
         arms = (
-            Column("events_i", "Events", "Intervention"), Column("total_i", "Total", "Intervention"),
-            Column("events_c", "Events", "Control"), Column("total_c", "Total", "Control"),
+            Column("events_i", "Events", treated), Column("total_i", "Total", treated),
+            Column("events_c", "Events", control), Column("total_c", "Total", control),
         )
     else:
         arms = (
-            Column("mean_i", "Mean", "Intervention"), Column("sd_i", "SD", "Intervention"),
-            Column("n_i", "Total", "Intervention"),
-            Column("mean_c", "Mean", "Control"), Column("sd_c", "SD", "Control"), Column("n_c", "Total", "Control"),
+            Column("mean_i", "Mean", treated), Column("sd_i", "SD", treated),
+            Column("n_i", "Total", treated),
+            Column("mean_c", "Mean", control), Column("sd_c", "SD", control), Column("n_c", "Total", control),
         )
     return (*arms, Column("weight", "Weight"), Column("estimate", "", align="center"))
 
@@ -126,10 +127,20 @@ def _study_cells(style: NumberStyle, row: pd.Series, measure: str, decimals: dic
             cells["n_i"], cells["n_c"] = _count(style, float(row["n_i"])), _count(style, float(row["n_c"]))
     else:
         cells["n_i" if not dichotomous else "total_i"] = "\u2020"
+        cells["generic_yi"], cells["generic_se"] = (style.number(float(row[c]), 4) for c in ("yi", "sei"))
     w = float(row["weight"])
     cells["weight"] = f"{style.number(w, 1)}%" if math.isfinite(w) else ""
-    cells["estimate"] = words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
+    cells["estimate"] = (words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
+                         if math.isfinite(float(row["yi"])) else "Not estimable")
     return cells
+
+
+def _generic_columns(measure: str) -> tuple[Column, ...]:
+    """RevMan's columns of generic inverse-variance data: the effect as entered (log scale for ratios), SE."""
+    m = vocab.measure(measure)
+    entered = f"log[{m.header}]" if m.ratio else m.header
+    return (Column("generic_yi", entered), Column("generic_se", "SE"), Column("weight", "Weight"),
+            Column("estimate", "", align="center"))
 
 
 def _sum_cells(style: NumberStyle, part: pd.DataFrame, dichotomous: bool) -> dict[str, str]:
@@ -212,13 +223,15 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
                    rob_rows[row["study_id"]], gid=f"forest-study-{i + 1}")
 
     rows: list[Row] = []
+    setup = a.settings if a.pooling else None  # an analysis set up as in RevMan
+    totals = setup.totals if setup else "YES"
     if subgroup is not None:
         sg = ar.subgroups[subgroup]
         groups = effects[subgroup].astype(str)
         for n, level in enumerate(sg.levels, start=1):
             idx = [i for i in range(len(effects)) if groups.iloc[i] == level]
-            rows.append(Row("heading", f"{vocab.variable_name(subgroup)}: {level}", {}, bold=True,
-                            gid=f"forest-subgroup-{n}"))
+            heading = f"{a.id}.{n} {level}" if setup else f"{vocab.variable_name(subgroup)}: {level}"
+            rows.append(Row("heading", heading, {}, bold=True, gid=f"forest-subgroup-{n}"))
             rows.extend(study_row(i) for i in idx)
             part = effects.iloc[idx]
             weight = float(part["weight"].sum())
@@ -229,9 +242,10 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     else:
         rows.extend(study_row(i) for i in range(len(effects)))
         rows.append(Row("blank", "", {}))
-    rows.extend(_pooled_rows(style, measure, r, effects, f"Total ({settings.level:g}% CI)", "total", dichotomous,
-                             100.0, ar.note, "forest-total"))
-    if subgroup is not None:
+    if totals == "YES" or subgroup is None:
+        rows.extend(_pooled_rows(style, measure, r, effects, f"Total ({settings.level:g}% CI)", "total", dichotomous,
+                                 100.0, ar.note, "forest-total"))
+    if subgroup is not None and (setup is None or setup.subgroup_test) and totals != "NO":
         rows.append(Row("note", _subgroup_test_line(style, ar.subgroups[subgroup]), {}, gid="forest-subgroup-test"))
 
     # axis
@@ -249,7 +263,8 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     xlim = (1 / limit, limit) if log else (-limit, limit)
 
     footnotes: list[str] = []
-    if (effects["data"] != "arms").any():
+    generic = setup is not None and bool((effects["data"] != "arms").all())  # RevMan's generic inverse variance
+    if (effects["data"] != "arms").any() and not generic:
         footnotes.append("\u2020 Effect size as reported by the study (arm data not reported; not in the arm totals).")
     lower = effects["direction"] == "lower is better"
     if lower.any():
@@ -257,7 +272,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         what = "ratios inverted" if log else "signs reversed"
         footnotes.append(f"Lower is better on {reversed_}: {what} so that values "
                          f"{'above 1' if log else 'above 0'} favour the intervention; arm data as reported.")
-    show_rob = rob_columns and ar.k > 0
+    show_rob = rob_columns and ar.k > 0 and "risk_of_bias" not in review.not_provided
     if show_rob:
         missing = [str(effects.loc[i, "study"]) for i in range(len(effects))
                    if rob_rows[effects.loc[i, "study_id"]] is None]
@@ -265,6 +280,8 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         if missing:
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
                              "(grey).")
+    if "risk_of_bias" in review.not_provided:
+        footnotes.append("Risk of bias: not provided by the source.")
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
     if r is not None and words.pi_finite(r):
@@ -273,9 +290,17 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     if review.illustrative:
         footnotes.append(vocab.ILLUSTRATIVE_NOTICE)
     header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
+    groups = ("Intervention", "Control")
+    favours = (style.spell("Favours control"), style.spell("Favours intervention"))
+    if setup is not None:
+        header2 = words.pooling_header(setup.pooling or "IV", setup.model == "random", setup.level or settings.level)
+        groups = tuple(setup.group_labels[:2]) if setup.group_labels and len(setup.group_labels) > 1 else groups
+        if setup.graph_labels and len(setup.graph_labels) > 1:  # RevMan's: left, right, as the source has them
+            favours = (setup.graph_labels[0], setup.graph_labels[1])
+    by = "" if setup else (f", by {vocab.variable_name(subgroup).lower()}" if subgroup else "")
     return ForestSpec(
-        title=words.analysis_title(a) + (f", by {vocab.variable_name(subgroup).lower()}" if subgroup else ""),
-        columns=_columns(dichotomous),
+        title=words.analysis_title(a) + by,
+        columns=_generic_columns(measure) if generic else _columns(dichotomous, groups),  # type: ignore[arg-type]
         measure_header=(vocab.measure(measure).header, header2),
         rows=tuple(rows),
         log=log,
@@ -283,15 +308,19 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         ticks=ticks,
         tick_labels=tuple(tick_label(style, t) for t in ticks),
         null=vocab.measure(measure).null,
-        favours=(style.spell("Favours control"), style.spell("Favours intervention")),
+        favours=favours,
         show_rob=show_rob,
         footnotes=tuple(style.spell(f) for f in footnotes),
     )
 
 
 # ------------------------------------------------------------------------------------- jobs
-def _side(low: float, high: float) -> str:
-    """Where a CI on the model scale lies (0 is no effect for differences and log ratios alike)."""
+def _side(low: float, high: float, neutral: bool = False) -> str:
+    """Where a CI on the model scale lies (0 is no effect for differences and log ratios alike); ``neutral``
+    when the data's direction is the source's (an imported analysis), not "positive favours the intervention"."""
+    if neutral:
+        return ("entirely right of the line of no effect" if low > 0 else "entirely left of the line of no effect"
+                if high < 0 else "across the line of no effect")
     if low > 0:
         return "entirely on the side favouring the intervention"
     if high < 0:
@@ -305,13 +334,18 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     a, r = ar.analysis, ar.result
     measure = a.measure
     title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
-                                                         if subgroup else "")
+                                                         if subgroup and not a.pooling else "")
     favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
+    favour_words = f"{favours} favour the intervention"
+    setup = a.settings if a.pooling else None
+    if setup is not None and setup.graph_labels and len(setup.graph_labels) > 1:  # the source's own words
+        favour_words = (f"left of the line of no effect: {setup.graph_labels[0].lower()}; right: "
+                        f"{setup.graph_labels[1].lower()}")
     studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
     if r is None:
         caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}; not pooled ({ar.note}). "
                    f"Squares show each study's estimate with its {results.review.config.settings.level:g}% CI; "
-                   f"{favours} favour the intervention.")
+                   f"{favour_words}.")
         alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
                f"because {ar.note}.")
         return title, style.spell(caption), alt
@@ -324,15 +358,18 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     if subgroup:
         sg = ar.subgroups[subgroup]
         sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
+    model = words.model_words(r.method, r.hksj)
+    if setup is not None and setup.pooling:
+        model = (f"{vocab.POOLINGS[setup.pooling][1]} method, "
+                 + ("random-effects model (DerSimonian-Laird τ²)" if setup.model == "random" else "fixed-effect model"))
     caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
-               f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
+               f"{model}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
                f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
-               f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favours} favour "
-               "the intervention.")
+               f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favour_words}.")
     yi = np.asarray(vocab.measure(measure).shown(ar.effects["yi"].to_numpy(dtype=float)))
     alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
            f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
-           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {style.i2(r.i2)}.")
+           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high, neutral=setup is not None)}. {style.i2(r.i2)}.")
     return title, style.spell(caption), style.spell(alt)
 
 
@@ -341,6 +378,8 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
     out: list[Job] = []
     for ar in results.analyses:
         variants: list[str | None] = [None, *ar.subgroups]
+        if ar.analysis.pooling and ar.subgroups:  # an imported analysis with subgroups: RevMan draws it once
+            variants = list(ar.subgroups)
         for sub in variants:
             fid = f"forest-{ar.analysis.id}" + (f"-{sub}" if sub else "")
             title, caption, alt = describe(results, ar, style, sub)
@@ -352,3 +391,4 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
             spec = forest_spec(results, ar, style, subgroup=sub, rob_columns=rob_columns)
             out.append(Job(fig, draw_forest, spec, cost=len(spec.rows) * (1.6 if spec.show_rob else 1.2)))
     return out
+

@@ -30,11 +30,12 @@ class Rendered:
 
 def plan(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -> list[Job]:
     """Every figure to draw, in the order the paper lists them."""
+    missing = results.review.not_provided  # an imported review: nothing drawn from data it does not hold
     return [
-        *prisma.jobs(results, style),
+        *(prisma.jobs(results, style) if "prisma" not in missing else []),
         *forest.jobs(results, style, rob_columns),
         *funnel.jobs(results, style),
-        *risk_of_bias.jobs(results, style),
+        *(risk_of_bias.jobs(results, style) if "risk_of_bias" not in missing else []),
         *dose.jobs(results, style),
     ]
 

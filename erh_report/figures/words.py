@@ -11,14 +11,17 @@ import math
 from erh_report.analysis.model import MetaResult
 from erh_report.data.plan import Analysis
 from erh_report.numbers import NumberStyle
-from erh_report.vocabulary import HKSJ, HKSJ_NAME, measure
+from erh_report.vocabulary import HKSJ, HKSJ_NAME, POOLINGS, measure
 from erh_report.vocabulary import method as method_record
 
 #: Ticks for axes of ratios on a log scale (funnel, dose).
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
 def analysis_title(a: Analysis) -> str:
-    """'Parent-infant bonding, post-intervention'."""
+    """'Parent-infant bonding, post-intervention'; an analysis set up as in RevMan: 'Analysis 1.2. Comparison:
+    outcome'."""
+    if a.pooling:
+        return f"Analysis {a.id}. {a.domain}: {a.outcome}"
     window = a.window if a.window[:2].isupper() else a.window[:1].lower() + a.window[1:]
     return f"{a.outcome}, {window}"
 
@@ -29,6 +32,11 @@ def model_header(method: str, hksj: bool, level: float) -> str:
     if not m.random:
         return f"{m.header}, Fixed, {level:g}% CI"
     return f"{m.header}, Random ({method}{', ' + HKSJ if hksj else ''}), {level:g}% CI"
+
+
+def pooling_header(pooling: str, random: bool, level: float) -> str:
+    """RevMan's header of an analysis that chose its pooling: 'M-H, Random, 95% CI'."""
+    return f"{POOLINGS[pooling][0]}, {'Random' if random else 'Fixed'}, {level:g}% CI"
 
 
 def model_words(method: str, hksj: bool) -> str:

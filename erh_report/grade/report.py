@@ -85,5 +85,6 @@ def assess_review(results: ReviewResults, style: NumberStyle | None = None,
         for ar in results.analyses
     ]
     q = review.config.question
-    question = {"population": q.population, "intervention": q.intervention, "comparator": q.comparator}
+    question = ({"population": q.population, "intervention": q.intervention, "comparator": q.comparator} if q
+                else dict.fromkeys(("population", "intervention", "comparator"), "not provided"))
     return GradeReport(assessments, question, style, settings, review.illustrative)

@@ -86,7 +86,7 @@ def start_level(designs: Iterable[str], settings: GradeSettings = GradeSettings(
     Randomised trials start at high, other designs at low (Balshem 2011). A body of evidence that mixes
     both starts at low, as its weakest design, and says so: GRADE rates such bodies separately."""
     designs = list(designs)
-    randomised = [bool(_RANDOMISED.search(d or "")) for d in designs]
+    randomised = [bool(_RANDOMISED.search(d if isinstance(d, str) else "")) for d in designs]
     if designs and all(randomised):
         return settings.start_randomised, "randomised trials", None
     if any(randomised):

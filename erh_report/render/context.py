@@ -153,17 +153,17 @@ def study_characteristics(review: Review) -> list[dict[str, Any]]:
 
 def characteristics_summary(review: Review) -> dict[str, Any]:
     studies = [s for _, s in review.studies]
-    years = [s.year for s in studies]
+    years = [s.year for s in studies if s.year is not None] or [math.nan]
     doses = [s.dose_hours for s in studies if s.dose_hours is not None]
     countries = Counter(s.country for s in studies)
     risk = Counter(s.population_risk for s in studies)
     types = Counter(s.intervention_type for s in studies)
     return {
-        "k": len(studies), "dyads": sum(s.n_randomised for s in studies), "year_min": min(years),
+        "k": len(studies), "dyads": sum(s.n_randomised or 0 for s in studies), "year_min": min(years),
         "year_max": max(years), "countries": len(countries), "top_countries": countries.most_common(3),
         "dose_median": statistics.median(doses) if doses else math.nan, "dose_min": min(doses, default=math.nan),
         "dose_max": max(doses, default=math.nan), "risk": risk.most_common(), "types": types.most_common(),
-        "rcts": sum(1 for s in studies if s.design.upper() == "RCT"), "dose_reported": bool(doses),
+        "rcts": sum(1 for s in studies if (s.design or "").upper() == "RCT"), "dose_reported": bool(doses),
     }
 
 
@@ -242,7 +242,7 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
     key = [v for v in pooled if v.window_id == cfg.plan.primary_window_id]
     findings = [("improved " if v.estimate > v.null else "worse ") + v.outcome[0].lower() + v.outcome[1:]
                 for v in key if v.significant]
-    sources = cfg.search.sources
+    sources = cfg.search.sources if cfg.search else []
     dose = ctx["dose_main"]
     significant_dose = [d for d in dose if d.significant]
     if not dose:

@@ -45,19 +45,34 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
     review = results.review
     citations = Citations(review.references)
     ctx = build_context(results, grade, figures, citations=citations, style=style)
-    ctx.update(manuscript_extras(ctx, style))
-    ctx.update(supplement_extras(results))
+    template = doc.template
+    if review.config.source is not None and (templates / "imported" / doc.template).is_file():
+        from erh_report.render.imported import imported_context
+
+        template = f"imported/{doc.template}"  # laid out per comparison and analysis, as RevMan does
+        ctx.update(imported_context(results, grade, figures, style))
+    else:
+        ctx.update(manuscript_extras(ctx, style))
+        ctx.update(supplement_extras(results))
     ctx.update(num=Numbering(doc.figure_prefix, doc.table_prefix),
                css=(templates / "document.css").read_text(encoding="utf-8"),
-               banner=ILLUSTRATIVE_NOTICE if review.illustrative else "",
+               banner=ILLUSTRATIVE_NOTICE if review.illustrative else source_line(review),
                document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
                body_class=doc.name)
-    html = render(environment(style, templates, bytecode_dir), doc.template, ctx)
+    html = render(environment(style, templates, bytecode_dir), template, ctx)
     if citations.missing:
-        raise TemplateProblem([Problem(f"templates/{doc.template}", f"cites an unknown reference key {key!r}",
+        raise TemplateProblem([Problem(f"templates/{template}", f"cites an unknown reference key {key!r}",
                                        expected="a key of the review's references file (references.bib)")
                                for key in citations.missing])
     return html, citations
+
+
+def source_line(review) -> str:
+    """Where an imported review's data came from, said on every page instead of the illustrative notice."""
+    source = review.config.source
+    if source is None:
+        return ""
+    return f"Data imported from {source.file} ({source.format})" + (f", doi:{source.doi}" if source.doi else "") + "."
 
 
 def _html_and_docx(name: str, title: str, html: str, out_dir: Path, header: str | None) -> float:
@@ -114,7 +129,7 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
     import shutil
 
     say = progress or (lambda _m: None)
-    header = ILLUSTRATIVE_NOTICE if results.review.illustrative else None
+    header = ILLUSTRATIVE_NOTICE if results.review.illustrative else (source_line(results.review) or None)
     code = render_code_hash() if cache is not None else ""
     jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
     work = out_dir / ".pdf-parts"

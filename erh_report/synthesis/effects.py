@@ -82,7 +82,8 @@ def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) 
             "intervention_type": study.intervention_type, "design": study.design, "country": study.country or "",
             "year": study.year, "dose_hours": _nan(study.dose_hours), "sessions": _nan(study.sessions),
             "infant_age_weeks": _nan(study.infant_age_weeks), "n_randomised": study.n_randomised,
-            "rob_overall": rob.overall if rob else "", "source_rows": ";".join(map(str, s.rows)), "why": s.reason,
+            "rob_overall": rob.overall if rob else "", "subgroup": s.subgroup,
+            "source_rows": ";".join(map(str, s.rows)), "why": s.reason,
         })
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
@@ -93,7 +94,8 @@ def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) 
     if arms.any():
         names = DICHOTOMOUS if analysis.outcome_type == "dichotomous" else CONTINUOUS
         part = frame[arms]
-        es = escalc(analysis.measure, {metafor: part[ours].to_numpy() for ours, metafor in names.items()},
+        es = escalc("OR" if analysis.measure == "PETO_OR" else analysis.measure,
+                    {metafor: part[ours].to_numpy() for ours, metafor in names.items()},
                     smd_variant=settings.smd_variant)
         yi[arms], vi[arms] = es.yi, es.vi
     frame["yi"] = yi * frame["sign"].to_numpy()

@@ -16,6 +16,7 @@ from erh_report.analysis.subgroup import subgroup_analysis
 from erh_report.data.plan import Analysis
 from erh_report.data.review import Review
 from erh_report.limits import check_study_effects
+from erh_report.synthesis import configured
 from erh_report.synthesis.effects import study_effects
 from erh_report.synthesis.results import AnalysisResult, ReviewResults
 from erh_report.vocabulary import method_label
@@ -41,8 +42,11 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
         if k:
             effects["weight"] = math.nan
         return AnalysisResult(analysis, effects, None, label, note)
-    yi, vi = effects["yi"].to_numpy(), effects["vi"].to_numpy()
+    if analysis.pooling:  # set up in review.yaml itself, as RevMan does
+        result, subgroups, note = configured.run(analysis, effects, settings.smd_variant)
+        return AnalysisResult(analysis, effects, result, configured.method_label(analysis), note, subgroups=subgroups)
     check_study_effects(review.sources["outcome_data"], analysis.id, effects)
+    yi, vi = effects["yi"].to_numpy(), effects["vi"].to_numpy()
     try:
         result = fit(yi, vi, **kw)  # type: ignore[arg-type]
     except ModelError as exc:

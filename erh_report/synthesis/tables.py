@@ -117,8 +117,11 @@ STUDY_COLUMNS = (
 
 def study_table(results: ReviewResults) -> pd.DataFrame:
     """The study rows of every analysis, each with its own confidence interval."""
-    parts = [ar.effects[list(STUDY_COLUMNS)] for ar in results.analyses if not ar.effects.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(STUDY_COLUMNS))
+    columns = list(STUDY_COLUMNS)
+    if any("subgroup" in ar.effects and ar.effects["subgroup"].astype(bool).any() for ar in results.analyses):
+        columns.insert(columns.index("comparison") + 1, "subgroup")  # an imported review's RevMan subgroups
+    parts = [ar.effects.reindex(columns=columns) for ar in results.analyses if not ar.effects.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ class SubgroupRow:
     pval: float = NAN
     tau2: float = NAN
     i2: float = NAN
+    q: float = NAN
+    q_df: float = NAN
     note: str = ""
     test_statistic: float = NAN
     test_df: float = NAN
@@ -338,6 +343,7 @@ def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
         "sensitivity": frame(sensitivity_rows(results), SensitivityRow),
         "leave_one_out": frame(leave_one_out_rows(results), LeaveOneOutRow),
         "small_study_effects": frame(small_study_rows(results), SmallStudyRow),
-        "prisma": pd.DataFrame(results.review.prisma.as_rows()),
+        "prisma": pd.DataFrame(results.review.prisma.as_rows() if results.review.prisma else [],
+                               columns=None if results.review.prisma else ["box", "label", "n"]),
     }
     return {name: _whole_numbers(table) for name, table in frames.items()}
