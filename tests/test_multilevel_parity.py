@@ -133,3 +133,20 @@ def test_multilevel_refuses_one_effect_per_study():
 def test_aggregate_refuses_a_correlation_outside_minus_one_to_one():
     with pytest.raises(ModelError, match="between -1 and 1"):
         aggregate([0.1, 0.2], [0.01, 0.02], ["a", "a"], 1.5)
+
+
+@pytest.mark.parametrize("case", cases("uni") + cases("aggregate"), ids=lambda c: c["name"])
+def test_metafors_default_algorithm_on_clustered_data(case):
+    """Without ``exact``, the usual model follows metafor's default Fisher scoring: its numbers, robust ones too."""
+    frame = data(case)
+    if case["model"] == "aggregate":
+        agg = aggregate(frame.yi, frame.vi, frame.study, case["rho"], moderators=mods(case, frame))
+        y, v, moderators, cluster = agg.yi, agg.vi, agg.moderators if case["mods"] else None, agg.labels
+    else:
+        y, v, moderators, cluster = frame.yi, frame.vi, mods(case, frame), frame.study
+    res = fit(y, v, method=case["method"], moderators=moderators, terms=case["mods"] or None)
+    expected = case["default"]
+    close(res.tau2, expected["tau2"], "tau2", atol=1e-12)
+    assert_coefficients(res, expected)
+    if "robust" in expected:
+        assert_robust(robust_uni(res, cluster), expected["robust"])

@@ -11,7 +11,8 @@
 # about 1e-10, which leaves the variance components uncertain in the 7th digit. Each fit is therefore
 # also run to the exact optimum: Fisher scoring on the dense (restricted) likelihood score, started from
 # metafor's estimates, until the components move by less than 1e-15 relative; metafor then refits with
-# the variance components fixed there (sigma2 = ...) and reports every other number itself.
+# the variance components fixed there (sigma2 = ...) and reports every other number itself. The usual
+# models are fitted both to the exact optimum (threshold 1e-12) and with metafor's defaults ("default").
 
 suppressPackageStartupMessages({
   library(metafor)
@@ -144,10 +145,12 @@ uni_case <- function(nm, method = "REML", mods = character(0)) {
   dat <- read_data(nm)
   f <- if (length(mods)) reformulate(mods) else ~ 1
   res <- rma(yi, vi, mods = f, data = dat, method = method, control = list(threshold = 1e-12, maxiter = 10000))
+  default <- rma(yi, vi, mods = f, data = dat, method = method)
   c(list(name = paste(nm, "uni", method, paste(mods, collapse = "+"), sep = "-"), model = "uni",
          dataset = file.path(data_dir, paste0(nm, ".csv")), method = method, mods = mods, k = res$k,
          tau2 = res$tau2),
-    coefficients_of(res), list(robust = robust_of(res, dat$study)))
+    coefficients_of(res), list(robust = robust_of(res, dat$study), default = c(list(tau2 = default$tau2),
+    coefficients_of(default), list(robust = robust_of(default, dat$study)))))
 }
 
 aggregate_case <- function(nm, rho, method = "REML", mods = character(0)) {
@@ -156,7 +159,8 @@ aggregate_case <- function(nm, rho, method = "REML", mods = character(0)) {
   agg <- aggregate(es, cluster = study, rho = rho)
   f <- if (length(mods)) reformulate(mods) else ~ 1
   res <- rma(yi, vi, mods = f, data = agg, method = method, control = list(threshold = 1e-12, maxiter = 10000))
-  c(list(name = paste(nm, "aggregate", rho, method, paste(mods, collapse = "+"), sep = "-"), model = "aggregate",
+  default <- rma(yi, vi, mods = f, data = agg, method = method)
+  c(list(default = c(list(tau2 = default$tau2), coefficients_of(default)), name = paste(nm, "aggregate", rho, method, paste(mods, collapse = "+"), sep = "-"), model = "aggregate",
          dataset = file.path(data_dir, paste0(nm, ".csv")), rho = rho, method = method, mods = mods,
          study = agg$study, yi = num(agg$yi), vi = num(agg$vi),
          moderators = lapply(mods, function(m) num(agg[[m]])), k = res$k, tau2 = res$tau2),
@@ -211,4 +215,3 @@ doc <- list(metafor = as.character(packageVersion("metafor")),
             clubSandwich = as.character(packageVersion("clubSandwich")), R = R.version.string, cases = cases)
 writeLines(toJSON(doc, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = TRUE),
            file.path(out_dir, "multilevel.json"))
-print(warnings())
