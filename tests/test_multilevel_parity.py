@@ -150,3 +150,30 @@ def test_metafors_default_algorithm_on_clustered_data(case):
     assert_coefficients(res, expected)
     if "robust" in expected:
         assert_robust(robust_uni(res, cluster), expected["robust"])
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_optimum_is_not_beaten_on_a_grid(seed, method):
+    """On random data (some with a component at 0), no point of a 40 x 40 grid has a higher likelihood, and
+    the score vanishes in every component that is not at 0."""
+    from erh_report.analysis.clusters import clusters_of
+    from erh_report.analysis.multilevel import _Likelihood
+
+    rng = np.random.default_rng(seed)
+    n = rng.integers(4, 30)
+    study = np.repeat(np.arange(n), rng.integers(1, 5, n))
+    v = rng.uniform(0.01, 0.2, study.size)
+    y = rng.normal(0, rng.choice([0, 0.3]), n)[study] + rng.normal(0, rng.choice([0, 0.2]), study.size) \
+        + rng.normal(0, np.sqrt(v))
+    if np.all(np.bincount(study) == 1):
+        study[1] = study[0]
+    res = fit_multilevel(y, v, study, method=method)
+    lik = _Likelihood(y, v, np.ones((y.size, 1)), clusters_of(list(study)), reml=method == "REML")
+    top = 4 * max(np.var(y), 0.01)
+    grid = np.concatenate([[0.0], np.geomspace(1e-4, top, 39)])
+    best_grid = max(lik.evaluate(np.array([a, b])).loglik for a in grid for b in grid)
+    assert res.loglik >= best_grid - 1e-9
+    gradient = lik.evaluate(np.array(res.sigma2)).gradient
+    for s, g in zip(res.sigma2, gradient, strict=True):
+        assert (s == 0 and g <= 1e-8) or abs(g) <= 1e-6 * max(1.0, np.abs(gradient).max())

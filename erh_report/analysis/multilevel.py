@@ -4,9 +4,8 @@
 The marginal covariance of study j's effects is M_j = diag(v_i + σ²_within) + σ²_between 11': every
 quantity the likelihood and its gradient need is a sum over studies of closed forms (Sherman-Morrison),
 so a fit costs O(k p²) per evaluation and a review with thousands of effects fits in milliseconds.
-The variance components are found by a bounded quasi-Newton search and polished by Newton steps on
-the exact score, so that the optimum is the one metafor reaches when its optimiser is run to
-convergence.
+The variance components are found by projected Newton ascent on the exact score (σ² >= 0), to the
+optimum that metafor reaches when its optimiser is run to convergence.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from erh_report.analysis import wls
 from erh_report.analysis.clusters import Clusters, clusters_of
@@ -154,60 +153,58 @@ def _start(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     return max(spread, 0.01 * float(np.mean(v)), 1e-8)
 
 
-def _newton_polish(lik: _Likelihood, s: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Newton steps on the exact score from a point near the optimum, with components at 0 kept there
-    while the score pushes them below 0. The Hessian is the central difference of the exact score."""
+def _hessian(lik: _Likelihood, s: np.ndarray, free: np.ndarray, scale: float) -> np.ndarray:
+    """Central differences of the exact score over the free components (one-sided at the boundary)."""
+    H = np.empty((free.size, free.size))
+    for col, i in enumerate(free):
+        h = 1e-5 * max(s[i], scale)
+        up, down = s.copy(), s.copy()
+        up[i] += h
+        down[i] = max(s[i] - h, 0.0)
+        H[:, col] = (lik.evaluate(up).gradient[free] - lik.evaluate(down).gradient[free]) / (up[i] - down[i])
+    return (H + H.T) / 2
+
+
+def _newton(lik: _Likelihood, s: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """Projected Newton ascent on σ² >= 0: a component at 0 stays there while the score pushes it below 0;
+    where the Hessian is not negative definite, a gradient step; every step halved until the likelihood
+    does not fall. Returns the point, its log-likelihood and whether the steps became negligible."""
     scale = max(float(np.mean(lik.v)), 1e-12)
+    here = lik.evaluate(s)
     for _ in range(NEWTON_MAXITER):
-        here = lik.evaluate(s)
         g = here.gradient
-        free = (s > 0) | (g > 0)
-        if not free.any():
-            return s, True
-        f = np.flatnonzero(free)
-        H = np.empty((f.size, f.size))
-        for col, i in enumerate(f):
-            h = 1e-5 * max(s[i], scale)
-            up, down = s.copy(), s.copy()
-            up[i] += h
-            down[i] = max(s[i] - h, 0.0)  # one-sided at the boundary
-            H[:, col] = (lik.evaluate(up).gradient[f] - lik.evaluate(down).gradient[f]) / (up[i] - down[i])
-        H = (H + H.T) / 2
-        if np.any(np.linalg.eigvalsh(H) >= 0):
-            return s, False
+        free = np.flatnonzero((s > 0) | (g > 0))
+        if free.size == 0:
+            return s, here.loglik, True
+        H = _hessian(lik, s, free, scale)
         step = np.zeros_like(s)
-        step[f] = -np.linalg.solve(H, g[f])
-        new = np.maximum(s + step, 0.0)
+        if np.all(np.linalg.eigvalsh(H) < 0):
+            step[free] = -np.linalg.solve(H, g[free])
+        else:
+            step[free] = g[free] * np.maximum(s[free], scale) / max(float(np.max(np.abs(g[free]))), 1e-300)
         for _ in range(60):
-            if lik.evaluate(new).loglik >= here.loglik - 1e-12 * abs(here.loglik):
+            new = np.maximum(s + step, 0.0)
+            there = lik.evaluate(new)
+            if there.loglik >= here.loglik - 1e-12 * abs(here.loglik):
                 break
             step /= 2
-            new = np.maximum(s + step, 0.0)
         moved = np.abs(new - s)
-        s = new
+        s, here = new, there
         if np.all(moved <= NEWTON_TOL * np.maximum(s, scale)):
-            return s, True
-    return s, False
+            return s, here.loglik, True
+    return s, here.loglik, False
 
 
 def _optimum(lik: _Likelihood) -> tuple[np.ndarray, bool]:
-    """The (restricted) maximum likelihood variance components, σ² >= 0."""
+    """The (restricted) maximum likelihood variance components, σ² >= 0: the best of Newton ascents from
+    three splits of a rough total heterogeneity (the likelihood may have more than one maximum)."""
     total = _start(lik.y, lik.v, lik.X)
     best = None
     for share in (0.5, 0.9, 0.1):
-        x0 = np.array([share * total, (1 - share) * total])
-        found = optimize.minimize(lambda s: _negative(lik, s), x0, jac=True, method="L-BFGS-B",
-                                  bounds=[(0.0, None), (0.0, None)],
-                                  options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000})
-        ll = lik.evaluate(found.x).loglik
-        if best is None or ll > best[0]:
-            best = (ll, found.x)
-    return _newton_polish(lik, np.maximum(best[1], 0.0))
-
-
-def _negative(lik: _Likelihood, s: np.ndarray) -> tuple[float, np.ndarray]:
-    here = lik.evaluate(s)
-    return -here.loglik, -here.gradient
+        found = _newton(lik, np.array([share * total, (1 - share) * total]))
+        if best is None or found[1] > best[1]:
+            best = found
+    return best[0], best[2]
 
 
 def check_multilevel_data(clusters: Clusters, k: int, p: int) -> None:
