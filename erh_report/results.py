@@ -684,4 +684,7 @@ def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
         "small_study_effects": small_study_table(results),
         "prisma": pd.DataFrame(results.review.prisma.as_rows()),
     }
+    from erh_report.dependence import dependence_table  # several effects per study: select/aggregate/multilevel
+
+    frames["dependence"] = dependence_table(results.review)
     return {name: _whole_numbers(frame) for name, frame in frames.items()}
