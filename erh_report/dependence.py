@@ -3,14 +3,13 @@ side, so that a reader sees whether the choice matters.
 
 ``select`` is the plan's rule (one instrument and time point per study, what the main analyses use);
 ``aggregate`` combines every effect a study reports in the window (compound symmetry with the setting
-``within_study_correlation``); ``multilevel`` fits the three-level model to them. Every row also carries
-cluster-robust (CR2) tests by study. The settings ``dependence``, ``within_study_correlation`` and
-``robust`` may be overridden per analysis in the plan.
+``within_study_correlation``, which an entry of the plan's analyses may override); ``multilevel`` fits the
+three-level model to them. Every row also carries cluster-robust (CR2) tests by study.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -23,34 +22,19 @@ from erh_report.data.plan import Analysis, StudyInput, select_effects
 from erh_report.data.validate import Review
 
 APPROACHES = ("select", "aggregate", "multilevel")
-COLUMNS = ("analysis_id", "analysis", "approach", "primary", "within_study_correlation", "method", "k_effects",
+COLUMNS = ("analysis_id", "analysis", "approach", "within_study_correlation", "method", "k_effects",
            "k_studies", "estimate", "se", "ci_low", "ci_high", "pval", "tau2", "sigma2_between", "sigma2_within",
            "i2", "robust_se", "robust_df", "robust_ci_low", "robust_ci_high", "robust_pval", "note")
 
 
-@dataclass(frozen=True)
-class DependenceChoice:
-    """How one analysis handles several effects per study: the settings, or the plan's override."""
-
-    dependence: str
-    within_study_correlation: float
-    robust: bool
-
-
-def choice_for(review: Review, analysis: Analysis) -> DependenceChoice:
-    settings = review.config.settings
-    choice = DependenceChoice(settings.dependence, settings.within_study_correlation, settings.robust)
-    planned = review.config.plan.analyses
-    if planned == "all":
-        return choice
+def correlation_for(review: Review, analysis: Analysis) -> float:
+    """The within-study correlation for aggregating this analysis: the plan's entry for it, or the setting."""
+    planned = [] if review.config.plan.analyses == "all" else review.config.plan.analyses
     for entry in planned:
-        if (entry.outcome, entry.window) == (analysis.outcome_id, analysis.window_id):
-            return DependenceChoice(
-                entry.dependence or choice.dependence,
-                choice.within_study_correlation if entry.within_study_correlation is None
-                else entry.within_study_correlation,
-                choice.robust if entry.robust is None else entry.robust)
-    return choice
+        if (entry.outcome, entry.window) == (analysis.outcome_id, analysis.window_id) \
+                and entry.within_study_correlation is not None:
+            return entry.within_study_correlation
+    return review.config.settings.within_study_correlation
 
 
 def every_effect(review: Review) -> dict[str, list[StudyInput]]:
@@ -113,19 +97,59 @@ def approach_row(review: Review, analysis: Analysis, approach: str, inputs: list
     return row
 
 
+_TABLES: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
+
+
 def dependence_table(review: Review) -> pd.DataFrame:
-    """Every analysis with enough studies under select, aggregate and multilevel (one row each)."""
+    """Every analysis with enough studies under select, aggregate and multilevel (one row each). Kept per
+    review while it lives: the results files, the workbook and the supplement all show it."""
+    kept = _TABLES.get(id(review))
+    if kept is not None and kept[0]() is review:
+        return kept[1].copy()
+    frame = _dependence_table(review)
+    key = id(review)
+    _TABLES[key] = (weakref.ref(review, lambda _ref: _TABLES.pop(key, None)), frame)
+    return frame.copy()
+
+
+def _dependence_table(review: Review) -> pd.DataFrame:
     every = every_effect(review)
     rows = []
     for analysis in review.analyses:
         selected = review.selections[analysis.id]
         if len({s.study_id for s in selected}) < max(review.config.plan.min_studies, 2):
             continue
-        choice = choice_for(review, analysis)
+        rho = correlation_for(review, analysis)
         for approach in APPROACHES:
             inputs = selected if approach == "select" else every[analysis.id]
-            row = approach_row(review, analysis, approach, inputs, choice.within_study_correlation)
-            row["primary"] = approach == choice.dependence
-            rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return frame.astype({"primary": bool}) if not frame.empty else frame
+            rows.append(approach_row(review, analysis, approach, inputs, rho))
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def supplement_rows(review: Review, natural) -> list[dict]:
+    """One row per analysis for the supplement: the three approaches side by side on the reported scale
+    (``natural(measure, x)`` turns log ratios into ratios)."""
+    frame = dependence_table(review)
+    measures = {a.id: a.measure for a in review.analyses}
+    titles = {a.id: f"{a.outcome} ({a.window.lower()})" for a in review.analyses}
+    out = []
+    for analysis_id, part in frame.groupby("analysis_id", sort=False):
+        rows = part.set_index("approach")
+        m = measures[analysis_id]
+
+        def scaled(approach: str, column: str, m=m, rows=rows) -> float:
+            return float(natural(m, rows.loc[approach, column]))
+
+        view = {"analysis": titles[analysis_id], "rho": rows.loc["aggregate", "within_study_correlation"]}
+        for approach in APPROACHES:
+            view[approach] = {
+                "fitted": bool(np.isfinite(rows.loc[approach, "estimate"])),
+                "note": rows.loc[approach, "note"], "k_studies": rows.loc[approach, "k_studies"],
+                "k_effects": rows.loc[approach, "k_effects"], "estimate": scaled(approach, "estimate"),
+                "ci_low": scaled(approach, "ci_low"), "ci_high": scaled(approach, "ci_high"),
+                "i2": rows.loc[approach, "i2"], "sigma2_between": rows.loc[approach, "sigma2_between"],
+                "sigma2_within": rows.loc[approach, "sigma2_within"],
+                "robust_ci_low": scaled(approach, "robust_ci_low"),
+                "robust_ci_high": scaled(approach, "robust_ci_high"), "robust_df": rows.loc[approach, "robust_df"]}
+        out.append(view)
+    return out

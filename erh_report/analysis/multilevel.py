@@ -213,7 +213,7 @@ def check_multilevel_data(clusters: Clusters, k: int, p: int) -> None:
         raise ModelError("a multilevel model needs effects from at least 2 studies")
     if np.all(clusters.sizes == 1):
         raise ModelError("every study has one effect: the variance between and within studies cannot be told "
-                         "apart; use the usual model, or a cluster column that groups several effects")
+                         "apart")
     if k <= p + 1:
         raise ModelError(f"{k} effects cannot support a multilevel model with {p} coefficient(s) and 2 variance "
                          f"components: need at least {p + 2}")

@@ -293,10 +293,8 @@ class Settings(_Strict):
     level: float = Field(95.0, gt=50, lt=100)
     number_style: Literal["JAMA", "RevMan5"] = "JAMA"
     smd_variant: Literal["metafor", "revman"] = "metafor"
-    # several effects per study: select one (the plan's rules), aggregate them, or a three-level model
-    dependence: Literal["select", "aggregate", "multilevel"] = "select"
+    # several effects per study: their assumed sampling correlation when aggregated (sensitivity analysis)
     within_study_correlation: float = Field(0.6, ge=-1, le=1)
-    robust: bool = False
 
 
 class Thresholds(_Strict):
@@ -362,10 +360,7 @@ class Window(_Strict):
 class PlannedAnalysis(_Strict):
     outcome: str
     window: str
-    # overrides of the settings of the same names for this analysis
-    dependence: Literal["select", "aggregate", "multilevel"] | None = None
-    within_study_correlation: float | None = Field(None, ge=-1, le=1)
-    robust: bool | None = None
+    within_study_correlation: float | None = Field(None, ge=-1, le=1)  # overrides the setting
 
 
 class Sensitivity(_Strict):

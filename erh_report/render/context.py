@@ -319,5 +319,8 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
             small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
                                "k0": tf.k0, "side": tf.side, "est": _natural(m, tf.estimate),
                                "low": _natural(m, tf.ci_low), "high": _natural(m, tf.ci_high)})
+    from erh_report.dependence import supplement_rows  # several effects per study
+
     return {"subgroup_rows": subgroup_rows, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
-            "moderator_label": lambda name: MODERATOR_NAMES.get(name, name)}
+            "moderator_label": lambda name: MODERATOR_NAMES.get(name, name),
+            "dependence_rows": supplement_rows(results.review, natural)}
