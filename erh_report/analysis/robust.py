@@ -69,8 +69,8 @@ def cr2(X: np.ndarray, resid: np.ndarray, clusters: Clusters, block_of, *, beta:
     xtwx = np.zeros((p, p))
     for codes, Xj, ej, Mj in _batched_blocks(clusters, X, resid, block_of):
         Wj = np.linalg.inv(Mj)
-        XtW = np.einsum("mni,mnl->mil", Xj, Wj)
-        xtwx += np.einsum("mil,mlj->ij", XtW, Xj)
+        XtW = np.swapaxes(Xj, 1, 2) @ Wj
+        xtwx += np.sum(XtW @ Xj, axis=0)
         groups.append((codes, Xj, ej, Mj, XtW))
     bread = np.linalg.inv(xtwx)
     meat_parts = np.zeros((n_clusters, p))
@@ -80,24 +80,24 @@ def cr2(X: np.ndarray, resid: np.ndarray, clusters: Clusters, block_of, *, beta:
     for codes, Xj, ej, Mj, XtW in groups:
         n = Xj.shape[1]
         L = np.linalg.cholesky(Mj)
-        IH = np.eye(n) - np.einsum("mni,ij,mjl->mnl", Xj, bread, XtW)
-        G = np.einsum("mba,mbc,mcd,mde->mae", L, IH, Mj, L)  # L' (I - H)_jj M_j L
+        IH = np.eye(n) - Xj @ bread @ XtW
+        G = np.swapaxes(L, 1, 2) @ IH @ Mj @ L  # L' (I - H)_jj M_j L
         G = (G + np.swapaxes(G, 1, 2)) / 2
         val, vec = np.linalg.eigh(G)
         inv_root = np.where(val > tol, 1 / np.sqrt(np.where(val > tol, val, 1.0)), 0.0)
-        G_half = np.einsum("mij,mj,mkj->mik", vec, inv_root, vec)
-        A = np.einsum("mij,mjk,mlk->mil", L, G_half, L)  # L G^(-1/2) L'
-        E = np.einsum("mil,mln->min", XtW, A)  # X_j' W_j A_j
-        meat_parts[codes] = np.einsum("min,mn->mi", E, ej)
-        P = np.einsum("ci,min->mcn", bread, E)  # rows: p_cj'
-        PX[codes] = np.einsum("mcn,mnj->mcj", P, Xj)
-        phi[codes] = np.einsum("mcn,mnl,mcl->mc", P, Mj, P)
+        G_half = (vec * inv_root[:, None, :]) @ np.swapaxes(vec, 1, 2)
+        A = L @ G_half @ np.swapaxes(L, 1, 2)  # L G^(-1/2) L'
+        E = XtW @ A  # X_j' W_j A_j
+        meat_parts[codes] = (E @ ej[:, :, None])[:, :, 0]
+        P = bread @ E  # rows: p_cj'
+        PX[codes] = P @ Xj
+        phi[codes] = np.sum((P @ Mj) * P, axis=2)
     vcov = bread @ (meat_parts.T @ meat_parts) @ bread
     se = np.sqrt(np.diag(vcov))
     df = np.empty(p)
     for c in range(p):
         Q = PX[:, c, :]  # (clusters, p)
-        qaq = np.einsum("ji,ik,jk->j", Q, bread, Q)
+        qaq = np.sum((Q @ bread) * Q, axis=1)
         QtQ = Q.T @ Q
         expected = np.sum(phi[:, c]) - np.sum(qaq)
         spread = np.sum(phi[:, c] ** 2) - 2 * np.sum(phi[:, c] * qaq) + np.sum((bread @ QtQ) * (bread @ QtQ).T)
