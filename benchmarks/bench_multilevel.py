@@ -39,7 +39,7 @@ def with_more_effects(yi: np.ndarray, vi: np.ndarray, rng: np.random.Generator):
 
 def review_analyses(rng: np.random.Generator) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     from erh_report.data import load_review
-    from erh_report.results import study_effects
+    from erh_report.synthesis import study_effects
 
     review = load_review(ROOT / "data")
     out = []

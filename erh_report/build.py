@@ -8,7 +8,6 @@ all is written when the data have problems (validation runs first).
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -25,13 +24,11 @@ from erh_report.cache import Cache, cached_file
 from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
+from erh_report.jsonable import plain
 from erh_report.reproducible import normalise_zip
-from erh_report.results import ReviewResults, run, tables
+from erh_report.synthesis import ReviewResults, run, tables
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
 
-ILLUSTRATIVE_NOTE = (
-    "ILLUSTRATIVE DATA: these results come from an invented data set made by a seeded generator "
-    "(erh_report/example/generate.py); they are not the findings of any real review."
-)
 XLSX_NAME = "results.xlsx"
 
 
@@ -61,20 +58,9 @@ def staged_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _json_value(value: Any) -> Any:
-    """JSON has no NaN: missing numbers become null; numpy scalars become Python numbers."""
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {col: _json_value(val) for col, val in zip(frame.columns, row, strict=True)}
+        {col: plain(val) for col, val in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
 
@@ -84,10 +70,10 @@ def _about(review: Review) -> dict[str, Any]:
     return {
         "title": cfg.title,
         "illustrative": cfg.illustrative,
-        "note": ILLUSTRATIVE_NOTE if cfg.illustrative else "",
+        "note": ILLUSTRATIVE_NOTICE if cfg.illustrative else "",
         "effect_measure": cfg.settings.effect_measure,
         "dichotomous_measure": cfg.settings.dichotomous_measure,
-        "method": cfg.settings.method + ("+HKSJ" if cfg.settings.hksj else ""),
+        "method": method_label(cfg.settings.method, cfg.settings.hksj),
         "level": cfg.settings.level,
         "smd_variant": cfg.settings.smd_variant,
         "instrument_rule": cfg.plan.instrument_rule,
@@ -128,7 +114,7 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     lines = [
         f"Results of: {review.config.title}",
         "",
-        ILLUSTRATIVE_NOTE if review.illustrative else "",
+        ILLUSTRATIVE_NOTICE if review.illustrative else "",
         "",
         "analyses.csv / analyses.json   one row per planned analysis (pooled estimate, CI, PI, tau2, I2, Q)",
         "studies/<analysis_id>.csv      the study rows of each analysis: yi, vi, weight, instrument,",
@@ -176,7 +162,7 @@ def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folde
     frames = supplementary_tables(results, grade)
     write_csvs(frames, folder / "tables")
     book = folder / "supplementary-tables.xlsx"
-    note = ILLUSTRATIVE_NOTE if results.review.illustrative else ""
+    note = ILLUSTRATIVE_NOTICE if results.review.illustrative else ""
 
     def supplementary_workbook() -> None:
         write_workbook(frames, book, note)
@@ -266,5 +252,5 @@ def build(
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")
     if review.illustrative:
-        say(ILLUSTRATIVE_NOTE)
+        say(ILLUSTRATIVE_NOTICE)
     return results

@@ -23,8 +23,8 @@ from erh_report.figures import Figure
 from erh_report.figures.output import Job
 from erh_report.figures.render import draw_jobs, plan
 from erh_report.numbers import NumberStyle
-from erh_report.results import ReviewResults
 from erh_report.software import fonts
+from erh_report.synthesis import ReviewResults
 
 PACKAGE = Path(__file__).resolve().parent
 Progress = Callable[[str], None]

@@ -44,7 +44,7 @@ def every_effect(review: Review) -> dict[str, list[StudyInput]]:
 
 
 def _effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) -> tuple[np.ndarray, ...]:
-    from erh_report.results import study_effects
+    from erh_report.synthesis.effects import study_effects
 
     frame = study_effects(review, analysis, inputs)
     keep = np.isfinite(frame["yi"].to_numpy(float)) & np.isfinite(frame["vi"].to_numpy(float))

@@ -119,7 +119,8 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
     from erh_report.analysis.multilevel import fit_multilevel
     from erh_report.analysis.robust import robust_multilevel, robust_uni
     from erh_report.console import format_meta_summary, format_multilevel_summary, format_robust
-    from erh_report.meta_command import _clean, result_summary
+    from erh_report.jsonable import plain
+    from erh_report.meta_command import result_summary
 
     clusters = parse_clusters(table, args.cluster)
     terms = args.moderator or None
@@ -154,7 +155,7 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_clean(out), indent=2))
+        print(json.dumps(plain(out), indent=2))
     else:
         print(text + (format_robust(robust, args.cluster) if robust is not None else ""))
     return 0

@@ -7,14 +7,15 @@ Every problem in the file is reported at once, with its row and column, before a
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from erh_report.data import load
 from erh_report.errors import InputError, Problem
+from erh_report.jsonable import plain
 
 # columns each measure needs; a tuple lists alternatives (either group will do)
 REQUIRED = {
@@ -37,35 +38,18 @@ class Table:
 
 
 def read_csv(path: Path) -> Table:
-    """Read a CSV file; blank lines are skipped but row numbers stay those a spreadsheet shows."""
+    """Read a CSV file with the data folder's reader (UTF-8 or Windows text; comma, semicolon or tab);
+    blank lines are skipped but row numbers stay those a spreadsheet shows. Problems name the path given."""
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(name, "file not found", expected="a CSV file")]) from None
-    except IsADirectoryError:
-        raise InputError([Problem(name, "is a folder", expected="a CSV file")]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(name, "is not readable text", expected="a CSV file saved as UTF-8")]) from None
-    records = list(csv.reader(text.splitlines()))
-    numbered = [(i + 1, r) for i, r in enumerate(records) if any(c.strip() for c in r)]
-    if not numbered:
-        raise InputError([Problem(name, "the file is empty", expected="a header row and one row per study")])
-    header_row, header = numbered[0]
-    header = [h.strip() for h in header]
-    rows = []
-    problems = []
-    for number, record in numbered[1:]:
-        if len(record) > len(header):
-            problems.append(Problem(name, f"row has {len(record)} cells but the header has {len(header)}",
-                                    row=number, expected="one cell per column"))
-        rows.append((number, {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header)}))
-    if not rows:
-        problems.append(Problem(name, "no data rows below the header", row=header_row,
-                                expected="one row per study"))
+    if not path.is_file():
+        raise InputError([Problem(name, "is a folder" if path.is_dir() else "file not found", expected="a CSV file")])
+    raw, problems = load.read_csv(path, path.stem)
+    problems = [replace(p, file=name) for p in problems]
+    if not problems and not raw.rows:
+        problems.append(Problem(name, "no data rows below the header", row=1, expected="one row per study"))
     if problems:
         raise InputError(problems)
-    return Table(name, header, rows)
+    return Table(name, raw.columns, raw.rows)
 
 
 def _choose_columns(table: Table, measure: str) -> tuple[str, ...]:
@@ -180,20 +164,6 @@ def parse_groups(table: Table, column: str, kind: str = "subgroup", expected: st
     return [cells[column] for _, cells in table.rows]
 
 
-def _clean(value):
-    """JSON-safe: NaN and infinities become null, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def result_summary(result) -> dict:
     """The keys every result carries, plus the pooled estimate or the coefficients."""
     from erh_report.analysis.model import predict
@@ -280,7 +250,7 @@ def run_meta(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_clean(out), indent=2))
+        print(json.dumps(plain(out), indent=2))
     else:
         print(format_meta_summary(result, measure=args.measure, extras=extras))
     return 0

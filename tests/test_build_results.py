@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import subprocess
@@ -11,14 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from openpyxl import load_workbook
-from review_copies import DATA, copy_data
+from review_copies import DATA, copy_data, find_row, read_rows
 from scipy.special import gammaln
 
 from erh_report import build as build_mod
+from erh_report.analysis.model import fit
 from erh_report.build import build
 from erh_report.data import load_review
-from erh_report.results import run
+from erh_report.synthesis import run
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 MAIN_COLUMNS = [
     "analysis_id", "domain", "outcome", "timepoint", "k", "participants", "estimate", "ci_low", "ci_high",
@@ -48,25 +53,64 @@ def test_files_written(results_dir: Path):
             "metaregression.csv", "sensitivity.csv", "leave_one_out.csv", "small_study_effects.csv",
             "study_effects.csv", "prisma.csv", "README.txt"} <= names
     assert len(list((results_dir / "studies").glob("*.csv"))) == 24
-    assert "ILLUSTRATIVE DATA" in (results_dir / "README.txt").read_text()
+    assert ILLUSTRATIVE_NOTICE in (results_dir / "README.txt").read_text()
+
+
+def effects_from_data(outcome_id: str, window_id: str) -> tuple[list[float], list[float], float]:
+    """yi, vi and participants of one analysis, straight from data/ (review.yaml and outcome_data.csv),
+    for a continuous outcome whose studies all report arm data: the catalogue's first instrument, the
+    window's earliest time point, intervention arms combined, signs turned when lower is better."""
+    config = yaml.safe_load((DATA / "review.yaml").read_text(encoding="utf-8"))
+    window = next(w for w in config["plan"]["windows"] if w["id"] == window_id)
+    outcome = next(o for d in config["domains"] for o in d["outcomes"] if o["id"] == outcome_id)
+    order = [i["id"] for i in outcome["instruments"]]
+    higher = {i["id"]: i["higher_is_better"] for i in outcome["instruments"]}
+    rows = [r for r in csv.DictReader(io.StringIO((DATA / "outcome_data.csv").read_text(encoding="utf-8")))
+            if r["outcome"] == outcome_id and float(r["followup_months"]) >= window["min_months"]
+            and float(r["followup_months"]) < (window.get("max_months") or math.inf)]
+    yi, vi, participants = [], [], 0.0
+    for study in dict.fromkeys(r["study_id"] for r in rows):
+        mine = [r for r in rows if r["study_id"] == study]
+        instrument = min((r["instrument"] for r in mine), key=order.index)
+        mine = [r for r in mine if r["instrument"] == instrument]
+        months = min(float(r["followup_months"]) for r in mine)
+        mine = [r for r in mine if float(r["followup_months"]) == months]
+        assert all(r["n"] for r in mine), "this helper reads arm data only"
+        arms = [(float(r["n"]), float(r["mean"]), float(r["sd"])) for r in mine if r["role"] == "intervention"]
+        n1, m1, s1 = arms[0]
+        for n, m, s in arms[1:]:  # the Cochrane Handbook's formula for two groups, applied in turn
+            s1 = math.sqrt(((n1 - 1) * s1**2 + (n - 1) * s**2 + n1 * n / (n1 + n) * (m1 - m) ** 2) / (n1 + n - 1))
+            m1, n1 = (n1 * m1 + n * m) / (n1 + n), n1 + n
+        n2, m2, s2 = next((float(r["n"]), float(r["mean"]), float(r["sd"])) for r in mine if r["role"] == "control")
+        g, v = hedges_g(n1, m1, s1, n2, m2, s2)
+        yi.append(g if higher[instrument] else -g)
+        vi.append(v)
+        participants += n1 + n2
+    return yi, vi, participants
 
 
 def test_main_table(results_dir: Path):
     table = pd.read_csv(results_dir / "analyses.csv")
     assert set(MAIN_COLUMNS) <= set(table.columns)
-    assert len(table) == 24
+    config = yaml.safe_load((DATA / "review.yaml").read_text(encoding="utf-8"))
+    outcomes = [o for d in config["domains"] for o in d["outcomes"]]
+    assert len(table) == len(outcomes) * len(config["plan"]["windows"])  # analyses: all
     row = table.set_index("analysis_id").loc["bonding_post"]
     assert (row["domain"], row["outcome"], row["timepoint"], row["method"]) == (
-        "Early relational health", "Parent-infant bonding", "Post-intervention", "REML")
-    assert (row["k"], row["participants"], row["q_df"]) == (31, 3709, 30)
-    assert row["estimate"] == pytest.approx(0.271521247208803, abs=1e-12)
+        config["domains"][0]["name"], outcomes[0]["name"], config["plan"]["windows"][0]["label"],
+        config["settings"]["method"])
+    yi, vi, participants = effects_from_data("bonding", "post")
+    assert (row["k"], row["participants"], row["q_df"]) == (len(yi), participants, len(yi) - 1)
+    assert row["estimate"] == pytest.approx(fit(np.array(yi), np.array(vi), method="REML").estimate, rel=1e-10)
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
     assert row["pi_low"] < row["ci_low"]
 
 
 def test_full_precision_in_csv(results_dir: Path):
+    """The CSV keeps every digit: its text reads back as the same double as analyses.json holds."""
     line = (results_dir / "analyses.csv").read_text().splitlines()[1]
-    assert "0.271521247208803" in line
+    estimate = json.loads((results_dir / "analyses.json").read_text())["analyses"][0]["estimate"]
+    assert repr(estimate) in line.split(",")
 
 
 def test_pooled_estimate_matches_pymare(results_dir: Path):
@@ -91,13 +135,21 @@ def test_study_table_matches_meta_command(results_dir: Path):
 
 def test_sign_is_reversed_when_lower_is_better(results_dir: Path):
     studies = pd.read_csv(results_dir / "studies" / "bonding_post.csv").set_index("study_id")
-    s002 = studies.loc["S002"]  # PBQ: lower is better; intervention mean 9.81 vs control 11.64
-    g, v = hedges_g(20, 9.81, 8.87, 20, 11.64, 6.55)
+    s002 = studies.loc["S002"]  # PBQ: lower is better
+    data = DATA / "outcome_data.csv"
+    rows = {arm: find_row(data, study_id="S002", outcome="bonding", instrument="PBQ", arm=arm)
+            for arm in ("intervention", "control")}
+    arms = {arm: read_rows(data)[row - 1] for arm, row in rows.items()}
+    header = read_rows(data)[0]
+    t, c = ([float(arms[arm][header.index(k)]) for k in ("n", "mean", "sd")] for arm in ("intervention", "control"))
+    g, v = hedges_g(*t, *c)
     assert s002["yi"] == pytest.approx(-g, abs=1e-12) and s002["vi"] == pytest.approx(v, abs=1e-12)
-    assert s002["yi"] > 0
-    assert s002["instrument"] == "PBQ" and s002["source_rows"] == "6;7"
+    assert s002["yi"] > 0 and t[1] < c[1]  # a lower score with the intervention is a positive effect
+    assert s002["instrument"] == "PBQ" and s002["source_rows"] == f"{rows['intervention']};{rows['control']}"
     assert s002["why"].endswith("sign reversed (lower is better)")
-    assert s002["weight"] == pytest.approx(1.9823378021952383, rel=1e-9)
+    tau2 = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["bonding_post", "tau2"]
+    w = 1 / (studies["vi"] + tau2)  # inverse-variance random-effects weights, in percent
+    assert s002["weight"] == pytest.approx(100 * w["S002"] / w.sum(), rel=1e-9)
 
 
 def test_multi_arm_study_combined_by_the_cochrane_formula(results_dir: Path):
@@ -214,7 +266,7 @@ def test_cli_build_progress_on_stderr(tmp_path: Path):
     assert done.returncode == 0
     assert done.stdout == ""
     assert "erh-report: analysis 24/24: depression_fu12" in done.stderr
-    assert "ILLUSTRATIVE DATA" in done.stderr
+    assert ILLUSTRATIVE_NOTICE in done.stderr
     assert (tmp_path / "results" / "analyses.csv").exists()
 
 

@@ -15,7 +15,7 @@ from erh_report.analysis.robust import robust_multilevel
 from erh_report.data import load_review
 from erh_report.dependence import correlation_for, dependence_table, every_effect
 from erh_report.errors import InputError
-from erh_report.results import run_analysis, study_effects
+from erh_report.synthesis import run_analysis, study_effects
 from tests.review_copies import copy_data
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -114,7 +114,7 @@ def documents(review):
     from erh_report.grade import assess_review
     from erh_report.numbers import get_style
     from erh_report.render.documents import DOCUMENTS, document_html
-    from erh_report.results import run
+    from erh_report.synthesis import run
 
     results = run(review)
     grade = assess_review(results)

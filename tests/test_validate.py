@@ -64,8 +64,9 @@ def test_instrument_without_direction(data: Path):
     line = "          - {id: PBQ, name: \"Postpartum Bonding Questionnaire (total)\", higher_is_better: false}"
     assert line in text
     path.write_text(text.replace(line, "          - {id: PBQ, name: \"Postpartum Bonding Questionnaire\"}"))
+    row = text.splitlines().index(line) + 1
     assert only(data) == (
-        "review.yaml, row 52, column 'domains.0.outcomes.0.instruments.0.higher_is_better': required value "
+        f"review.yaml, row {row}, column 'domains.0.outcomes.0.instruments.0.higher_is_better': required value "
         "is missing; expected a value"
     )
 

@@ -60,6 +60,7 @@ DOMAINS = (
     ("child", "Child socio-emotional functioning and development", "secondary"),
     ("parent", "Parent/caregiver mental health", "secondary"),
 )
+ABBREVIATIONS = {"erh": ("    abbreviation: ERH",)}
 
 
 @dataclass(frozen=True)
@@ -624,7 +625,8 @@ def review_yaml() -> str:
         "domains:",
     ]
     for did, dname, role in DOMAINS:
-        lines += [f"  - id: {did}", f"    name: {_yaml_str(dname)}", f"    role: {role}", "    outcomes:"]
+        lines += [f"  - id: {did}", f"    name: {_yaml_str(dname)}", *ABBREVIATIONS.get(did, ()), f"    role: {role}",
+                  "    outcomes:"]
         for o in (o for o in OUTCOMES if o.domain == did):
             lines += [
                 f"      - id: {o.id}",
@@ -655,6 +657,8 @@ def review_yaml() -> str:
         "  min_studies_metaregression: 10",
         "  min_studies_egger: 10",
         "  sensitivity: {exclude_high_rob: true, leave_one_out: true}",
+        "  primary_window: post              # the window of the key results (abstract, Key Points, figures)",
+        '  dose: {moderator: dose_hours, name: "contact hours", unit: "contact hour"}',
     ]
     return "\n".join(lines) + "\n"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from erh_report.figures import dose, forest, funnel, prisma, risk_of_bias
 from erh_report.figures.output import Figure, Job, run_job
 from erh_report.numbers import NumberStyle, get_style
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
 
 Progress = Callable[[str], None]
 

@@ -17,9 +17,8 @@ from erh_report.render.environment import TEMPLATES, environment
 from erh_report.render.html import TemplateProblem, inline_figures, render
 from erh_report.render.pdf import assemble_pdf, read_layout, render_page_numbers, render_part, split_parts, write_layout
 from erh_report.render.references import Citations
-from erh_report.results import ReviewResults
-
-ILLUSTRATIVE_BANNER = "Illustrative data: invented numbers from a seeded generator, not the findings of a real review"
+from erh_report.synthesis import ReviewResults
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,12 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
     """The document's HTML with figures as links to figures/*.svg (the source for PDF and DOCX)."""
     review = results.review
     citations = Citations(review.references)
-    ctx = build_context(results, grade, figures, citations=citations)
+    ctx = build_context(results, grade, figures, citations=citations, style=style)
     ctx.update(manuscript_extras(ctx, style))
     ctx.update(supplement_extras(results))
     ctx.update(num=Numbering(doc.figure_prefix, doc.table_prefix),
                css=(templates / "document.css").read_text(encoding="utf-8"),
-               banner=ILLUSTRATIVE_BANNER if review.illustrative else "",
+               banner=ILLUSTRATIVE_NOTICE if review.illustrative else "",
                document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
                body_class=doc.name)
     html = render(environment(style, templates, bytecode_dir), doc.template, ctx)
@@ -115,7 +114,7 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
     import shutil
 
     say = progress or (lambda _m: None)
-    header = ILLUSTRATIVE_BANNER if results.review.illustrative else None
+    header = ILLUSTRATIVE_NOTICE if results.review.illustrative else None
     code = render_code_hash() if cache is not None else ""
     jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
     work = out_dir / ".pdf-parts"

@@ -38,7 +38,6 @@ def environment(style: NumberStyle, templates: Path = TEMPLATES,
         keep_trailing_newline=True,
     )
     filters = dict(jinja_filters(style))
-    filters["interval_only"] = lambda low, high, decimals=None: style.interval(low, high, decimals)
     filters["pval_number"] = lambda p: style.p_number(p).removeprefix("= ").replace("< ", "<").replace("> ", ">")
     filters["longdate"] = _long_date
     env.filters.update({name: _defined_only(f) for name, f in filters.items()})

@@ -9,7 +9,7 @@ import pandas as pd
 
 from erh_report.grade import GradeReport
 from erh_report.render.context import risk_of_bias_rows, study_characteristics
-from erh_report.results import ReviewResults, tables
+from erh_report.synthesis import ReviewResults, tables
 
 
 def supplementary_tables(results: ReviewResults, grade: GradeReport) -> dict[str, pd.DataFrame]:
