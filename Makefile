@@ -54,3 +54,4 @@ bench: setup
 # Regenerates the metafor reference values (needs R with metafor: apt-get install -y r-cran-metafor r-cran-jsonlite).
 fixtures:
 	Rscript tests/r/make_fixtures.R
+	Rscript tests/r/make_fixtures_multilevel.R

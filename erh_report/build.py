@@ -102,6 +102,7 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
         "metaregression.csv             random-effects meta-regression on each moderator (dose)",
         "sensitivity.csv                all studies vs excluding high risk of bias",
         "leave_one_out.csv              each analysis refitted without each study in turn",
+        "dependence.csv                 each analysis with one effect per study selected, aggregated, and multilevel",
         "small_study_effects.csv        Egger's test and trim-and-fill (analyses with enough studies)",
         "prisma.csv                     the PRISMA 2020 counts as read",
         f"{XLSX_NAME}                   every table above, one sheet each; results.json likewise",

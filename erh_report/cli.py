@@ -52,6 +52,9 @@ def _build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--smd-variant", choices=("metafor", "revman"), default="metafor",
                       help="SMD as metafor's Hedges' g (default) or RevMan 5's")
     meta.add_argument("--json", action="store_true", help="print one JSON object")
+    # several effects per study
+    from erh_report.dependent_command import add_options
+    add_options(meta)
 
     check = commands.add_parser(
         "check",

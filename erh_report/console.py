@@ -95,3 +95,37 @@ def format_meta_summary(result: MetaResult, *, measure: str, extras: dict | None
         if key in extras:
             lines += ["", extras[key]]
     return "\n".join(lines)
+
+
+def format_multilevel_summary(result, *, measure: str) -> str:
+    """A three-level model as metafor prints rma.mv(yi, vi, random = ~ 1 | study/es_id)."""
+    sizes = (result.n_clusters, result.k)
+    rows = [[f"sigma^2.{i + 1}", _num(s), _num(math.sqrt(s)), str(n), "no", factor, _num(i2, 2) + "%"]
+            for i, (s, n, factor, i2) in enumerate(zip(result.sigma2, sizes, ("study", "study/es_id"),
+                                                       result.i2_levels, strict=True))]
+    lines = [f"Multilevel Meta-Analysis Model (k = {result.k}; studies = {result.n_clusters}; measure: {measure}; "
+             f"method: {result.method})", "",
+             f"logLik = {_num(result.loglik)}", "", "Variance Components:", "",
+             _table(["", "estim", "sqrt", "nlvls", "fixed", "factor", "I^2"], rows),
+             f"I^2 (total heterogeneity / total variability): {_num(result.i2, 2)}%", "",
+             "Test for Heterogeneity:",
+             f"Q(df = {result.q_df}) = {_num(result.q)}, p-val {_pval_clause(result.q_pval)}", ""]
+    if not result.intercept_only:
+        df = ", ".join(str(d) for d in result.qm_df)
+        lines += [f"Test of Moderators (coefficients 2:{result.p}):",
+                  f"QM(df = {df}) = {_num(result.qm)}, p-val {_pval_clause(result.qm_pval)}", ""]
+    rows = [[c.term, _num(c.estimate), _num(c.se), _num(c.statistic), _pval(c.pval), _num(c.ci_low),
+             _num(c.ci_high)] for c in result.coefficients]
+    lines += ["Model Results:", "", _table(["", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub"], rows)]
+    if result.intercept_only:
+        lines += ["", f"Prediction interval ({result.level:g}%): [{_num(result.pi_low)}, {_num(result.pi_high)}]"]
+    return "\n".join(lines)
+
+
+def format_robust(robust, cluster: str) -> str:
+    """Cluster-robust tests, as metafor prints robust(..., clubSandwich = TRUE)."""
+    rows = [[c.term, _num(c.estimate), _num(c.se), _num(c.statistic), _num(c.df, 2), _pval(c.pval), _num(c.ci_low),
+             _num(c.ci_high)] for c in robust.coefficients]
+    return "\n".join(["", "", f"Cluster-robust tests (CR2, Satterthwaite df; clusters: {cluster}, "
+                      f"{robust.n_clusters} levels):", "",
+                      _table(["", "estimate", "se", "tval", "df", "pval", "ci.lb", "ci.ub"], rows)])

@@ -156,11 +156,11 @@ def parse_moderators(table: Table, names: list[str]) -> list[list[float]]:
     return out
 
 
-def parse_groups(table: Table, column: str) -> list[str]:
+def parse_groups(table: Table, column: str, kind: str = "subgroup", expected: str = "a subgroup name") -> list[str]:
     if column not in table.header:
-        raise InputError([Problem(table.path, f"subgroup column '{column}' not found", column=column,
+        raise InputError([Problem(table.path, f"{kind} column '{column}' not found", column=column,
                                   expected=f"one of {', '.join(table.header)}")])
-    problems = [Problem(table.path, "empty subgroup", row=n, column=column, expected="a subgroup name")
+    problems = [Problem(table.path, f"empty {kind}", row=n, column=column, expected=expected)
                 for n, cells in table.rows if cells[column] == ""]
     if problems:
         raise InputError(problems)
@@ -212,10 +212,16 @@ def _run_meta(args: argparse.Namespace) -> int:
     groups = parse_groups(table, args.subgroup) if args.subgroup else None
     pooling = getattr(args, "pooling", "IV") or "IV"
     method = args.method or ("REML" if pooling == "IV" else "FE")
+    args.method = method  # the default depends on the pooling: every later step reads the one chosen
     if pooling != "IV" or getattr(args, "zero_cells", None) == "revman":
         return run_pooled(args, table, data, groups, level=level, pooling=pooling, method=method)
     es = escalc(args.measure, data, smd_variant=args.smd_variant)
     check_computable(table.path, [n for n, _ in table.rows], es.yi, es.vi, moderators, args.moderator)
+    # several effects per study: --cluster with --model multilevel, --robust or --aggregate
+    from erh_report import dependent_command
+    if dependent_command.requested(args):
+        dependent_command.check_options(args)
+        return dependent_command.run_dependent(args, table, es, moderators, level)
     try:
         result = model.fit(es.yi, es.vi, method=method, hksj=args.hksj, level=level,
                            moderators=moderators, terms=args.moderator or None)

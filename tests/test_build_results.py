@@ -230,7 +230,7 @@ def test_subgroup_metaregression_sensitivity_tables(results_dir: Path):
 def test_xlsx_and_json(results_dir: Path):
     book = load_workbook(results_dir / "results.xlsx", read_only=True)
     assert book.sheetnames == ["about", "analyses", "study_effects", "subgroups", "metaregression", "sensitivity",
-                               "leave_one_out", "small_study_effects", "prisma"]
+                               "leave_one_out", "small_study_effects", "prisma", "dependence"]
     about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
     assert about["illustrative"] == "True"
     data = json.loads((results_dir / "results.json").read_text())

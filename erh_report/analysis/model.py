@@ -36,8 +36,58 @@ class Coefficient:
     ci_high: float
 
 
+class PooledEstimate:
+    """For a model with coefficients ``coefficients`` and names ``terms``: the pooled effect of an
+    intercept-only model under plain names (``estimate`` ... ``ci_high``)."""
+
+    p: int
+    terms: tuple[str, ...]
+    coefficients: tuple
+
+    @property
+    def intercept_only(self) -> bool:
+        return self.p == 1 and self.terms == ("intercept",)
+
+    def _pooled(self):
+        if not self.intercept_only:
+            raise AttributeError("a model with moderators has no single pooled estimate")
+        return self.coefficients[0]
+
+    @property
+    def estimate(self) -> float:
+        return self._pooled().estimate
+
+    @property
+    def se(self) -> float:
+        return self._pooled().se
+
+    @property
+    def statistic(self) -> float:
+        return self._pooled().statistic
+
+    @property
+    def pval(self) -> float:
+        return self._pooled().pval
+
+    @property
+    def ci_low(self) -> float:
+        return self._pooled().ci_low
+
+    @property
+    def ci_high(self) -> float:
+        return self._pooled().ci_high
+
+    @property
+    def pi_low(self) -> float:
+        return self.prediction.pi_low
+
+    @property
+    def pi_high(self) -> float:
+        return self.prediction.pi_high
+
+
 @dataclass(frozen=True)
-class MetaResult:
+class MetaResult(PooledEstimate):
     """A fitted model. For intercept-only models ``estimate`` ... ``pi_high`` describe the pooled effect."""
 
     k: int
@@ -77,53 +127,12 @@ class MetaResult:
         return method_label(self.method, self.hksj)
 
     @property
-    def intercept_only(self) -> bool:
-        return self.p == 1 and self.terms == ("intercept",)
-
-    @property
     def tau(self) -> float:
         return float(np.sqrt(self.tau2))
-
-    def _pooled(self) -> Coefficient:
-        if not self.intercept_only:
-            raise AttributeError("a model with moderators has no single pooled estimate")
-        return self.coefficients[0]
-
-    @property
-    def estimate(self) -> float:
-        return self._pooled().estimate
-
-    @property
-    def se(self) -> float:
-        return self._pooled().se
-
-    @property
-    def statistic(self) -> float:
-        return self._pooled().statistic
-
-    @property
-    def pval(self) -> float:
-        return self._pooled().pval
-
-    @property
-    def ci_low(self) -> float:
-        return self._pooled().ci_low
-
-    @property
-    def ci_high(self) -> float:
-        return self._pooled().ci_high
 
     @property
     def prediction(self) -> Prediction:
         return predict(self)
-
-    @property
-    def pi_low(self) -> float:
-        return self.prediction.pi_low
-
-    @property
-    def pi_high(self) -> float:
-        return self.prediction.pi_high
 
 
 @dataclass(frozen=True)
@@ -149,12 +158,18 @@ def critical_value(level: float, df: float | None) -> float:
 def predict(result: MetaResult, x_new: np.ndarray | None = None) -> Prediction:
     """Predicted effect with its CI and prediction interval, as metafor's predict() (default type):
     pred ± crit × sqrt(SE² + τ²), crit from the normal or (HKSJ) t distribution with k - p df."""
+    return prediction_with(result, x_new, result.tau2, result.df)
+
+
+def prediction_with(result, x_new: np.ndarray | None, heterogeneity: float, df: float | None) -> Prediction:
+    """pred ± crit × SE and pred ± crit × sqrt(SE² + heterogeneity) for a model with ``coefficients``,
+    ``vcov`` and ``level``; ``heterogeneity`` is the variance of the true effects about the prediction."""
     x = np.ones(1) if x_new is None else np.asarray(x_new, float)
     beta = np.array([c.estimate for c in result.coefficients])
     pred = float(x @ beta)
     se = float(np.sqrt(x @ result.vcov @ x))
-    crit = critical_value(result.level, result.df)
-    half_pi = crit * np.sqrt(se**2 + result.tau2)
+    crit = critical_value(result.level, df)
+    half_pi = crit * np.sqrt(se**2 + heterogeneity)
     return Prediction(pred, se, pred - crit * se, pred + crit * se, pred - half_pi, pred + half_pi)
 
 

@@ -148,11 +148,14 @@ def select_effects(
     config: ReviewConfig,
     rows: Iterable[tuple[int, OutcomeRow]],
     labels: Mapping[str, str],
+    *,
+    every: bool = False,
 ) -> tuple[dict[str, list[StudyInput]], list[Ambiguity]]:
     """Apply the plan's selection rules: analysis id -> study inputs, plus what could not be chosen.
 
     Rows must already be checked (known study, outcome and instrument). Studies keep the order of
-    studies.csv (``labels``' order).
+    studies.csv (``labels``' order). ``every``: instead of one, every instrument and time point a study
+    reports in the window (for aggregation and multilevel models), in catalogue then time order.
     """
     plan = config.plan
     outcomes: dict[str, Outcome] = {o.id: o for d in config.domains for o in d.outcomes}
@@ -182,29 +185,40 @@ def select_effects(
             }
             if not measurements:
                 continue
-            chosen = _choose(analysis, study_id, measurements, rank, plan.instrument_rule, window)
-            if isinstance(chosen, Ambiguity):
-                ambiguities.append(chosen)
-                continue
-            (instrument, months), reason = chosen
-            arms = measurements[(instrument, months)]
-            made = _study_inputs(
-                analysis,
-                study_id,
-                labels.get(study_id, study_id),
-                outcome,
-                instrument,
-                months,
-                arms,
-                reason,
-                plan.multi_arm,
-            )
-            if isinstance(made, Ambiguity):
-                ambiguities.append(made)
-            else:
-                inputs.extend(replace(m, subgroup=subgroup) if subgroup else m for m in made)
+            picks = (_every_measurement(measurements, rank) if every
+                     else [_choose(analysis, study_id, measurements, rank, plan.instrument_rule, window)])
+            for chosen in picks:
+                if isinstance(chosen, Ambiguity):
+                    ambiguities.append(chosen)
+                    continue
+                (instrument, months), reason = chosen
+                arms = measurements[(instrument, months)]
+                made = _study_inputs(
+                    analysis,
+                    study_id,
+                    labels.get(study_id, study_id),
+                    outcome,
+                    instrument,
+                    months,
+                    arms,
+                    reason,
+                    plan.multi_arm,
+                )
+                if isinstance(made, Ambiguity):
+                    ambiguities.append(made)
+                else:
+                    inputs.extend(replace(m, subgroup=subgroup) if subgroup else m for m in made)
         selected[analysis.id] = inputs
     return selected, ambiguities
+
+
+def _every_measurement(
+    measurements: Mapping[tuple[str, float], list[Arm]], rank: Mapping[str, int]
+) -> list[tuple[tuple[str, float], str]]:
+    """Every (instrument, time point) of a study in the window, with the reason it is used."""
+    keys = sorted(measurements, key=lambda key: (rank.get(key[0], len(rank)), key[1]))
+    return [(key, f"{key[0]} at {_fmt_months(key[1])}: one of the study's {len(keys)} effects in the window")
+            for key in keys]
 
 
 def _choose(

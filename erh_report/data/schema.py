@@ -300,6 +300,8 @@ class Settings(_Strict):
     level: float = Field(95.0, gt=50, lt=100)
     number_style: Literal["JAMA", "RevMan5"] = "JAMA"
     smd_variant: Literal["metafor", "revman"] = "metafor"
+    # several effects per study: their assumed sampling correlation when aggregated (sensitivity analysis)
+    within_study_correlation: float = Field(0.6, ge=-1, le=1)
 
 
 class Thresholds(_Strict):
@@ -379,6 +381,7 @@ class PlannedAnalysis(_Strict):
     group_labels: list[str] | None = None  # [experimental, control]
     graph_labels: list[str] | None = None  # [left, right]: "Favours experimental", "Favours control"
     source_id: str | None = None  # the analysis in the source file, e.g. CMP-003.02
+    within_study_correlation: float | None = Field(None, ge=-1, le=1)  # overrides the setting
 
 
 class Sensitivity(_Strict):

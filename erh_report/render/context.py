@@ -332,5 +332,8 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
             small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
                                "k0": tf.k0, "side": tf.side, "est": _shown(m, tf.estimate),
                                "low": _shown(m, tf.ci_low), "high": _shown(m, tf.ci_high)})
+    from erh_report.dependence import supplement_rows  # several effects per study
+
     return {"subgroup_rows": subgroups, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
-            "moderator_label": lambda name: variable_name(name).lower()}
+            "moderator_label": lambda name: variable_name(name).lower(),
+            "dependence_rows": supplement_rows(results.review, _shown)}

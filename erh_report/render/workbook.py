@@ -28,6 +28,7 @@ def supplementary_tables(results: ReviewResults, grade: GradeReport) -> dict[str
         "subgroups": frames["subgroups"],
         "sensitivity": frames["sensitivity"],
         "leave_one_out": frames["leave_one_out"],
+        "dependence": frames["dependence"],
         "dose_metaregression": frames["metaregression"],
         "small_study_effects": frames["small_study_effects"],
         "summary_of_findings": grade_frames["summary_of_findings"],

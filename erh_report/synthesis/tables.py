@@ -346,4 +346,7 @@ def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
         "prisma": pd.DataFrame(results.review.prisma.as_rows() if results.review.prisma else [],
                                columns=None if results.review.prisma else ["box", "label", "n"]),
     }
+    from erh_report.dependence import dependence_table  # several effects per study: select/aggregate/multilevel
+
+    frames["dependence"] = dependence_table(results.review)
     return {name: _whole_numbers(table) for name, table in frames.items()}
