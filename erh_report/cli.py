@@ -107,7 +107,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("source", metavar="SOURCE")
     imp.add_argument("--out", required=True, metavar="DATA_DIR", help="the data folder to write")
-    imp.add_argument("--rob", metavar="FILE", help="risk of bias: a robvis RoB 2 CSV (Study, D1-D5, Overall)")
+    imp.add_argument("--rob", metavar="FILE", help="risk of bias: a robvis CSV (RoB 2, ROBINS-I or ROB 1)")
     imp.add_argument("--prisma", metavar="FILE", help="PRISMA 2020 counts (prisma.csv or the PRISMA2020 template)")
     imp.add_argument("--force", action="store_true", help="replace DATA_DIR if it is not empty")
     return parser

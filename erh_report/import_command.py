@@ -27,7 +27,7 @@ def _study_names(review) -> dict[str, str]:
 def run_import(args: argparse.Namespace) -> int:
     from erh_report.data import load_review
     from erh_report.importers.detect import read_source
-    from erh_report.importers.write import build_folder, rob2_from_robvis
+    from erh_report.importers.write import build_folder, rob_from_robvis
 
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
@@ -35,12 +35,14 @@ def run_import(args: argparse.Namespace) -> int:
                                   expected="a new or empty folder, or --force to replace it")])
     review = read_source(Path(args.source))
     notes: list[str] = []
-    rob2 = None
+    rob = None
     if args.rob:
-        rob2, rob_notes = rob2_from_robvis(_read_text(Path(args.rob)), Path(args.rob).name, _study_names(review))
+        tool, table, rob_notes = rob_from_robvis(_read_text(Path(args.rob)), Path(args.rob).name,
+                                                 _study_names(review))
+        rob = (tool, table)
         notes += rob_notes
     prisma = _read_text(Path(args.prisma)) if args.prisma else None
-    folder = build_folder(review, rob2=rob2, prisma=prisma)
+    folder = build_folder(review, rob=rob, prisma=prisma)
     notes += folder.notes
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))

@@ -33,7 +33,9 @@ def test_import_then_check(name, tmp_path, capsys):
     review = load_review(out)
     config = yaml.safe_load((out / "review.yaml").read_text(encoding="utf-8"))
     assert config["source"]["file"] == name
-    assert set(config["source"]["not_provided"]) >= {"prisma", "grade", "risk_of_bias"}
+    assert set(config["source"]["not_provided"]) >= {"prisma", "grade"}
+    # RevMan's own risk-of-bias table (ROB 1) is imported; only a source without one says "not provided"
+    assert ("risk_of_bias" in config["source"]["not_provided"]) != (out / "risk_of_bias.csv").exists()
     ids = [a.id for a in review.analyses]
     assert ids[0] == "1.1" and len(ids) == len(set(ids))
     assert f"into {out}" in capsys.readouterr().out
@@ -138,12 +140,6 @@ def test_rob2_from_robvis(tmp_path, capsys):
     review = load_review(out)
     assert review.rob("MRC-1", "o1_1").overall == "some concerns"
     assert "risk_of_bias" not in yaml.safe_load((out / "review.yaml").read_text())["source"]["not_provided"]
-
-
-def test_robins_i_is_not_rob2(tmp_path, capsys):
-    err = _fails(REVMAN_DIR / "Fleiss1993.rm5", tmp_path / "data", capsys, "--rob",
-                 str(REVMAN_DIR / "robvis_robins_i_example.csv"))
-    assert "not a robvis RoB 2 table" in err
 
 
 def test_only_included_studies_become_studies(tmp_path, capsys):

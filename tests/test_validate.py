@@ -133,8 +133,8 @@ def test_prisma_included_must_match_studies(data: Path):
 def test_rob_judgement_not_in_vocabulary(data: Path):
     set_cell(data / "risk_of_bias.csv", 2, "d1", "moderate")
     assert only(data) == (
-        "risk_of_bias.csv, row 2, column 'd1': value not allowed (found 'moderate'); expected one of "
-        "'low', 'some concerns', 'high' or 'no information'"
+        "risk_of_bias.csv, row 2, column 'd1': value not allowed for RoB 2 (found 'moderate'); expected one of "
+        "'low', 'some concerns', 'high' or 'no information' (RoB 2, settings.rob_tool)"
     )
 
 

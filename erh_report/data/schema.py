@@ -89,7 +89,7 @@ OptInt = Annotated[int | None, BeforeValidator(_missing_to_none)]
 OptText = Annotated[str | None, BeforeValidator(_missing_to_none)]
 Text = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
 Ident = Annotated[str, BeforeValidator(_strip), Field(min_length=1, pattern=ID_PATTERN)]
-RobJudgement = Annotated[Literal["low", "some concerns", "high", "no information"], BeforeValidator(_lower_text)]
+RobJudgement = Annotated[str | None, BeforeValidator(_lower_text)]  # checked against settings.rob_tool
 
 
 class _Row(BaseModel):
@@ -176,18 +176,21 @@ class OutcomeRow(_Row):
 
 
 class RiskOfBiasRow(_Row):
-    """`risk_of_bias`: RoB 2 judgements per study and outcome (blank outcome = every outcome)."""
+    """`risk_of_bias`: judgements of settings.rob_tool (RoB 2 by default) per study and outcome (blank
+    outcome = every outcome)."""
 
     study_id: Ident = Field(description="A study_id from studies.")
     outcome: Annotated[str | None, BeforeValidator(_missing_to_none)] = Field(
         None, description="Outcome id, or blank / 'all' for every outcome of the study."
     )
-    d1: RobJudgement = Field(description="D1 bias arising from the randomisation process.")
-    d2: RobJudgement = Field(description="D2 bias due to deviations from intended interventions.")
-    d3: RobJudgement = Field(description="D3 bias due to missing outcome data.")
-    d4: RobJudgement = Field(description="D4 bias in measurement of the outcome.")
-    d5: RobJudgement = Field(description="D5 bias in selection of the reported result.")
-    overall: RobJudgement = Field(description="Overall risk of bias.")
+    d1: RobJudgement = Field(None, description="Domain 1 of settings.rob_tool (RoB 2: randomisation process).")
+    d2: RobJudgement = Field(None, description="Domain 2 (RoB 2: deviations from intended interventions).")
+    d3: RobJudgement = Field(None, description="Domain 3 (RoB 2: missing outcome data).")
+    d4: RobJudgement = Field(None, description="Domain 4 (RoB 2: measurement of the outcome).")
+    d5: RobJudgement = Field(None, description="Domain 5 (RoB 2: selection of the reported result).")
+    d6: RobJudgement = Field(None, description="Domain 6 (ROBINS-I and ROB 1 only).")
+    d7: RobJudgement = Field(None, description="Domain 7 (ROBINS-I and ROB 1 only).")
+    overall: RobJudgement = Field(None, description="Overall risk of bias.")
 
 
 class PrismaRow(_Row):
@@ -302,6 +305,7 @@ class Settings(_Strict):
     smd_variant: Literal["metafor", "revman"] = "metafor"
     # several effects per study: their assumed sampling correlation when aggregated (sensitivity analysis)
     within_study_correlation: float = Field(0.6, ge=-1, le=1)
+    rob_tool: Literal["RoB2", "ROBINS-I", "ROB1"] = "RoB2"  # risk-of-bias tool of risk_of_bias.csv (rob_tools.py)
 
 
 class Thresholds(_Strict):

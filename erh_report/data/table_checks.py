@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from erh_report import rob_tools
 from erh_report.data import prisma as prisma_mod
 from erh_report.data.load import RawData
 from erh_report.data.problems import validate_rows
 from erh_report.data.schema import (
-    ROB_DOMAINS,
     TABLES,
     ExcludedRow,
     OutcomeRow,
@@ -20,8 +20,6 @@ from erh_report.data.schema import (
     StudyRow,
 )
 from erh_report.errors import Problem
-
-ROB_ORDER = {"low": 0, "some concerns": 1, "no information": 1, "high": 2}
 
 
 def check_outcome_data(
@@ -182,6 +180,23 @@ def check_outcome_data(
     return [(row, r) for row, r in usable if row not in bad]
 
 
+def _rob_words_fit(source: str, row: int, r: RiskOfBiasRow, tool: rob_tools.RobTool,
+                   problems: list[Problem]) -> bool:
+    """Each of the tool's domains and overall holds one of its words; columns beyond its domains are blank."""
+    before = len(problems)
+    for col in (*tool.domain_ids, "overall"):
+        value = getattr(r, col)
+        if value not in tool.judgements:
+            problems.append(Problem(source, f"value not allowed for {tool.name}" if value else "missing judgement",
+                                    row=row, column=col, value=value, expected=tool.expected()))
+    for n in range(len(tool.domains) + 1, rob_tools.MAX_DOMAINS + 1):
+        if getattr(r, f"d{n}"):
+            problems.append(Problem(source, f"{tool.name} has {len(tool.domains)} domains", row=row,
+                                    column=f"d{n}", value=getattr(r, f"d{n}"),
+                                    expected="blank, or settings.rob_tool naming a tool with this domain"))
+    return len(problems) == before
+
+
 def check_rob(
     source: str,
     rows: list[tuple[int, RiskOfBiasRow]],
@@ -191,6 +206,7 @@ def check_rob(
     problems: list[Problem],
 ) -> dict[tuple[str, str], RiskOfBiasRow]:
     outcomes = {o.id for d in config.domains for o in d.outcomes} if config else None
+    tool = rob_tools.tool(config.settings.rob_tool if config else None)
     index: dict[tuple[str, str], RiskOfBiasRow] = {}
     first: dict[tuple[str, str], int] = {}
     for row, r in rows:
@@ -217,8 +233,9 @@ def check_rob(
                     expected="an outcome id from review.yaml, or blank for all outcomes",
                 )
             )
-        worst = max(ROB_DOMAINS, key=lambda d: ROB_ORDER[getattr(r, d)])
-        if ROB_ORDER[r.overall] < ROB_ORDER[getattr(r, worst)]:
+        worst = max(tool.domain_ids, key=lambda d: tool.rank[getattr(r, d)]) \
+            if _rob_words_fit(source, row, r, tool, problems) else None
+        if worst and tool.rank[r.overall] < tool.rank[getattr(r, worst)]:
             problems.append(
                 Problem(
                     source,
@@ -226,7 +243,7 @@ def check_rob(
                     row=row,
                     column="overall",
                     value=r.overall,
-                    expected=f"at least '{getattr(r, worst)}' (RoB 2 algorithm)",
+                    expected=f"at least '{getattr(r, worst)}' ({tool.name} algorithm)",
                 )
             )
         key = (r.study_id, outcome)

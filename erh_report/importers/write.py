@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from erh_report import rob_tools
 from erh_report.importers.model import Outcome, Review, Row, Study
+from erh_report.rob_tools import RobTool
 
 OUTCOME_COLUMNS = ("study_id", "outcome", "instrument", "followup_months", "arm", "role", "n", "mean", "sd",
                    "events", "total", "yi", "sei", "n_total", "subgroup")
-ROB2_DOMAINS = ("d1", "d2", "d3", "d4", "d5")
 WINDOW = "all"
 INSTRUMENT = "data"
 
@@ -115,7 +116,7 @@ def _analysis_entry(o: Outcome) -> dict[str, object]:
     return entry
 
 
-def review_yaml(review: Review, not_provided: list[str]) -> dict[str, object]:
+def review_yaml(review: Review, not_provided: list[str], rob_tool: str | None = None) -> dict[str, object]:
     domains: dict[int, dict[str, object]] = {}
     for o in review.outcomes:
         d = domains.setdefault(o.comparison, {"id": f"c{o.comparison}", "name": o.comparison_name
@@ -134,7 +135,8 @@ def review_yaml(review: Review, not_provided: list[str]) -> dict[str, object]:
         "source": source,
         "title": review.title or review.source,
         "authors": [{"name": a} for a in review.authors],
-        "settings": {"method": "DL", "level": 95, "number_style": "RevMan5", "smd_variant": "revman"},
+        "settings": {"method": "DL", "level": 95, "number_style": "RevMan5", "smd_variant": "revman",
+                     **({"rob_tool": rob_tool} if rob_tool else {})},
         "domains": list(domains.values()),
         "plan": {
             "windows": [{"id": WINDOW, "label": "As reported", "min_months": 0}],
@@ -145,8 +147,9 @@ def review_yaml(review: Review, not_provided: list[str]) -> dict[str, object]:
     }
 
 
-def build_folder(review: Review, *, rob2: str | None = None, prisma: str | None = None) -> Folder:
-    """The data folder's files. ``rob2``: a risk_of_bias.csv (RoB 2) made from --rob; ``prisma``: --prisma's text."""
+def build_folder(review: Review, *, rob: tuple[str, str] | None = None, prisma: str | None = None) -> Folder:
+    """The data folder's files. ``rob``: (tool, risk_of_bias.csv) made from --rob, else RevMan's own
+    judgements (ROB 1) when the source holds some; ``prisma``: --prisma's text."""
     out = Folder()
     used = {r.study_id for o in review.outcomes for r in o.rows}
     studies = [s for s in review.studies]
@@ -174,24 +177,26 @@ def build_folder(review: Review, *, rob2: str | None = None, prisma: str | None 
             out.notes.append(f"analysis {o.id} ({o.name}): no usable study rows; it is kept in the plan without data")
     out.files["outcome_data.csv"] = _csv(OUTCOME_COLUMNS, data_rows)
     not_provided = ["grade"]
-    if rob2 is not None:
-        out.files["risk_of_bias.csv"] = rob2
+    if rob is None and review.risk_of_bias:
+        table, rob_notes = rob1_from_revman(review)
+        out.notes += rob_notes
+        if table.count("\n") > 1:
+            rob = (rob_tools.ROB1.id, table)
+            out.notes.append(f"{len(review.risk_of_bias)} risk-of-bias judgements (RevMan's Cochrane tool, ROB 1) "
+                             "written to risk_of_bias.csv; each study's overall judgement is derived (any high: "
+                             "high; all low: low; else unclear)")
+    if rob is not None:
+        out.files["risk_of_bias.csv"] = rob[1]
     else:
         not_provided.append("risk_of_bias")
-        if review.risk_of_bias:
-            out.files["imported/risk_of_bias_revman.csv"] = _csv(
-                ("study_id", "domain", "judgement", "support"),
-                [{"study_id": b.study_id, "domain": b.domain, "judgement": b.judgement, "support": b.support}
-                 for b in review.risk_of_bias])
-            out.notes.append(f"{len(review.risk_of_bias)} risk-of-bias judgements (RevMan's Cochrane tool, not RoB 2) "
-                             "kept in imported/risk_of_bias_revman.csv; the outputs say risk of bias not provided")
     if prisma is not None:
         out.files["prisma.csv"] = prisma
     else:
         not_provided.append("prisma")
     if refs:
         out.files["references.json"] = json.dumps(refs, indent=1, ensure_ascii=False) + "\n"
-    text = yaml.safe_dump(review_yaml(review, not_provided), sort_keys=False, allow_unicode=True, width=110)
+    text = yaml.safe_dump(review_yaml(review, not_provided, rob[0] if rob else None), sort_keys=False,
+                          allow_unicode=True, width=110)
     head = f"# Imported by erh-report import from {review.source} ({review.source_format}).\n"
     out.files["review.yaml"] = head + text
     if out.notes:
@@ -199,37 +204,100 @@ def build_folder(review: Review, *, rob2: str | None = None, prisma: str | None 
     return out
 
 
-def rob2_from_robvis(text: str, source: str, study_ids: dict[str, str]) -> tuple[str, list[str]]:
-    """A robvis RoB 2 CSV (Study, D1..D5, Overall[, Weight]) as risk_of_bias.csv; robvis's words (Low, Some
-    concerns, High, No information) are RoB 2's. ``study_ids`` maps study names to ids."""
+def _robvis_candidates(header: list[str]) -> list[RobTool]:
+    """The tools whose robvis template has this header (Study, domains, Overall[, Weight])."""
+    cols = [" ".join(h.split()).lower() for h in header[1:]]
+    if cols and cols[-1] == "weight":
+        cols = cols[:-1]
+    if not cols or cols[-1] != "overall":
+        return []
+    domains = cols[:-1]
+    out = []
+    for t in rob_tools.TOOLS.values():
+        if len(domains) != len(t.domains):
+            continue
+        short = [d.header.lower() for d in t.domains]
+        if domains == [f"d{i}" for i in range(1, len(t.domains) + 1)] or all(
+                c.startswith(h) for c, h in zip(domains, short, strict=True)):
+            out.append(t)
+    return out
+
+
+def rob_from_robvis(text: str, source: str, study_ids: dict[str, str]) -> tuple[str, str, list[str]]:
+    """A robvis CSV as risk_of_bias.csv: the tool (from the header, and from the words when a D1..D7
+    header fits both ROBINS-I and ROB 1), the table and notes. ``study_ids`` maps study names to ids."""
     from erh_report.errors import InputError, Problem
 
     reader = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not reader:
-        raise InputError([Problem(source, "the file is empty", expected="a robvis RoB 2 table")])
+        raise InputError([Problem(source, "the file is empty", expected="a robvis table")])
     header = [h.strip() for h in reader[0]]
-    if len(header) < 7 or not header[1].upper().startswith("D1") or header[6].lower() != "overall":
-        raise InputError([Problem(source, "not a robvis RoB 2 table", row=1, value=", ".join(header[:8]),
-                                  expected="Study, D1, D2, D3, D4, D5, Overall (ROBINS-I and ROB1 tables have more "
-                                  "domains and do not fit RoB 2)")])
+    candidates = _robvis_candidates(header)
+    if not candidates:
+        raise InputError([Problem(source, "not a robvis table", row=1, value=", ".join(header[:10]),
+                                  expected="robvis's template for RoB 2 (Study, D1-D5, Overall), ROBINS-I "
+                                  "(Study, D1-D7, Overall) or ROB 1 (Study, Random sequence generation, ..., "
+                                  "Other sources of bias, Overall), each with an optional Weight")])
+    body = [(line, cells) for line, cells in enumerate(reader[1:], start=2) if any(c.strip() for c in cells)]
+    width = len(candidates[0].domains) + 1
+    words = {" ".join(c.split()).lower() for _, cells in body for c in cells[1:width + 1]}
+    tool = next((t for t in candidates if words <= set(t.judgements)), candidates[0])
+    cols = (*tool.domain_ids, "overall")
     rows, notes, problems = [], [], []
-    words = {"low": "low", "some concerns": "some concerns", "high": "high", "no information": "no information"}
-    for line, cells in enumerate(reader[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in body:
         name = cells[0].strip()
         sid = study_ids.get(name) or study_ids.get(name.lower())
         if sid is None:
             notes.append(f"{source} row {line}: study '{name}' is not in the review; left out")
             continue
         judged = {}
-        for col, cell in zip(("d1", "d2", "d3", "d4", "d5", "overall"), cells[1:7], strict=False):
-            word = words.get(" ".join(cell.split()).lower())
-            if word is None:
-                problems.append(Problem(source, "not a RoB 2 judgement", row=line, column=col, value=cell,
-                                        expected="Low, Some concerns, High or No information"))
+        for col, cell in zip(cols, cells[1:len(cols) + 1], strict=False):
+            word = " ".join(cell.split()).lower()
+            if word not in tool.judgements:
+                problems.append(Problem(source, f"not a {tool.name} judgement", row=line,
+                                        column=header[len(judged) + 1], value=cell, expected=tool.expected()))
             judged[col] = word
         rows.append({"study_id": sid, "outcome": "", **judged})
     if problems:
         raise InputError(problems)
-    return _csv(("study_id", "outcome", *ROB2_DOMAINS, "overall"), rows), notes
+    return tool.id, _csv(("study_id", "outcome", *cols), rows), notes
+
+
+def rob1_from_revman(review: Review) -> tuple[str, list[str]]:
+    """RevMan 5's own risk-of-bias table (the Cochrane tool, ROB 1) as risk_of_bias.csv, one row per study.
+
+    RevMan keeps no overall judgement: it is derived as robvis and the Cochrane Handbook summarise a
+    study (``rob_tools.rob1_overall``). A domain judged per outcome group takes the study's worst
+    judgement; a domain without a judgement for a study is "no information"; items that are not one of
+    the tool's domains (a review's own items) are left out with a note."""
+    tool = rob_tools.ROB1
+    judged: dict[str, dict[str, str]] = {}
+    skipped: set[str] = set()
+    for b in review.risk_of_bias:
+        domains = _rob1_domains(b.domain)
+        if not domains:
+            skipped.add(b.domain)
+        for d in domains:
+            cell = judged.setdefault(b.study_id, {})
+            word = b.judgement.lower()
+            if d not in cell or tool.rank[word] > tool.rank[cell[d]]:
+                cell[d] = word
+    notes = [f"risk-of-bias item '{name}' is not a domain of the Cochrane tool (ROB 1): left out"
+             for name in sorted(skipped)]
+    rows = []
+    for s in review.studies:
+        if s.id not in judged:
+            continue
+        cells = {d: judged[s.id].get(d, "no information") for d in tool.domain_ids}
+        overall = rob_tools.rob1_overall(list(cells.values()))
+        rows.append({"study_id": s.id, "outcome": "", **cells, "overall": overall})
+    return _csv(("study_id", "outcome", *tool.domain_ids, "overall"), rows), notes
+
+
+def _rob1_domains(item: str) -> tuple[str, ...]:
+    """The ROB 1 domain(s) of a RevMan risk-of-bias item, by its name (RevMan 5.0's six items included)."""
+    name = item.lower()
+    rules = (("sequence", ("d1",)), ("allocation", ("d2",)), ("participants", ("d3",)), ("performance", ("d3",)),
+             ("outcome assess", ("d4",)), ("detection", ("d4",)), ("blinding", ("d3", "d4")),
+             ("incomplete", ("d5",)), ("attrition", ("d5",)), ("selective", ("d6",)), ("other", ("d7",)))
+    return next((domains for key, domains in rules if key in name), ())
