@@ -43,6 +43,20 @@ class RobTool:
     def colour(self, judgement: str) -> str:
         return self.colours.get(judgement, NOT_ASSESSED_COLOUR)
 
+    def symbol(self, judgement: str) -> str:
+        """robvis's symbol class of a judgement, named by its RoB 2 word: "low" (+), "some concerns" (-),
+        "high" (x), "no information" (?); "not assessed" has none."""
+        if judgement in ("no information", NOT_ASSESSED) or judgement not in self.rank:
+            return judgement
+        return ("low", "some concerns", "high")[min(self.rank[judgement], 2)]
+
+    def legend(self) -> str:
+        """The forest plot's key to its risk-of-bias columns and symbols."""
+        marks = {"low": "+", "some concerns": "\u2212", "high": "\u00d7", "no information": "?"}
+        domains = "; ".join(f"{d.id.upper()} {d.name[0].lower() + d.name[1:]}" for d in self.domains)
+        words = "; ".join(f"{marks[self.symbol(j)]} {j}" for j in self.judgements)
+        return f"Risk of bias ({self.name}): {domains}; O overall. {words}."
+
     def expected(self) -> str:
         words = [f"'{j}'" for j in self.judgements]
         return "one of " + ", ".join(words[:-1]) + " or " + words[-1] + f" ({self.name}, settings.rob_tool)"

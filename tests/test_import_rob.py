@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from erh_report import rob_tools
-from erh_report.build import build
 from erh_report.cli import main
 from erh_report.data import load_review
 from erh_report.importers import rm5
@@ -128,7 +127,7 @@ def test_revman_rob1_table(tmp_path, capsys):
 def test_revman_rob1_figures(tmp_path, capsys):
     out = tmp_path / "data"
     assert main(["import", str(FLEISS), "--out", str(out)]) == 0
-    build(out, tmp_path / "build", stages=("figures",))
+    assert main(["build", str(out), "--out", str(tmp_path / "build"), "--only", "figures"]) == 0
     figures = tmp_path / "build" / "figures"
     svg = next(figures.rglob("rob-traffic-1.1*.svg")).read_text(encoding="utf-8")
     assert "Allocation concealment" in svg and "Unclear" in svg and "Some concerns" not in svg

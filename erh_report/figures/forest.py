@@ -13,22 +13,15 @@ import math
 import numpy as np
 import pandas as pd
 
+from erh_report import rob_tools
 from erh_report import vocabulary as vocab
 from erh_report.analysis.model import MetaResult
 from erh_report.analysis.subgroup import SubgroupAnalysis
-from erh_report.data.schema import ROB_DOMAINS
 from erh_report.figures import words
 from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
 from erh_report.synthesis import AnalysisResult, ReviewResults
-
-ROB_LEGEND = (
-    "Risk of bias (RoB 2): D1 randomisation process; D2 deviations from intended interventions; "
-    "D3 missing outcome data; D4 measurement of the outcome; D5 selection of the reported result; O overall. "
-    "+ low; \u2212 some concerns; \u00d7 high; ? no information."
-)
-
 
 # ------------------------------------------------------------------------------------- axis
 NICE = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
@@ -207,10 +200,11 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     decimals = {k: _decimals(effects[k]) for k in ("mean_i", "sd_i", "mean_c", "sd_c")}
     wmax = float(np.nanmax(effects["weight"])) if ar.k and effects["weight"].notna().any() else math.nan
 
+    rob_tool = rob_tools.tool(settings.rob_tool)
     rob_rows: dict[str, tuple[str, ...] | None] = {}
     for sid in effects["study_id"]:
         rb = review.rob(sid, a.outcome_id)
-        rob_rows[sid] = tuple(getattr(rb, d) for d in (*ROB_DOMAINS, "overall")) if rb else None
+        rob_rows[sid] = tuple(getattr(rb, d) for d in (*rob_tool.domain_ids, "overall")) if rb else None
 
     def study_row(i: int) -> Row:
         row = effects.iloc[i]
@@ -276,7 +270,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     if show_rob:
         missing = [str(effects.loc[i, "study"]) for i in range(len(effects))
                    if rob_rows[effects.loc[i, "study_id"]] is None]
-        footnotes.append(ROB_LEGEND)
+        footnotes.append(rob_tool.legend())
         if missing:
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
                              "(grey).")
@@ -311,6 +305,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         favours=favours,
         show_rob=show_rob,
         footnotes=tuple(style.spell(f) for f in footnotes),
+        rob_tool=rob_tool,
     )
 
 

@@ -14,9 +14,10 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Polygon
 
+from erh_report import rob_tools
 from erh_report.figures import style as st
+from erh_report.rob_tools import RobTool
 
-ROB_HEADERS = ("D1", "D2", "D3", "D4", "D5", "O")
 LABEL_MAX = 190.0  # study labels wrap beyond this width (points)
 PLOT_WIDTH = 170.0
 GAP = 8.0
@@ -70,6 +71,11 @@ class ForestSpec:
     favours: tuple[str, str]
     show_rob: bool
     footnotes: tuple[str, ...]
+    rob_tool: RobTool = rob_tools.ROB2
+
+    @property
+    def rob_headers(self) -> tuple[str, ...]:
+        return (*(d.id.upper() for d in self.rob_tool.domains), "O")
 
 
 @dataclass
@@ -118,7 +124,7 @@ def _layout(spec: ForestSpec) -> _Layout:
     cursor = plot_x + plot_w + GAP
     rob_x = cursor
     if spec.show_rob:
-        cursor += ROB_CELL * len(ROB_HEADERS) + GAP
+        cursor += ROB_CELL * len(spec.rob_headers) + GAP
     width = max(cursor + st.MARGIN - GAP, plot_x + _frac(spec, spec.null) * plot_w + 6
                 + st.text_width(spec.favours[1]) + st.MARGIN)
     w["plot"] = plot_w
@@ -183,7 +189,7 @@ def draw_forest(spec: ForestSpec) -> MplFigure:
         centre = y + st.LINE / 2
         _draw_row(ax, plot_ax, spec, lay, row, ls, centre, rob)
         y += h
-    _draw_rob(ax, rob)
+    _draw_rob(ax, rob, spec.rob_tool)
 
     null_x = lay.plot_x + _frac(spec, spec.null) * lay.w["plot"]
     fy = body_top + body_h + axis_h + favours_h / 2
@@ -214,9 +220,9 @@ def _draw_header(ax, spec: ForestSpec, lay: _Layout, top: float) -> None:
     st.put(ax, cx, y2, spec.measure_header[1], bold=True, ha="center", gid="forest-model")
     if spec.show_rob:
         x0 = lay.rob_x
-        st.put(ax, x0 + ROB_CELL * len(ROB_HEADERS) / 2, y1, "Risk of bias", bold=True, ha="center",
+        st.put(ax, x0 + ROB_CELL * len(spec.rob_headers) / 2, y1, "Risk of bias", bold=True, ha="center",
                gid="forest-header")
-        for j, h in enumerate(ROB_HEADERS):
+        for j, h in enumerate(spec.rob_headers):
             st.put(ax, x0 + ROB_CELL * (j + 0.5), y2, h, size=st.SMALL, bold=True, ha="center", gid="forest-header")
     ax.plot([st.MARGIN, lay.width - st.MARGIN], [top + 2 * st.LINE + 2] * 2, color=st.INK, lw=0.5)
 
@@ -240,24 +246,24 @@ def _draw_row(ax, plot_ax, spec: ForestSpec, lay: _Layout, row: Row, lines: list
     if row.mark is not None:
         _draw_mark(plot_ax, spec, row.mark, centre)
     if spec.show_rob and row.kind == "study":
-        for j in range(len(ROB_HEADERS)):
+        for j in range(len(spec.rob_headers)):
             judgement = row.rob[j] if row.rob else "not assessed"
             rob.append((lay.rob_x + ROB_CELL * (j + 0.5), centre, judgement))
 
 
-def _draw_rob(ax, cells: list[tuple[float, float, str]]) -> None:
+def _draw_rob(ax, cells: list[tuple[float, float, str]], tool: RobTool) -> None:
     """All traffic lights at once (one collection per colour and symbol: fast with 150 studies)."""
     if not cells:
         return
     xs = np.array([c[0] for c in cells])
     ys = np.array([c[1] for c in cells])
     kinds = np.array([c[2] for c in cells])
-    for judgement, colour in st.ROB_COLOURS.items():
+    for judgement in (*tool.judgements, rob_tools.NOT_ASSESSED):
         sel = kinds == judgement
         if sel.any():
-            ax.scatter(xs[sel], ys[sel], s=ROB_DOT**2, c=colour, marker="o", linewidths=0, clip_on=False,
-                       gid=f"forest-rob-{judgement.replace(' ', '-')}")
-            st.rob_symbols(ax, xs[sel], ys[sel], judgement, ROB_DOT)
+            ax.scatter(xs[sel], ys[sel], s=ROB_DOT**2, c=tool.colour(judgement), marker="o", linewidths=0,
+                       clip_on=False, gid=f"forest-rob-{judgement.replace(' ', '-')}")
+            st.rob_symbols(ax, xs[sel], ys[sel], tool.symbol(judgement), ROB_DOT)
 
 
 def _draw_mark(ax, spec: ForestSpec, m: Mark, y: float) -> None:
