@@ -101,7 +101,7 @@ ROBINS_I = RobTool(
 )
 
 ROB1 = RobTool(
-    "ROB1", "Cochrane risk-of-bias tool (ROB 1)",
+    "ROB1", "ROB 1",
     _domains(("Random sequence generation", "Random sequence generation (selection bias)"),
              ("Allocation concealment", "Allocation concealment (selection bias)"),
              ("Blinding of participants and personnel",

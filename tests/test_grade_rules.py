@@ -150,3 +150,29 @@ def test_publication_bias_reason():
 
 def test_indirectness_defaults_to_not_serious():
     assert rules.indirectness().rating == NOT_SERIOUS
+
+
+# ---------------------------------------------------------------------------------- risk of bias, other tools
+@pytest.mark.parametrize(("tool", "weights", "judgements", "rating", "reason"), [
+    ("ROB1", [51, 49], ["unclear", "low"], SERIOUS, "at unclear or high risk of bias (high 0%, unclear 51%)"),
+    ("ROB1", [60, 40], ["high", "unclear"], VERY_SERIOUS, "60% of the weight comes from studies at high risk"),
+    ("ROB1", [50, 50], ["unclear", "low"], NOT_SERIOUS, "50% of the weight comes from studies at low risk"),
+    ("ROBINS-I", [30, 30, 40], ["critical", "serious", "low"], VERY_SERIOUS,
+     "60% of the weight comes from studies at serious or critical risk of bias (ROBINS-I overall)"),
+    ("ROBINS-I", [51, 49], ["moderate", "low"], SERIOUS, "at moderate or serious or critical risk of bias"),
+])
+def test_risk_of_bias_reads_the_tool(tool, weights, judgements, rating, reason):
+    j = rules.risk_of_bias(weights, judgements, settings=rules.GradeSettings(rob_tool=tool))
+    assert j.rating == rating
+    assert reason in j.reason
+
+
+@pytest.mark.parametrize("tool", ["RoB2", "ROBINS-I", "ROB1"])
+def test_every_judgement_of_a_tool_is_its_declared_concern(tool):
+    from erh_report import rob_tools
+
+    t = rob_tools.TOOLS[tool]
+    for judgement in t.judgements:
+        rating = rules.risk_of_bias([1.0], [judgement], settings=rules.GradeSettings(rob_tool=tool)).rating
+        assert rating == {"not serious": NOT_SERIOUS, "serious": SERIOUS, "very serious": VERY_SERIOUS}[
+            t.concern[judgement]]

@@ -142,5 +142,5 @@ def test_wrong_word_for_the_tool_is_exit_2(tmp_path, capsys):
     (out / "risk_of_bias.csv").write_text(text.replace(",unclear,", ",some concerns,", 1), encoding="utf-8")
     assert main(["check", str(out)]) == 2
     err = capsys.readouterr().err
-    assert ("risk_of_bias.csv, row 2, column 'd2': value not allowed for Cochrane risk-of-bias tool (ROB 1) "
+    assert ("risk_of_bias.csv, row 2, column 'd2': value not allowed for ROB 1 "
             "(found 'some concerns')") in err

@@ -74,7 +74,7 @@ def assess_review(results: ReviewResults, style: NumberStyle | None = None,
     not a GRADE level, or an override without a reason."""
     review = results.review
     style = style or style_of(results)
-    settings = settings or GradeSettings()
+    settings = settings or GradeSettings(rob_tool=review.config.settings.rob_tool)
     ids = [ar.analysis.id for ar in results.analyses]
     overrides = read_overrides(review.grade, ids, review.sources.get("grade", "grade.csv"))
     plan = review.config.plan

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from scipy import stats
 
+from erh_report import rob_tools
 from erh_report.grade.levels import (
     DOWNGRADE,
     HIGH,
@@ -42,6 +43,7 @@ class GradeSettings:
     egger_p: float = 0.10  # Egger 1997; Sterne 2011
     alpha: float = 0.05  # optimal information size: two-sided alpha and power (Guyatt 2011, GRADE guidelines 6)
     power: float = 0.80
+    rob_tool: str = "RoB2"  # the review's risk-of-bias tool (rob_tools.py): which judgements are which concern
 
 
 @dataclass(frozen=True)
@@ -106,14 +108,20 @@ def certainty(start: int, downgrades: Iterable[int]) -> int:
 def risk_of_bias(weights: Sequence[float], judgements: Sequence[str], *, estimate: float | None = None,
                  without_high: float | None = None, small: float = 0.2,
                  settings: GradeSettings = GradeSettings(), scale: EffectScale = SMD_SCALE) -> Judgement:
-    """From the share of the analysis weight by RoB 2 overall judgement (no information counts as some
-    concerns). Very serious when most weight is at high risk; serious when most is not at low risk, or when
-    leaving out the high-risk studies moves the estimate to another side of the small threshold."""
+    """From the share of the analysis weight by overall judgement, each read as the concern the review's
+    tool gives it (rob_tools.py; RoB 2: low none, some concerns or no information serious, high very
+    serious). Very serious when most weight is at a very serious concern; serious when most is at least at
+    a serious one, or when leaving out the very-serious studies moves the estimate to another side of the
+    small threshold."""
+    tool = rob_tools.tool(settings.rob_tool)
+    worded = {c: [tool.label(j).lower() for j in tool.judgements if tool.concern[j] == c and j != "no information"]
+              for c in rob_tools.CONCERNS}
+    mid, high = " or ".join(worded["serious"]), " or ".join(worded["very serious"])
     total = float(sum(weights))
     share = {"low": 0.0, "some concerns": 0.0, "high": 0.0}
     n_high = 0
     for w, j in zip(weights, judgements, strict=True):
-        key = j if j in ("low", "high") else "some concerns"
+        key = {"not serious": "low", "very serious": "high"}.get(tool.concern.get(j, "serious"), "some concerns")
         share[key] += w / total if total > 0 else 1 / len(weights)
         n_high += key == "high"
     not_low = share["some concerns"] + share["high"]
@@ -122,18 +130,18 @@ def risk_of_bias(weights: Sequence[float], judgements: Sequence[str], *, estimat
         "studies_high": n_high,
     }
     pct = _shares(scale.style, {**share, "not_low": not_low})
-    split = f"high {pct['high']}, some concerns {pct['some concerns']}"
+    split = f"{high} {pct['high']}, {mid} {pct['some concerns']}"
     if share["high"] > settings.rob_very_serious_share:
-        return Judgement(VERY_SERIOUS, f"{pct['high']} of the weight comes from studies at high risk of "
-                                       f"bias (RoB 2 overall)", values)
+        return Judgement(VERY_SERIOUS, f"{pct['high']} of the weight comes from studies at {high} risk of "
+                                       f"bias ({tool.name} overall)", values)
     if not_low > settings.rob_serious_share:
-        return Judgement(SERIOUS, f"{pct['not_low']} of the weight comes from studies at some concerns or high "
+        return Judgement(SERIOUS, f"{pct['not_low']} of the weight comes from studies at {mid} or {high} "
                                   f"risk of bias ({split})", values)
     if (n_high and estimate is not None and without_high is not None
             and _side(estimate, small) != _side(without_high, small)):
         values["estimate_without_high"] = without_high
-        return Judgement(SERIOUS, f"leaving out the {n_high} stud{'y' if n_high == 1 else 'ies'} at high risk of "
-                                  f"bias ({pct['high']} of the weight) changes the estimate from "
+        return Judgement(SERIOUS, f"leaving out the {n_high} stud{'y' if n_high == 1 else 'ies'} at {high} risk "
+                                  f"of bias ({pct['high']} of the weight) changes the estimate from "
                                   f"{scale.value(estimate)}, {SIDE_WORDS[_side(estimate, small)]}, to "
                                   f"{scale.value(without_high)}, {SIDE_WORDS[_side(without_high, small)]}", values)
     return Judgement(NOT_SERIOUS, f"{pct['low']} of the weight comes from studies at low risk of bias "

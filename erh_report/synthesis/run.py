@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from erh_report import rob_tools
 from erh_report.analysis.bias import egger_test, trim_and_fill
 from erh_report.analysis.model import ModelError, fit
 from erh_report.analysis.sensitivity import leave_one_out
@@ -70,7 +71,8 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
                 continue
             out.metaregression[mod] = (reg, keep)
     if plan.sensitivity.exclude_high_rob:
-        high = (effects["rob_overall"] == "high").to_numpy()
+        concern = rob_tools.tool(settings.rob_tool).concern  # "high": a very serious concern for GRADE
+        high = effects["rob_overall"].map(lambda j: concern.get(j) == "very serious").to_numpy(dtype=bool)
         out.high_rob_excluded = effects.loc[high, "study"].tolist()
         if high.any() and (~high).sum() >= plan.min_studies:
             try:
