@@ -42,8 +42,8 @@ def test_manuscript_reports_revmans_result_with_its_method(built):
     assert stored in text
     assert f"I² = {style.percent(s['i2'])}" in text
     assert "Data imported from Fleiss1993.rm5 (RevMan 5 XML (RevMan 5.0.23))." in text
-    assert ("Not provided by the source: GRADE certainty assessments, risk-of-bias judgements (RoB 2), and "
-            "PRISMA") in text
+    # the file holds RevMan's risk-of-bias table (ROB 1): imported, so not among what is not provided
+    assert "Not provided by the source: GRADE certainty assessments and PRISMA" in text
     assert "Mantel-Haenszel method with a fixed-effect model (analysis 1.1)" in text
     for word in ("dyad", "infant", "Illustrative data"):
         assert word not in text
@@ -63,10 +63,30 @@ def test_forest_plot_header_is_revmans(built):
 
 
 def test_nothing_made_up_for_what_the_source_lacks(built):
-    """No GRADE, RoB 2 or PRISMA tables are written for a source that does not hold them."""
+    """No GRADE or PRISMA tables are written for a source that does not hold them; its risk-of-bias
+    table (ROB 1) is shown."""
     assert not (built / "results" / "grade").exists()
     tables = {p.stem for p in (built / "tables").glob("*.csv")}
-    assert not tables & {"evidence_profiles", "summary_of_findings", "risk_of_bias", "prisma", "characteristics"}
+    assert not tables & {"evidence_profiles", "summary_of_findings", "prisma", "characteristics"}
     assert "subgroups" in tables or "pooled_results" in tables
     figures = {p.stem for p in (built / "figures").glob("*.svg")}
-    assert figures == {"forest-1.1", "forest-1.2"}  # no PRISMA diagram, no risk-of-bias plots
+    assert figures == {"forest-1.1", "forest-1.2", "rob-traffic-1.1", "rob-traffic-1.2", "rob-summary-1.1",
+                       "rob-summary-1.2"}  # no PRISMA diagram
+
+
+def test_supplement_shows_revmans_risk_of_bias(built):
+    """The supplement's ROB 1 table holds RevMan's allocation-concealment judgement of each study (read
+    from the XML here) and says how the overall judgement was derived."""
+    import xml.etree.ElementTree as ET
+
+    text = _pdf_text(built / "supplement.pdf")
+    assert "Risk of bias (ROB 1) per study" in text
+    assert "Overall: derived from the domains (any high, high; all low, low; otherwise unclear)" in text
+    words = {"YES": "low", "NO": "high", "UNKNOWN": "unclear"}
+    studies = {s.id: s.name for s in rm5.read(SOURCE).studies}
+    root = ET.parse(SOURCE).getroot()
+    entries = root.findall(".//QUALITY_ITEM[@ID='QIT-02']/QUALITY_ITEM_DATA/QUALITY_ITEM_DATA_ENTRY")
+    assert entries
+    for e in entries:
+        name = studies[rm5.study_key(e.get("STUDY_ID"))]
+        assert f"{name} no information {words[e.get('RESULT')]} no information" in text

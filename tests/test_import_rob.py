@@ -144,3 +144,20 @@ def test_wrong_word_for_the_tool_is_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert ("risk_of_bias.csv, row 2, column 'd2': value not allowed for ROB 1 "
             "(found 'some concerns')") in err
+
+
+def test_robvis_rob1_header_as_r_writes_it(tmp_path, capsys):
+    """robvis's ROB 1 columns as R names them ("Random.sequence.generation.") are ROB 1 too; a row that
+    stops short is an error naming the robvis file, its row and the first missing column."""
+    table = _read(_rob1_example(tmp_path / "rob1.csv"))
+    table[0] = [h.replace(" ", ".") + "." if h not in ("Study", "Overall", "Weight") else h for h in table[0]]
+    rob = tmp_path / "rob.csv"
+    _with_review_studies(table, FLEISS, rob)
+    assert main(["import", str(FLEISS), "--out", str(tmp_path / "data"), "--rob", str(rob)]) == 0
+    assert yaml.safe_load((tmp_path / "data" / "review.yaml").read_text())["settings"]["rob_tool"] == "ROB1"
+    rows = _read(rob)
+    rows[3] = rows[3][:4]
+    with rob.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    assert main(["import", str(FLEISS), "--out", str(tmp_path / "data2"), "--rob", str(rob)]) == 2
+    assert "rob.csv, row 4, column 'Blinding.of.outcome.assessment.': not a ROB 1 judgement (found '')" in capsys.readouterr().err

@@ -177,6 +177,11 @@ def build_folder(review: Review, *, rob: tuple[str, str] | None = None, prisma: 
             out.notes.append(f"analysis {o.id} ({o.name}): no usable study rows; it is kept in the plan without data")
     out.files["outcome_data.csv"] = _csv(OUTCOME_COLUMNS, data_rows)
     not_provided = ["grade"]
+    if review.risk_of_bias:  # RevMan's judgements as stored, with their support, per item and group
+        out.files["imported/risk_of_bias_revman.csv"] = _csv(
+            ("study_id", "domain", "judgement", "support"),
+            [{"study_id": b.study_id, "domain": b.domain, "judgement": b.judgement, "support": b.support}
+             for b in review.risk_of_bias])
     if rob is None and review.risk_of_bias:
         table, rob_notes = rob1_from_revman(review)
         out.notes += rob_notes
@@ -206,7 +211,7 @@ def build_folder(review: Review, *, rob: tuple[str, str] | None = None, prisma: 
 
 def _robvis_candidates(header: list[str]) -> list[RobTool]:
     """The tools whose robvis template has this header (Study, domains, Overall[, Weight])."""
-    cols = [" ".join(h.split()).lower() for h in header[1:]]
+    cols = [" ".join(re.split(r"[\s._]+", h)).strip().lower() for h in header[1:]]  # R's "Random.sequence."
     if cols and cols[-1] == "weight":
         cols = cols[:-1]
     if not cols or cols[-1] != "overall":
@@ -251,7 +256,7 @@ def rob_from_robvis(text: str, source: str, study_ids: dict[str, str]) -> tuple[
             notes.append(f"{source} row {line}: study '{name}' is not in the review; left out")
             continue
         judged = {}
-        for col, cell in zip(cols, cells[1:len(cols) + 1], strict=False):
+        for col, cell in zip(cols, [*cells[1:], *[""] * len(cols)][:len(cols)], strict=True):
             word = " ".join(cell.split()).lower()
             if word not in tool.judgements:
                 problems.append(Problem(source, f"not a {tool.name} judgement", row=line,

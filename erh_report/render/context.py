@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from erh_report import rob_tools
 from erh_report.data import Review
 from erh_report.figures import Figure
 from erh_report.grade import GradeReport
@@ -168,13 +169,22 @@ def characteristics_summary(review: Review) -> dict[str, Any]:
 
 
 def risk_of_bias_rows(review: Review) -> list[dict[str, Any]]:
+    """One row per judgement, with the columns of the review's tool (d1..dN, overall)."""
     labels = {s.study_id: s.label for _, s in review.studies}
     names = {o.id: o.name for d in review.config.domains for o in d.outcomes}
+    domains = rob_tools.tool(review.config.settings.rob_tool).domain_ids
     out = []
     for _, r in review.risk_of_bias:
         out.append({"study": labels.get(r.study_id, r.study_id), "outcome": names.get(r.outcome, r.outcome),
-                    "d1": r.d1, "d2": r.d2, "d3": r.d3, "d4": r.d4, "d5": r.d5, "overall": r.overall})
+                    **{d: getattr(r, d) for d in domains}, "overall": r.overall})
     return out
+
+
+def rob_tool_view(review: Review) -> dict[str, Any]:
+    """The review's risk-of-bias tool for the supplement's table: its name and (column, header, name) per domain."""
+    tool = rob_tools.tool(review.config.settings.rob_tool)
+    return {"id": tool.id, "name": tool.name,
+            "domains": [{"id": d.id, "short": d.id.upper(), "name": d.name} for d in tool.domains]}
 
 
 def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figure], *,
@@ -215,6 +225,7 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
         "grade": grade, "sof_tables": grade.sof_tables(), "evidence_profiles": grade.evidence_profiles(),
         "figures": figure_by_id, "prisma": prisma, "studies": study_characteristics(review),
         "characteristics": characteristics_summary(review), "rob_rows": risk_of_bias_rows(review),
+        "rob_tool": rob_tool_view(review),
         "excluded": [r for _, r in review.excluded], "results": results,
         "measure_name": measure(cfg.settings.effect_measure).prose(style.spelling),
         "measure_names": measure(cfg.settings.effect_measure).prose(style.spelling, plural=True),

@@ -18,7 +18,7 @@ from erh_report.render.context import PooledView, pooled_view
 from erh_report.synthesis import AnalysisResult, ReviewResults
 from erh_report.vocabulary import POOLINGS, measure
 
-NOT_PROVIDED_WORDS = {"prisma": "PRISMA flow counts", "risk_of_bias": "risk-of-bias judgements (RoB 2)",
+NOT_PROVIDED_WORDS = {"prisma": "PRISMA flow counts", "risk_of_bias": "risk-of-bias judgements",
                       "grade": "GRADE certainty assessments"}
 DATA_WORDS = {"dichotomous": "dichotomous", "continuous": "continuous"}
 
