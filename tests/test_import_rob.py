@@ -160,4 +160,5 @@ def test_robvis_rob1_header_as_r_writes_it(tmp_path, capsys):
     with rob.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     assert main(["import", str(FLEISS), "--out", str(tmp_path / "data2"), "--rob", str(rob)]) == 2
-    assert "rob.csv, row 4, column 'Blinding.of.outcome.assessment.': not a ROB 1 judgement (found '')" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "rob.csv, row 4, column 'Blinding.of.outcome.assessment.': not a ROB 1 judgement (found '')" in err
