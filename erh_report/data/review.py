@@ -46,7 +46,7 @@ class Review:
         return set(source.not_provided) if source else set()
 
     def rob(self, study_id: str, outcome_id: str) -> RiskOfBiasRow | None:
-        """The study's RoB 2 judgement for this outcome (a study-wide row if none is specific)."""
+        """The study's risk-of-bias judgement for this outcome (a study-wide row if none is specific)."""
         return self._rob_index.get((study_id, outcome_id)) or self._rob_index.get((study_id, ""))
 
     def summary(self) -> str:

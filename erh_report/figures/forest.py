@@ -2,7 +2,7 @@
 
 ``forest_spec`` turns one analysis (optionally split by a subgroup variable) into a ``ForestSpec`` of
 formatted text and numbers (per-arm data, weights, estimates, pooled rows, the heterogeneity and test
-lines, RoB 2 judgements, the axis), so the picture only draws what the results say; ``forest_draw`` lays
+lines, risk-of-bias judgements, the axis), so the picture only draws what the results say; ``forest_draw`` lays
 it out. ``jobs`` makes one figure per analysis and one per subgroup variable, with caption and alt text.
 """
 

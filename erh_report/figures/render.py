@@ -83,7 +83,7 @@ def render_figures(results: ReviewResults, out_dir: Path, *, style: NumberStyle 
     """Write ``<id>.svg`` and ``<id>.png`` for every figure of the review into ``out_dir``.
 
     ``style`` defaults to the review's number style; ``jobs`` > 1 draws on that many processes;
-    ``progress`` hears one line per figure; ``rob_columns`` adds RoB 2 traffic lights to forest plots.
+    ``progress`` hears one line per figure; ``rob_columns`` adds risk-of-bias traffic lights to forest plots.
     """
     return [r.figure for r in render_all(results, out_dir, style=style, jobs=jobs, progress=progress,
                                          rob_columns=rob_columns)]
