@@ -53,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="SMD as metafor's Hedges' g (default) or RevMan 5's")
     meta.add_argument("--json", action="store_true", help="print one JSON object")
     # several effects per study
-    from erh_report.dependent_command import add_options
+    from erh_report.meta.dependent import add_options
     add_options(meta)
 
     check = commands.add_parser(
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "meta":
-            from erh_report.meta_command import run_meta
+            from erh_report.meta.command import run_meta
 
             return run_meta(args)
         if args.command == "check":
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             return _run_diff(args)
         if args.command == "import":
-            from erh_report.import_command import run_import
+            from erh_report.importers.command import run_import
 
             return run_import(args)
     except InputError as error:
