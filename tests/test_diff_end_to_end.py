@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 from docx.oxml.ns import qn
+from docx_checks import pictures
 from review_copies import copy_data, find_row, set_cell
 from test_diff_tracked import W, _resolve, body, texts, words
 from test_documents import ANALYSES, restrict
 
 from erh_report.build import build
 from erh_report.cli import main
+from erh_report.render.docx_images import FALLBACK_PPI
 
 MOVED = "bonding_post"
 
@@ -70,3 +72,14 @@ def test_a_bad_revision_date_is_a_clear_error(corrected, capsys: pytest.CaptureF
     error = capsys.readouterr().err
     assert "--date" in error and "YYYY-MM-DD" in error
     assert not (out / "bad").exists()
+
+
+def test_the_tracked_copies_keep_the_figures_as_svg_with_the_small_png(corrected):
+    """The tracked copies are no larger than the documents they mark (same SVG and 192 ppi PNG figures)."""
+    _, new, out = corrected
+    for name in ("manuscript", "supplement"):
+        tracked = out / f"{name}-tracked.docx"
+        assert [(p.svg_name, round(p.ppi)) for p in pictures(tracked)] == \
+            [(p.svg_name, round(p.ppi)) for p in pictures(new / f"{name}.docx")]
+        assert all(p.svg_name and round(p.ppi) == FALLBACK_PPI for p in pictures(tracked))
+        assert tracked.stat().st_size <= 1.05 * (new / f"{name}.docx").stat().st_size

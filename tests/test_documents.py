@@ -10,20 +10,23 @@ import hashlib
 import json
 import re
 import subprocess
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from docx import Document as WordDocument
+from docx_checks import overflowing_words, pictures
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from review_copies import copy_data
+from review_copies import DATA, copy_data
 
 from erh_report.build import build
 from erh_report.data import load_review
 from erh_report.grade import assess_review
 from erh_report.numbers import get_style
 from erh_report.render.documents import ILLUSTRATIVE_BANNER, write_documents
+from erh_report.render.docx_images import FALLBACK_PPI
 from erh_report.results import run
 
 ANALYSES = ("bonding_post", "secure_attachment_post", "depression_post")
@@ -276,3 +279,39 @@ def test_pdf_text_is_searchable_with_pdftotext(built):
     done = subprocess.run(["pdftotext", "-layout", str(out / "manuscript.pdf"), "-"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "Key Points" in done.stdout and "Conclusions" in done.stdout
+
+
+def test_docx_figures_are_svg_with_a_png_sharp_at_200_percent_zoom(built):
+    """Every figure is its SVG, with a PNG fallback of FALLBACK_PPI at the size it is placed (2 x 96 dpi:
+    sharp at 200% zoom), not the 300 dpi of the figure's own, larger, size."""
+    _, out = built
+    for name in DOCS:
+        for picture in pictures(out / f"{name}.docx"):
+            assert picture.svg_name is not None, (name, picture)
+            assert picture.ppi == pytest.approx(FALLBACK_PPI, abs=1.5), (name, picture)
+    with zipfile.ZipFile(out / "manuscript.docx") as package:
+        svgs = {package.read(p.svg_name) for p in pictures(out / "manuscript.docx")}
+    assert svgs <= {path.read_bytes() for path in (out / "figures").glob("*.svg")}, "the figures' own SVG files"
+
+
+def test_supplement_docx_of_the_whole_example_stays_under_20_mb(built):
+    """The supplement's bytes per figure here, times the figures the whole illustrative review has, is at
+    most the 20 MB submission systems and e-mail take."""
+    from erh_report.figures.render import plan
+
+    _, out = built
+    review = load_review(DATA)
+    whole = len(plan(run(review), get_style(review.config.settings.number_style)))
+    here = len(pictures(out / "supplement.docx"))
+    per_figure = (out / "supplement.docx").stat().st_size / here
+    assert whole > 100 and per_figure * whole <= 20 * 1024 * 1024, (whole, here, per_figure)
+
+
+def test_no_word_of_any_docx_table_is_wider_than_its_cell(built):
+    """Each table's columns hold their longest unbreakable word, measured with the table font's advance
+    widths (Liberation Sans, Arial's metric twin), so Word and LibreOffice never break a word."""
+    _, out = built
+    for name in DOCS:
+        overflowing, checked = overflowing_words(out / f"{name}.docx")
+        assert checked > 50, name
+        assert overflowing == [], (name, overflowing[:5])
