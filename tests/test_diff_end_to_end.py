@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from docx.oxml.ns import qn
 from docx_checks import pictures
-from review_copies import copy_data, find_row, set_cell
+from review_copies import copy_data, read_rows, set_cell
 from test_diff_tracked import W, _resolve, body, texts, words
 from test_documents import ANALYSES, restrict
 
 from erh_report.build import build
 from erh_report.cli import main
+from erh_report.data import load_review
 from erh_report.render.docx_images import FALLBACK_PPI
 
 MOVED = "bonding_post"
@@ -29,8 +30,10 @@ def corrected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     cache = root / "cache"
     build(data, root / "old", progress=None, cache_dir=cache)
     outcomes = data / "outcome_data.csv"
-    row = find_row(outcomes, study_id="S001", outcome="bonding", followup_months="0", role="intervention")
-    set_cell(outcomes, row, "mean", "84.04")  # was 80.04: an extraction error corrected
+    first = load_review(data).selections[MOVED][0]  # the first study of the analysis: its intervention arm
+    row = next(r for r in first.rows if read_rows(outcomes)[r - 1][5] == "intervention")
+    old_mean = read_rows(outcomes)[row - 1][7]
+    set_cell(outcomes, row, "mean", f"{float(old_mean) + 4:.2f}")  # an extraction error corrected
     build(data, root / "new", progress=None, cache_dir=cache)
     return root / "old", root / "new", root / "diff"
 

@@ -26,7 +26,7 @@ from erh_report.diff.numbers import (
 from erh_report.diff.report import Changes, FileChange
 from erh_report.diff.text import html_sentences, marked_html, split_sentences
 
-ANALYSIS = "bonding_fu12"
+ANALYSIS = "attachment_fu12"
 
 
 def rows(path: Path) -> list[dict[str, str]]:
