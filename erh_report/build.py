@@ -261,6 +261,9 @@ def build(
                 timings["documents"] = time.perf_counter() - clock
         if "documents" not in stages:
             write_results_workbook(frames, review, tmp / "results", cache)
+        from erh_report.diff.data import copy_inputs
+
+        copy_inputs(Path(review.folder), tmp)  # what `erh-report diff` names as the cause of a change
         write_manifest(tmp, review, stages)
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")
