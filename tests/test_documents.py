@@ -315,3 +315,42 @@ def test_no_word_of_any_docx_table_is_wider_than_its_cell(built):
         overflowing, checked = overflowing_words(out / f"{name}.docx")
         assert checked > 50, name
         assert overflowing == [], (name, overflowing[:5])
+
+
+def test_cross_references_and_citations_are_links_that_resolve_in_html(built):
+    """Every "Figure 2", "Table 1", "eTable 3" in the text and every citation number is a link, and every
+    internal link of the HTML lands on an element with that id."""
+    _, out = built
+    for name in DOCS:
+        page = (out / f"{name}.html").read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', page))
+        targets = re.findall(r'href="#([^"]+)"', page)
+        assert set(targets) <= ids, (name, set(targets) - ids)
+        if name == "manuscript":
+            assert re.search(r'See <a href="#[^"]+" class="xref">Figure \d+</a>', page)
+            assert re.search(r'<sup><a href="#ref-1" class="cite">1</a>', page)
+
+
+def test_pdf_links_resolve_also_across_the_parts(built):
+    """In the joined PDF every link goes to a named destination of the whole document; no link is left
+    pointing at another part, and links from one part reach pages laid out in another."""
+    import pikepdf
+
+    _, out = built
+    with pikepdf.open(out / "manuscript.pdf") as pdf:
+        names = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+        page_of = {page.objgen: number for number, page in enumerate(pdf.pages)}
+        links = []
+        for number, page in enumerate(pdf.pages):
+            for annot in page.obj.get("/Annots", []):
+                if annot.get("/Subtype") != "/Link":
+                    continue
+                action = annot.get("/A")
+                assert action is None or not str(action.get("/URI", "")).startswith("erh-dest:")
+                if "/Dest" in annot:
+                    name = str(annot.Dest)
+                    assert name in names, name
+                    links.append((number, page_of[names[name][0].objgen]))
+        html = (out / "manuscript.html").read_text(encoding="utf-8")
+        assert len(links) >= len(re.findall(r'class="(?:xref|cite)"', html))
+        assert any(target > source + 1 for source, target in links), "a link into a later part"
