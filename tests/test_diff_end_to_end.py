@@ -145,17 +145,17 @@ def test_the_correction_notice_says_each_changed_number_in_the_journal_style(cor
 
 
 def test_a_changed_cell_that_enters_no_analysis_is_still_reported(tmp_path: Path):
-    """A study's country enters no analysis: the diff names the cell; no number moved, so no notice."""
+    """A study's DOI enters no analysis: the diff names the cell; no number moved, so no notice."""
     data = copy_data(tmp_path)
     restrict(data, ANALYSES)
     build(data, tmp_path / "old", progress=None, stages=("results",), cache_dir=False)
-    old_country = set_cell(data / "studies.csv", 3, "country", "Iceland")
+    old_doi = set_cell(data / "studies.csv", 3, "doi", "10.1000/example.3")
     build(data, tmp_path / "new", progress=None, stages=("results",), cache_dir=False)
     out = tmp_path / "diff"
     assert main(["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--out", str(out)]) == 0
     page = (out / "changes.html").read_text(encoding="utf-8")
     study = read_rows(data / "studies.csv")[2][0]
     assert f"<td>studies.csv</td><td class=\"num\">3</td><td>{study}" in page
-    assert f"<td>country</td><td class=\"num\">{old_country}</td><td class=\"num\">Iceland</td>" in page
+    assert f"<td>doi</td><td class=\"num\">{old_doi}</td><td class=\"num\">10.1000/example.3</td>" in page
     assert "No reported number moved." in page
     assert not (out / "correction-notice.txt").exists()

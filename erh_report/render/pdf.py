@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,10 @@ def assemble_pdf(parts: list[tuple[Path, dict[str, Any]]], page_numbers: Path, o
         offsets: list[int] = []
         for source in sources:
             offsets.append(len(out.pages))
-            out.pages.extend(source.pages)
+            with warnings.catch_warnings():  # the named destinations are rebuilt for the whole below
+                if hasattr(pikepdf, "PageCopyWarning"):
+                    warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                out.pages.extend(source.pages)
         if len(numbers.pages) != len(out.pages):
             raise RuntimeError(f"page numbers for {len(numbers.pages)} pages, document has {len(out.pages)}")
         for page, number in zip(out.pages, numbers.pages, strict=True):
