@@ -88,9 +88,9 @@ def _statistics(style: NumberStyle, level: float) -> list[tuple[str, Callable[[d
          lambda row: [style.p(_float(row.get("pval")))]),
         ("the number of participants", lambda row: style.integer(_float(row.get("participants"))),
          lambda row: [f"({style.integer(_float(row.get('participants')))} participants)"]),
-        ("I\u00b2", lambda row: f"{style.number(_float(row.get('i2')), 0)}%",
+        ("the I\u00b2", lambda row: f"{style.number(_float(row.get('i2')), 0)}%",
          lambda row: [f"I\u00b2 = {style.number(_float(row.get('i2')), 0)}%"]),
-        ("\u03c4\u00b2", lambda row: style.number(_float(row.get("tau2")), 3),
+        ("the \u03c4\u00b2", lambda row: style.number(_float(row.get("tau2")), 3),
          lambda row: [f"\u03c4\u00b2 = {style.number(_float(row.get('tau2')), 3)}"]),
         (f"the {level:g}% prediction interval", prediction, lambda row: [f"PI, {prediction(row)}"]),
     ]
@@ -109,7 +109,7 @@ def _places(manuscript: Path) -> list[tuple[str, str]]:
             continue
         if element.tag in ("h1", "h2"):
             heading = " ".join(element.text_content().split())
-            section = heading if heading.lower().startswith("abstract") else f"the {heading} section"
+            section = f"the {heading}" if heading.lower().startswith("abstract") else f"the {heading} section"
         if element.tag in ("p", "li", "td", "th", "figcaption", "caption"):
             container = next((a for a in element.iterancestors() if a.tag in ("table", "figure")), None)
             place = section
@@ -186,8 +186,8 @@ def cause(data) -> str:  # data: erh_report.diff.data.DataChanges
     """What was corrected in the data, in the notice's words: the cells (up to three named), the rows,
     the settings."""
     parts = []
-    named = [f"{c.column} of {c.study or c.key} ({c.file}, row {c.row}) from {c.old or 'empty'} to "
-             f"{c.new or 'empty'}" for c in data.cells[:3]]
+    named = [f"the {c.column} of study {c.study.split(' (')[0] or c.key} ({c.file}, row {c.row}) from "
+             f"{c.old or 'empty'} to {c.new or 'empty'}" for c in data.cells[:3]]
     if named:
         more = len(data.cells) - len(named)
         extra = f" and {more} other value{'s' if more != 1 else ''}" if more else ""
