@@ -20,7 +20,7 @@ from pathlib import Path
 
 from erh_report.data import load_review
 from erh_report.figures.render import render_all
-from erh_report.results import run
+from erh_report.synthesis import run
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

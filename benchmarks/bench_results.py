@@ -18,7 +18,7 @@ from pathlib import Path
 
 from erh_report.data import load_review
 from erh_report.example import generate
-from erh_report.results import run, tables
+from erh_report.synthesis import run, tables
 
 
 def _best(fn, repeat: int) -> tuple[float, object]:

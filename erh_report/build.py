@@ -8,14 +8,9 @@ all is written when the data have problems (validation runs first).
 from __future__ import annotations
 
 import json
-import math
-import os
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +20,13 @@ from erh_report.cache import Cache, cached_file
 from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
 from erh_report.grade import GradeReport
+from erh_report.jsonable import plain
+from erh_report.outdir import check_out_dir, out_lock, staged_folder
 from erh_report.reproducible import normalise_zip
-from erh_report.results import ReviewResults, run, tables
+from erh_report.spreadsheet import neutralised, write_csv
+from erh_report.synthesis import ReviewResults, run, tables
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
 
-ILLUSTRATIVE_NOTE = (
-    "ILLUSTRATIVE DATA: these results come from an invented data set made by a seeded generator "
-    "(erh_report/example/generate.py); they are not the findings of any real review."
-)
 XLSX_NAME = "results.xlsx"
 
 
@@ -40,41 +35,9 @@ def stderr_progress(message: str) -> None:
     print(f"erh-report: {message}", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; on success it replaces ``target`` at once."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    tmp.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _json_value(value: Any) -> Any:
-    """JSON has no NaN: missing numbers become null; numpy scalars become Python numbers."""
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {col: _json_value(val) for col, val in zip(frame.columns, row, strict=True)}
+        {col: plain(val) for col, val in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
 
@@ -84,10 +47,10 @@ def _about(review: Review) -> dict[str, Any]:
     return {
         "title": cfg.title,
         "illustrative": cfg.illustrative,
-        "note": ILLUSTRATIVE_NOTE if cfg.illustrative else "",
+        "note": ILLUSTRATIVE_NOTICE if cfg.illustrative else "",
         "effect_measure": cfg.settings.effect_measure,
         "dichotomous_measure": cfg.settings.dichotomous_measure,
-        "method": cfg.settings.method + ("+HKSJ" if cfg.settings.hksj else ""),
+        "method": method_label(cfg.settings.method, cfg.settings.hksj),
         "level": cfg.settings.level,
         "smd_variant": cfg.settings.smd_variant,
         "instrument_rule": cfg.plan.instrument_rule,
@@ -107,11 +70,11 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     studies_dir = folder / "studies"
     studies_dir.mkdir()
     for name, frame in frames.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(frame, folder / f"{name}.csv")
     effects = frames["study_effects"]
     for ar in results.analyses:
         part = effects[effects["analysis_id"] == ar.analysis.id]
-        part.to_csv(studies_dir / f"{ar.analysis.id}.csv", index=False, lineterminator="\n")
+        write_csv(part, studies_dir / f"{ar.analysis.id}.csv")
     (folder / "analyses.json").write_text(
         json.dumps({"about": about, "analyses": _records(frames["analyses"])}, indent=1, allow_nan=False) + "\n",
         encoding="utf-8",
@@ -128,7 +91,7 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     lines = [
         f"Results of: {review.config.title}",
         "",
-        ILLUSTRATIVE_NOTE if review.illustrative else "",
+        ILLUSTRATIVE_NOTICE if review.illustrative else "",
         "",
         "analyses.csv / analyses.json   one row per planned analysis (pooled estimate, CI, PI, tau2, I2, Q)",
         "studies/<analysis_id>.csv      the study rows of each analysis: yi, vi, weight, instrument,",
@@ -156,11 +119,11 @@ def write_results_workbook(frames: dict[str, pd.DataFrame], review: Review, fold
 
     def workbook() -> None:
         with pd.ExcelWriter(folder / XLSX_NAME, engine="openpyxl") as writer:
-            pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]}).to_excel(
+            neutralised(pd.DataFrame({"key": list(about), "value": [str(v) for v in about.values()]})).to_excel(
                 writer, sheet_name="about", index=False
             )
             for name, frame in frames.items():
-                frame.to_excel(writer, sheet_name=name[:31], index=False)
+                neutralised(frame).to_excel(writer, sheet_name=name[:31], index=False)
         normalise_zip(folder / XLSX_NAME)
 
     sources = [folder / f"{name}.csv" for name in frames] + [folder / "results.json"]
@@ -175,7 +138,7 @@ def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folde
     frames = supplementary_tables(results, grade)
     write_csvs(frames, folder / "tables")
     book = folder / "supplementary-tables.xlsx"
-    note = ILLUSTRATIVE_NOTE if results.review.illustrative else ""
+    note = ILLUSTRATIVE_NOTICE if results.review.illustrative else ""
 
     def supplementary_workbook() -> None:
         write_workbook(frames, book, note)
@@ -199,7 +162,7 @@ def write_grade(grade: GradeReport, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "grade.json").write_text(grade.to_json() + "\n", encoding="utf-8")
     for name, frame in grade.tables().items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(frame, folder / f"{name}.csv")
 
 
 def build(
@@ -215,20 +178,28 @@ def build(
     ``stages`` picks what to make: "results" (always), "figures", "documents" (needs figures).
     ``cache_dir``: True for the default cache beside the build folder, a folder, or False/None for none.
     """
+    started = time.perf_counter()
+    target = check_out_dir(out_dir, data_dir)  # before anything is read or written
+    say = progress or (lambda _m: None)
+    say(f"checking {data_dir}")
+    review = load_review(data_dir)
+    say(review.summary())
+    with out_lock(target):  # nothing is written before the data are known to be good
+        return _build_locked(review, target, progress, stages, jobs, cache_dir, started)
+
+
+def _build_locked(review: Review, target: Path, progress: Callable[[str], None] | None,
+                  stages: tuple[str, ...], jobs: int, cache_dir: Path | None | bool, started: float) -> ReviewResults:
+    """``build`` once the data are checked and OUT is known to be safe and is locked."""
     from erh_report.cache import default_cache_dir, render_figures_cached
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
 
-    started = time.perf_counter()
     say = progress or (lambda _m: None)
-    say(f"checking {data_dir}")
-    review = load_review(data_dir)
-    say(review.summary())
     results = run(review, progress=progress)
     style = get_style(review.config.settings.number_style)
     grade = assess_review(results, style)
-    target = Path(out_dir)
     say(f"writing {target}")
     timings: dict[str, float] = {}
     folder = default_cache_dir(target) if cache_dir is True else (cache_dir or None)
@@ -265,8 +236,10 @@ def build(
 
         copy_inputs(Path(review.folder), tmp)  # what `erh-report diff` names as the cause of a change
         write_manifest(tmp, review, stages)
+    for line in cache.report():
+        say(line)
     say("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     say(f"done in {time.perf_counter() - started:.1f} s")
     if review.illustrative:
-        say(ILLUSTRATIVE_NOTE)
+        say(ILLUSTRATIVE_NOTICE)
     return results

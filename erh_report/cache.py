@@ -22,9 +22,10 @@ from pathlib import Path
 from erh_report.figures import Figure
 from erh_report.figures.output import Job
 from erh_report.figures.render import draw_jobs, plan
+from erh_report.manifest import sha256 as _sha256
 from erh_report.numbers import NumberStyle
-from erh_report.results import ReviewResults
 from erh_report.software import fonts
+from erh_report.synthesis import ReviewResults
 
 PACKAGE = Path(__file__).resolve().parent
 Progress = Callable[[str], None]
@@ -51,13 +52,23 @@ def default_cache_dir(out_dir: Path) -> Path:
     return out_dir.parent / ".erh-cache" / out_dir.name
 
 
+HASHES = ".sha256.json"  # in every entry: the SHA-256 of each of its files, checked before the entry is used
+
+
 class Cache:
-    """A folder of entries ``<kind>/<key>/``, each holding the files of one output."""
+    """A folder of entries ``<kind>/<key>/``, each holding the files of one output and their hashes.
+
+    An entry is used only when every file matches the hash stored with it; a damaged entry (truncated,
+    edited, or from an older version without hashes) is deleted, counted in ``dropped`` and made again.
+    A cache that cannot be read or written never stops a build: it only makes it slower.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.hits = 0
         self.misses = 0
+        self.dropped: list[str] = []  # "kind/key" of damaged entries deleted in this build
+        self.unwritable: str | None = None  # why the cache could not be written, if it could not
         self.figure_keys: dict[str, str] = {}  # figure id -> key of its drawing job (stands for its files)
 
     def entry(self, kind: str, key: str) -> Path | None:
@@ -65,10 +76,29 @@ class Cache:
             return None
         return self.folder / kind / key
 
-    def get(self, kind: str, key: str, names: list[str], target: Path) -> bool:
-        """Copy the entry's files into ``target``; False when the entry is missing or incomplete."""
+    def _verified(self, entry: Path, names: list[str]) -> bool:
+        try:
+            hashes = json.loads((entry / HASHES).read_text(encoding="utf-8"))
+            return (isinstance(hashes, dict) and all(n in hashes for n in names)
+                    and all(_sha256(entry / name) == digest for name, digest in hashes.items()))
+        except (OSError, ValueError):
+            return False
+
+    def drop(self, kind: str, key: str) -> None:
+        """Delete a damaged entry and say so (it is made again by the caller)."""
         entry = self.entry(kind, key)
-        if entry is None or not all((entry / n).is_file() for n in names):
+        if entry is not None:
+            shutil.rmtree(entry, ignore_errors=True)
+            self.dropped.append(f"{kind}/{key[:12]}")
+
+    def get(self, kind: str, key: str, names: list[str], target: Path) -> bool:
+        """Copy the entry's files into ``target``; False when the entry is missing or damaged."""
+        entry = self.entry(kind, key)
+        if entry is None or not entry.is_dir():
+            self.misses += 1
+            return False
+        if not self._verified(entry, names):
+            self.drop(kind, key)
             self.misses += 1
             return False
         for n in names:
@@ -78,15 +108,31 @@ class Cache:
 
     def put(self, kind: str, key: str, files: dict[str, Path]) -> None:
         entry = self.entry(kind, key)
-        if entry is None:
+        if entry is None or self.unwritable:
             return
         tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name, path in files.items():
-            shutil.copyfile(path, tmp / name)
-        shutil.rmtree(entry, ignore_errors=True)
-        tmp.rename(entry)
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            for name, path in files.items():
+                shutil.copyfile(path, tmp / name)
+            hashes = {name: _sha256(tmp / name) for name in files}
+            (tmp / HASHES).write_text(json.dumps(hashes, sort_keys=True), encoding="utf-8")
+            shutil.rmtree(entry, ignore_errors=True)
+            tmp.rename(entry)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.unwritable = f"{exc.strerror or exc} ({exc.filename or self.folder})"
+
+    def report(self) -> list[str]:
+        """What the build should tell about the cache: damaged entries made again, a cache not written."""
+        lines = []
+        if self.dropped:
+            lines.append(f"cache: {len(self.dropped)} damaged entr{'y' if len(self.dropped) == 1 else 'ies'} "
+                         "deleted and made again: " + ", ".join(self.dropped))
+        if self.unwritable:
+            lines.append(f"cache: could not be written, the next build will not be faster: {self.unwritable}")
+        return lines
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -98,6 +144,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def figure_key(job: Job, code: str) -> str:
     payload = pickle.dumps((job.figure, job.draw.__module__, job.draw.__qualname__, job.spec), protocol=5)
     return hashlib.sha256(code.encode() + payload).hexdigest()
+
+
+def _load_figure(record: Path) -> Figure:
+    figure = pickle.loads(record.read_bytes())
+    if not isinstance(figure, Figure):
+        raise TypeError("not a figure record")
+    return figure
 
 
 def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberStyle, cache: Cache, *,
@@ -116,9 +169,12 @@ def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberSt
         record = None if entry is None else entry / "figure.pickle"
         if record is not None and record.is_file() and cache.get("figures", keys[fig.id],
                                                                  [f"{fig.id}.svg", f"{fig.id}.png"], out_dir):
-            done[fig.id] = pickle.loads(record.read_bytes())
-        else:
-            missing.append(job)
+            try:
+                done[fig.id] = _load_figure(record)
+                continue
+            except Exception:  # noqa: BLE001 - whatever the entry holds, the figure is drawn again
+                cache.drop("figures", keys[fig.id])
+        missing.append(job)
     if progress:
         progress(f"figures: {len(done)} unchanged, {len(missing)} to draw")
 
@@ -158,9 +214,10 @@ def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, st
 
 
 def render_code_hash() -> str:
-    """The documents' code, templates, converters and fonts: a cached document is reused only if all match."""
+    """The documents' code, templates, converters and fonts: a cached document is reused only if all match.
+    fontTools (the DOCX column widths) and Pillow (the DOCX figures' PNG fallbacks) shape the DOCX bytes too."""
     code = _code_hash(PACKAGE / "render", PACKAGE.parent / "templates",
-                      extra=("weasyprint", "pikepdf", "python-docx", "lxml"))
+                      extra=("weasyprint", "pikepdf", "python-docx", "lxml", "fonttools", "pillow"))
     return hashlib.sha256((code + json.dumps(fonts(), sort_keys=True)).encode()).hexdigest()
 
 

@@ -11,9 +11,7 @@ import sys
 
 from erh_report import __version__
 from erh_report.errors import EXIT_INPUT_ERROR, InputError
-
-MEASURES = ("SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "GEN")
-METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB")
+from erh_report.vocabulary import HKSJ, MEASURES, METHODS
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -34,9 +32,9 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     meta.add_argument("file", metavar="FILE.csv")
-    meta.add_argument("--measure", required=True, type=str.upper, choices=MEASURES)
-    meta.add_argument("--method", default="REML", type=str.upper, choices=METHODS)
-    meta.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
+    meta.add_argument("--measure", required=True, type=str.upper, choices=tuple(MEASURES))
+    meta.add_argument("--method", default="REML", type=str.upper, choices=tuple(METHODS))
+    meta.add_argument("--hksj", action="store_true", help=f"Knapp-Hartung ({HKSJ}) adjustment")
     meta.add_argument("--moderator", action="append", default=[], metavar="COL",
                       help="meta-regression moderator column (repeatable)")
     meta.add_argument("--subgroup", metavar="COL", help="subgroup analysis by this column")

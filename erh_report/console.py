@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from erh_report.analysis.heterogeneity import q_profile
-from erh_report.analysis.model import METHOD_NAMES, MetaResult, predict
+from erh_report.analysis.model import MetaResult, predict
+from erh_report.vocabulary import method
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -37,7 +38,7 @@ def format_meta_summary(result: MetaResult, *, measure: str, extras: dict | None
     if not result.intercept_only:
         kind = "Mixed-Effects" if result.method != "FE" else "Common-Effect (meta-regression)"
     lines = [f"{kind} Model (k = {result.k}; measure: {measure}"
-             + ("" if result.method == "FE" else f"; tau^2 estimator: {result.method} ({METHOD_NAMES[result.method]})")
+             + ("" if result.method == "FE" else f"; tau^2 estimator: {result.method} ({method(result.method).name})")
              + ")", ""]
     if result.method != "FE":
         ci = q_profile(result) if result.intercept_only else None

@@ -7,14 +7,18 @@ Every problem in the file is reported at once, with its row and column, before a
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from erh_report.data import load
+from erh_report.data.cells import EXPECTED as NUMBER_EXPECTED
+from erh_report.data.cells import parse_number
 from erh_report.errors import InputError, Problem
+from erh_report.jsonable import plain
+from erh_report.limits import check_computable, not_computed
 
 # columns each measure needs; a tuple lists alternatives (either group will do)
 REQUIRED = {
@@ -37,35 +41,18 @@ class Table:
 
 
 def read_csv(path: Path) -> Table:
-    """Read a CSV file; blank lines are skipped but row numbers stay those a spreadsheet shows."""
+    """Read a CSV file with the data folder's reader (UTF-8, UTF-16 or Windows text; comma, semicolon or tab);
+    blank lines are skipped but row numbers stay those a spreadsheet shows. Problems name the path given."""
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(name, "file not found", expected="a CSV file")]) from None
-    except IsADirectoryError:
-        raise InputError([Problem(name, "is a folder", expected="a CSV file")]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(name, "is not readable text", expected="a CSV file saved as UTF-8")]) from None
-    records = list(csv.reader(text.splitlines()))
-    numbered = [(i + 1, r) for i, r in enumerate(records) if any(c.strip() for c in r)]
-    if not numbered:
-        raise InputError([Problem(name, "the file is empty", expected="a header row and one row per study")])
-    header_row, header = numbered[0]
-    header = [h.strip() for h in header]
-    rows = []
-    problems = []
-    for number, record in numbered[1:]:
-        if len(record) > len(header):
-            problems.append(Problem(name, f"row has {len(record)} cells but the header has {len(header)}",
-                                    row=number, expected="one cell per column"))
-        rows.append((number, {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header)}))
-    if not rows:
-        problems.append(Problem(name, "no data rows below the header", row=header_row,
-                                expected="one row per study"))
+    if not path.is_file():
+        raise InputError([Problem(name, "is a folder" if path.is_dir() else "file not found", expected="a CSV file")])
+    raw, problems = load.read_csv(path, path.stem)
+    problems = [replace(p, file=name) for p in problems]
+    if not problems and not raw.rows:
+        problems.append(Problem(name, "no data rows below the header", row=1, expected="one row per study"))
     if problems:
         raise InputError(problems)
-    return Table(name, header, rows)
+    return Table(name, raw.columns, raw.rows)
 
 
 def _choose_columns(table: Table, measure: str) -> tuple[str, ...]:
@@ -88,10 +75,10 @@ def _number(table: Table, row: int, column: str, text: str, problems: list[Probl
         problems.append(Problem(table.path, "empty cell", row=row, column=column, expected="a number"))
         return math.nan
     try:
-        value = float(text)
-    except ValueError:
-        problems.append(Problem(table.path, "not a number", row=row, column=column, value=text,
-                                expected="a number"))
+        value = parse_number(text)
+    except ValueError as exc:
+        problems.append(Problem(table.path, str(exc), row=row, column=column, value=text,
+                                expected=NUMBER_EXPECTED))
         return math.nan
     if not math.isfinite(value):
         problems.append(Problem(table.path, "not a finite number", row=row, column=column, value=text,
@@ -180,20 +167,6 @@ def parse_groups(table: Table, column: str) -> list[str]:
     return [cells[column] for _, cells in table.rows]
 
 
-def _clean(value):
-    """JSON-safe: NaN and infinities become null, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def result_summary(result) -> dict:
     """The keys every result carries, plus the pooled estimate or the coefficients."""
     from erh_report.analysis.model import predict
@@ -214,6 +187,16 @@ def result_summary(result) -> dict:
 
 
 def run_meta(args: argparse.Namespace) -> int:
+    """One meta-analysis; data that pass every check but still break the arithmetic end in a message."""
+    from numpy.linalg import LinAlgError
+
+    try:
+        return _run_meta(args)
+    except (ArithmeticError, LinAlgError):
+        raise not_computed(args.file, "the analysis") from None
+
+
+def _run_meta(args: argparse.Namespace) -> int:
     from erh_report.analysis import bias, model, subgroup
     from erh_report.analysis.effect_sizes import escalc
     from erh_report.console import format_meta_summary
@@ -228,6 +211,7 @@ def run_meta(args: argparse.Namespace) -> int:
     moderators = parse_moderators(table, args.moderator) if args.moderator else None
     groups = parse_groups(table, args.subgroup) if args.subgroup else None
     es = escalc(args.measure, data, smd_variant=args.smd_variant)
+    check_computable(table.path, [n for n, _ in table.rows], es.yi, es.vi, moderators, args.moderator)
     try:
         result = model.fit(es.yi, es.vi, method=args.method, hksj=args.hksj, level=level,
                            moderators=moderators, terms=args.moderator or None)
@@ -236,6 +220,11 @@ def run_meta(args: argparse.Namespace) -> int:
     except __import__("numpy").linalg.LinAlgError:
         raise InputError([Problem(table.path, "the moderators are collinear (the model matrix is singular)",
                                   expected="moderators that are not linear combinations of each other")]) from None
+    except (ArithmeticError, ValueError):
+        raise not_computed(table.path, "the model") from None
+    if not all(math.isfinite(c) for c in ([result.estimate] if result.intercept_only else
+                                          [c.estimate for c in result.coefficients])):
+        raise not_computed(table.path, "the pooled estimate" if result.intercept_only else "a coefficient")
 
     out = result_summary(result)
     if args.measure != "GEN":
@@ -275,7 +264,7 @@ def run_meta(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_clean(out), indent=2))
+        print(json.dumps(plain(out), indent=2))
     else:
         print(format_meta_summary(result, measure=args.measure, extras=extras))
     return 0

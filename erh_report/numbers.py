@@ -1,17 +1,24 @@
 """The number style, in one place: how estimates, intervals, P values, percentages and counts are written.
 
-Figures, tables and templates (as jinja filters) all format through a ``NumberStyle``, so that switching
-the review's ``number_style`` setting between the presets changes every output at once:
+Figures, tables, GRADE and templates (as jinja filters) all format through a ``NumberStyle``: it is the only
+way a number becomes text, so that switching the review's ``number_style`` setting between the presets
+changes every output at once. It also has the statistics themselves (an effect with its CI, τ², I², P, a
+prediction interval) and the journal's spelling of words in prose:
 
-- ``JAMA`` (default): "0.39 (95% CI, 0.15-0.63)", "to" when a limit is negative; P values without a leading
-  zero, 2 decimals (3 below .01), "P < .001" at the floor and "P > .99" at the top; counts with commas.
-- ``Cochrane``: RevMan's "0.39 [0.15, 0.63]"; "P = 0.04", "P < 0.00001" at the floor.
+- ``JAMA`` (default): "SMD 0.39 (95% CI, 0.15-0.63)", "to" when a limit is negative; P values without a
+  leading zero, 2 decimals (3 below .01), "P < .001" at the floor and "P > .99" at the top; counts with
+  commas; American English ("randomized").
+- ``Cochrane``: RevMan's "0.39 [0.15, 0.63]"; "P = 0.04", "P < 0.00001" at the floor; British English.
+
+τ² has two decimals, three when it is small but not zero (0.004 is not 0.00), in both styles.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from erh_report.vocabulary import AMERICAN, BRITISH, spell
 
 MINUS = "\u2212"
 
@@ -24,8 +31,11 @@ class NumberStyle:
     p_leading_zero: bool = False
     p_floor: float = 0.001
     p_ceiling: float | None = 0.99
-    ci_template: str = "{est} ({level}% CI, {low}{sep}{high})"
+    ci_template: str = "{est} ({level}% CI, {low}{sep}{high}{note})"
+    note_template: str = "; {note}"  # more in the CI's parentheses: "(95% CI, 0.1-0.2; P = .04)"
+    cell_template: str = "{est} ({low}{sep}{high}{note})"  # under a header that names the CI: "Effect (95% CI)"
     bracket_template: str = "{est} [{low}, {high}]"
+    spelling: str = AMERICAN  # of words in prose (vocabulary.spell): JAMA American, Cochrane British
 
     # -- numbers ---------------------------------------------------------------------------------
     def number(self, x: float | None, decimals: int | None = None) -> str:
@@ -56,11 +66,40 @@ class NumberStyle:
         lo, hi = self.number(low, decimals), self.number(high, decimals)
         return f"{lo}{self._range_sep(lo, hi)}{hi}"
 
-    def estimate_ci(self, est: float, low: float, high: float, level: float = 95,
-                    decimals: int | None = None) -> str:
-        """"0.39 (95% CI, 0.15-0.63)" (JAMA) or "0.39 [0.15, 0.63]" (Cochrane)."""
+    def estimate_ci(self, est: float, low: float, high: float, level: float | None = 95,
+                    decimals: int | None = None, note: str = "") -> str:
+        """"0.39 (95% CI, 0.15-0.63)" (JAMA) or "0.39 [0.15, 0.63]" (Cochrane); without ``level`` the
+        table cell under a header that names the CI: "0.39 (0.15-0.63)". A ``note`` ("P = .04") joins the
+        interval: "(95% CI, 0.15-0.63; P = .04)", "[0.15, 0.63] (P = 0.04)"."""
         e, lo, hi = (self.number(x, decimals) for x in (est, low, high))
-        return self.ci_template.format(est=e, low=lo, high=hi, level=f"{level:g}", sep=self._range_sep(lo, hi))
+        template = self.cell_template if level is None else self.ci_template
+        return template.format(est=e, low=lo, high=hi, level=f"{level or 0:g}", sep=self._range_sep(lo, hi),
+                               note=self.note_template.format(note=note) if note else "")
+
+    def brackets(self, low: float, high: float) -> str:
+        """RevMan's interval alone, "[0.70, 0.92]" (forest plots, in either style)."""
+        return f"[{self.number(low)}, {self.number(high)}]"
+
+    # -- the statistics of a meta-analysis ------------------------------------------------------------
+    def effect(self, measure: str, est: float, low: float, high: float, level: float | None = 95) -> str:
+        """A pooled effect on the readers' scale: "SMD 0.39 (95% CI, 0.15-0.63)"."""
+        return f"{measure} {self.estimate_ci(est, low, high, level)}"
+
+    def tau2(self, tau2: float) -> str:
+        """τ² with two decimals, three when it is small but not zero (0.004 is not 0.00)."""
+        return self.number(tau2, 3 if 0 < tau2 < 0.005 else 2)
+
+    def i2(self, i2: float) -> str:
+        """"I² = 46%"."""
+        return f"I² = {self.percent(i2)}"
+
+    def prediction_interval(self, low: float, high: float, level: float = 95) -> str:
+        """"95% PI, 0.02-0.76"."""
+        return f"{level:g}% PI, {self.interval(low, high)}"
+
+    def spell(self, text: str) -> str:
+        """Words the code writes in the journal's spelling ("randomised" in British, "randomized" in American)."""
+        return spell(text, self.spelling)
 
     def bracket(self, est: float, low: float, high: float, decimals: int | None = None) -> str:
         """RevMan's forest-plot text, "0.80 [0.70, 0.92]", in either style."""
@@ -106,7 +145,9 @@ def _significant(p: float) -> str:
 STYLES = {
     "JAMA": NumberStyle("JAMA"),
     "Cochrane": NumberStyle("Cochrane", minus="-", p_leading_zero=True, p_floor=0.00001, p_ceiling=None,
-                            ci_template="{est} [{low}, {high}]"),
+                            ci_template="{est} [{low}, {high}]{note}", note_template=" ({note})",
+                            cell_template="{est} [{low}, {high}]",
+                            spelling=BRITISH),
 }
 
 
@@ -121,14 +162,20 @@ def get_style(name: str) -> NumberStyle:
 
 
 def jinja_filters(style: NumberStyle) -> dict[str, object]:
-    """The style's methods as jinja filters: {{ x | num }}, {{ p | pval }}, {{ r | est_ci }} ..."""
+    """The style's methods as jinja filters: {{ x | num }}, {{ p | pval }}, {{ v | effect(95) }} ...
+
+    ``effect`` takes a record with ``measure, estimate, ci_low, ci_high`` (the pooled views of the context);
+    ``est_ci`` three numbers; both without a level give the table cell."""
     return {
         "num": style.number,
         "int": style.integer,
         "pct": style.percent,
         "pval": style.p,
         "interval": style.interval,
-        "est_ci": lambda r, level=95, decimals=None: style.estimate_ci(r.estimate, r.ci_low, r.ci_high,
-                                                                        level, decimals),
-        "bracket": style.bracket,
+        "est_ci": style.estimate_ci,
+        "effect": lambda v, level=None: style.effect(v.measure, v.estimate, v.ci_low, v.ci_high, level),
+        "tau2": style.tau2,
+        "i2": style.i2,
+        "pi": lambda v, level=95: style.prediction_interval(v.pi_low, v.pi_high, level),
+        "spell": style.spell,
     }

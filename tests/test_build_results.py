@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import subprocess
@@ -11,14 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from openpyxl import load_workbook
 from review_copies import DATA, copy_data
 from scipy.special import gammaln
 
 from erh_report import build as build_mod
+from erh_report.analysis.model import fit
 from erh_report.build import build
 from erh_report.data import load_review
-from erh_report.results import run
+from erh_report.synthesis import run
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 MAIN_COLUMNS = [
     "analysis_id", "domain", "outcome", "timepoint", "k", "participants", "estimate", "ci_low", "ci_high",
@@ -48,29 +53,64 @@ def test_files_written(results_dir: Path):
             "metaregression.csv", "sensitivity.csv", "leave_one_out.csv", "small_study_effects.csv",
             "study_effects.csv", "prisma.csv", "README.txt"} <= names
     assert len(list((results_dir / "studies").glob("*.csv"))) == 24
-    assert "ILLUSTRATIVE DATA" in (results_dir / "README.txt").read_text()
+    assert ILLUSTRATIVE_NOTICE in (results_dir / "README.txt").read_text()
+
+
+def effects_from_data(outcome_id: str, window_id: str) -> tuple[list[float], list[float], float]:
+    """yi, vi and participants of one analysis, straight from data/ (review.yaml and outcome_data.csv),
+    for a continuous outcome whose studies all report arm data: the catalogue's first instrument, the
+    window's earliest time point, intervention arms combined, signs turned when lower is better."""
+    config = yaml.safe_load((DATA / "review.yaml").read_text(encoding="utf-8"))
+    window = next(w for w in config["plan"]["windows"] if w["id"] == window_id)
+    outcome = next(o for d in config["domains"] for o in d["outcomes"] if o["id"] == outcome_id)
+    order = [i["id"] for i in outcome["instruments"]]
+    higher = {i["id"]: i["higher_is_better"] for i in outcome["instruments"]}
+    rows = [r for r in csv.DictReader(io.StringIO((DATA / "outcome_data.csv").read_text(encoding="utf-8")))
+            if r["outcome"] == outcome_id and float(r["followup_months"]) >= window["min_months"]
+            and float(r["followup_months"]) < (window.get("max_months") or math.inf)]
+    yi, vi, participants = [], [], 0.0
+    for study in dict.fromkeys(r["study_id"] for r in rows):
+        mine = [r for r in rows if r["study_id"] == study]
+        instrument = min((r["instrument"] for r in mine), key=order.index)
+        mine = [r for r in mine if r["instrument"] == instrument]
+        months = min(float(r["followup_months"]) for r in mine)
+        mine = [r for r in mine if float(r["followup_months"]) == months]
+        assert all(r["n"] for r in mine), "this helper reads arm data only"
+        arms = [(float(r["n"]), float(r["mean"]), float(r["sd"])) for r in mine if r["role"] == "intervention"]
+        n1, m1, s1 = arms[0]
+        for n, m, s in arms[1:]:  # the Cochrane Handbook's formula for two groups, applied in turn
+            s1 = math.sqrt(((n1 - 1) * s1**2 + (n - 1) * s**2 + n1 * n / (n1 + n) * (m1 - m) ** 2) / (n1 + n - 1))
+            m1, n1 = (n1 * m1 + n * m) / (n1 + n), n1 + n
+        n2, m2, s2 = next((float(r["n"]), float(r["mean"]), float(r["sd"])) for r in mine if r["role"] == "control")
+        g, v = hedges_g(n1, m1, s1, n2, m2, s2)
+        yi.append(g if higher[instrument] else -g)
+        vi.append(v)
+        participants += n1 + n2
+    return yi, vi, participants
 
 
 def test_main_table(results_dir: Path):
     table = pd.read_csv(results_dir / "analyses.csv")
     assert set(MAIN_COLUMNS) <= set(table.columns)
-    assert len(table) == 24
+    config = yaml.safe_load((DATA / "review.yaml").read_text(encoding="utf-8"))
+    outcomes = [o for d in config["domains"] for o in d["outcomes"]]
+    assert len(table) == len(outcomes) * len(config["plan"]["windows"])  # analyses: all
     row = table.set_index("analysis_id").loc["bonding_post"]
     assert (row["domain"], row["outcome"], row["timepoint"], row["method"]) == (
-        "Early relational health", "Parent-infant bonding", "Post-intervention", "REML")
-    studies = pd.read_csv(results_dir / "studies" / "bonding_post.csv")
-    assert (row["k"], row["participants"], row["q_df"]) == (len(studies), studies["participants"].sum(),
-                                                              len(studies) - 1)
-    weights = 1 / (studies["vi"] + row["tau2"])
-    assert row["estimate"] == pytest.approx((weights * studies["yi"]).sum() / weights.sum(), rel=1e-12)
+        config["domains"][0]["name"], outcomes[0]["name"], config["plan"]["windows"][0]["label"],
+        config["settings"]["method"])
+    yi, vi, participants = effects_from_data("bonding", "post")
+    assert (row["k"], row["participants"], row["q_df"]) == (len(yi), participants, len(yi) - 1)
+    assert row["estimate"] == pytest.approx(fit(np.array(yi), np.array(vi), method="REML").estimate, rel=1e-10)
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
     assert row["pi_low"] < row["ci_low"]
 
 
 def test_full_precision_in_csv(results_dir: Path):
+    """The CSV keeps every digit: its text reads back as the same double as analyses.json holds."""
     line = (results_dir / "analyses.csv").read_text().splitlines()[1]
-    estimate = json.loads((results_dir / "results.json").read_text())["analyses"][0]["estimate"]
-    assert f",{estimate!r}," in line and len(repr(estimate).lstrip("-0.")) >= 15
+    estimate = json.loads((results_dir / "analyses.json").read_text())["analyses"][0]["estimate"]
+    assert repr(estimate) in line.split(",") and len(repr(estimate).lstrip("-0.")) >= 15
 
 
 def test_headline_counts_are_the_published_reviews(results_dir: Path):
@@ -132,6 +172,7 @@ def test_sign_is_reversed_when_lower_is_better(results_dir: Path):
     i, c = rows.loc["intervention"], rows.loc["control"]
     g, v = hedges_g(i["n"], i["mean"], i["sd"], c["n"], c["mean"], c["sd"])
     assert study["yi"] == pytest.approx(-g, abs=1e-12) and study["vi"] == pytest.approx(v, abs=1e-12)
+    assert study["yi"] > 0 and i["mean"] < c["mean"]  # a lower score with the intervention is a positive effect
     assert study["instrument"] == "PBQ" and list(rows["instrument"]) == ["PBQ", "PBQ"]
     assert study["why"].endswith("sign reversed (lower is better)")
     main = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["bonding_post"]
@@ -254,8 +295,8 @@ def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeyp
     with pytest.raises(RuntimeError):
         build(DATA, out, progress=None, stages=("results",))
     assert (out / "results" / "analyses.csv").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "results"]
-    assert not list(tmp_path.glob(".build.*"))  # the staging folder is gone
+    assert sorted(p.name for p in out.iterdir()) == [".erh-build", "inputs", "manifest.json", "results"]
+    assert not list(tmp_path.glob(".build.tmp-*"))  # the staging folder is gone
 
 
 def test_cli_build_progress_on_stderr(tmp_path: Path):
@@ -265,7 +306,7 @@ def test_cli_build_progress_on_stderr(tmp_path: Path):
     assert done.returncode == 0
     assert done.stdout == ""
     assert "erh-report: analysis 24/24: depression_fu12" in done.stderr
-    assert "ILLUSTRATIVE DATA" in done.stderr
+    assert ILLUSTRATIVE_NOTICE in done.stderr
     assert (tmp_path / "results" / "analyses.csv").exists()
 
 

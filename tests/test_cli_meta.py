@@ -151,3 +151,15 @@ def test_equal_variances_and_zero_tau2_are_not_errors(tmp_path, capsys):
     assert data["tau2"] == 0
     assert data["estimate"] == pytest.approx(np.mean([0.1, 0.12, 0.11]))
     assert "tau² estimated at 0" in err and "all sampling variances are equal" in err
+
+
+def test_semicolon_file_reads_as_the_data_folder_does(tmp_path, capsys):
+    """The meta command reads with the data folder's reader: a spreadsheet's semicolon export works too."""
+    comma = write(tmp_path, "yi,vi\n0.1,0.02\n0.3,0.05\n0.2,0.04\n", "comma.csv")
+    semicolon = write(tmp_path, "yi;vi\n0.1;0.02\n0.3;0.05\n0.2;0.04\n", "semicolon.csv")
+    results = []
+    for path in (comma, semicolon):
+        code, out, _ = run(["meta", path, "--measure", "GEN", "--json"], capsys)
+        assert code == 0
+        results.append(json.loads(out))
+    assert results[0] == results[1] and results[0]["k"] == 3

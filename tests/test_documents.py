@@ -25,9 +25,10 @@ from erh_report.build import build
 from erh_report.data import load_review
 from erh_report.grade import assess_review
 from erh_report.numbers import get_style
-from erh_report.render.documents import ILLUSTRATIVE_BANNER, write_documents
+from erh_report.render.documents import write_documents
 from erh_report.render.docx_images import FALLBACK_PPI
-from erh_report.results import run
+from erh_report.synthesis import run
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 ANALYSES = ("bonding_post", "secure_attachment_post", "depression_post")
 DOCS = ("manuscript", "supplement", "evidence-profiles")
@@ -145,7 +146,7 @@ def test_illustrative_banner_on_every_pdf_page(built):
         for i, page in enumerate(pages, start=1):
             assert "Illustrative data" in page, f"{name}.pdf page {i}"
     for name in DOCS:
-        assert ILLUSTRATIVE_BANNER in html_of(out, name).text
+        assert ILLUSTRATIVE_NOTICE in html_of(out, name).text
         header = WordDocument(out / f"{name}.docx").sections[0].header
         assert "Illustrative data" in " ".join(p.text for p in header.paragraphs)
 
@@ -166,7 +167,7 @@ def test_pdf_pages_are_numbered_n_of_total_and_none_is_blank(built):
         pages = pdf_text(out / f"{name}.pdf")
         for number, text in enumerate(pages, start=1):
             assert text.rstrip().endswith(f"{number} of {len(pages)}"), f"{name}.pdf page {number}: {text[-80:]}"
-            body = text.replace(ILLUSTRATIVE_BANNER, "").rstrip()[: -len(f"{number} of {len(pages)}")]
+            body = text.replace(ILLUSTRATIVE_NOTICE, "").rstrip()[: -len(f"{number} of {len(pages)}")]
             assert len(body.strip()) > 20, f"{name}.pdf page {number} is blank"
         fonts = {font.replace("-", "") for font in _font_names(out / f"{name}.pdf")}
         assert any(font.startswith("LiberationSerif") for font in fonts), f"{name}: {fonts}"

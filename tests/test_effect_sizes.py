@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from erh_report.analysis.effect_sizes import combine_arms, escalc, harmonise_direction, smd
+from erh_report.analysis.effect_sizes import combine_arms, escalc, smd
 
 
 def test_combined_arms_equal_the_pooled_sample():
@@ -28,10 +28,6 @@ def test_revman_smd_uses_its_approximate_correction_and_variance():
     assert es.vi == pytest.approx(n / (n1 * n2) + g**2 / (2 * (n - 3.94)), rel=1e-12)
     exact = smd(n1, m1, s1, n2, m2, s2)
     assert abs(es.yi - exact.yi) / exact.yi < 1e-3  # the two corrections nearly agree at this size
-
-
-def test_direction_flips_only_lower_is_better():
-    assert harmonise_direction([0.5, 0.5, -0.2], [True, False, False]).tolist() == [0.5, -0.5, 0.2]
 
 
 def test_unknown_measure_is_refused():

@@ -18,7 +18,7 @@ from erh_report.figures import forest
 from erh_report.figures import style as st
 from erh_report.figures.output import run_job
 from erh_report.numbers import get_style
-from erh_report.results import ReviewResults, run_analysis
+from erh_report.synthesis import ReviewResults, run_analysis
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 JAMA = get_style("JAMA")
@@ -118,8 +118,8 @@ def test_forest_numbers_come_from_the_results(review, tmp_path):
     assert t["forest-pi-estimate"] == [f"[{JAMA.number(r.pi_low)}, {JAMA.number(r.pi_high)}]"]
     assert t["forest-measure"] == ["Std. Mean Difference"] * 2
     assert t["forest-model"] == ["IV, Random (REML), 95% CI"] * 2
-    assert t["forest-favours-left"] == ["Favours control"]
-    assert t["forest-favours-right"] == ["Favours intervention"]
+    assert t["forest-favours-left"] == ["Favors control"]  # JAMA spells American English
+    assert t["forest-favours-right"] == ["Favors intervention"]
     assert JAMA.estimate_ci(r.estimate, r.ci_low, r.ci_high) in fig.caption
     assert "nan" not in fig.caption.lower() + fig.alt_text.lower()
 

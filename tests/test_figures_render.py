@@ -21,7 +21,7 @@ from erh_report.figures import style as st
 from erh_report.figures.output import run_job
 from erh_report.figures.render import plan
 from erh_report.numbers import get_style
-from erh_report.results import ReviewResults, run_analysis
+from erh_report.synthesis import ReviewResults, run_analysis
 
 CHOSEN = ("sensitivity_fu12", "secure_attachment_fu12")  # an SMD and an OR analysis, small enough to be quick
 

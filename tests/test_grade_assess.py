@@ -15,7 +15,9 @@ from erh_report.errors import InputError
 from erh_report.grade.assess import Override, assess_analysis, read_overrides
 from erh_report.grade.tables import evidence_profiles, sof_tables
 from erh_report.numbers import STYLES
-from erh_report.results import STUDY_COLUMNS, AnalysisResult
+from erh_report.synthesis import AnalysisResult
+from erh_report.synthesis.effects import study_intervals
+from erh_report.synthesis.tables import STUDY_COLUMNS
 
 JAMA = STYLES["JAMA"]
 QUESTION = {"population": "infants", "intervention": "Dyadic support", "comparator": "usual care"}
@@ -28,7 +30,7 @@ def outcome(outcome_id: str = "x", **kw) -> Outcome:
 
 def analysis_result(yi, vi, *, rob=None, sign=1, design="RCT", n=100, outcome_id="x", measure="SMD",
                     events=None) -> AnalysisResult:
-    """An analysis as results.run makes it, from effects built here and a real fit."""
+    """An analysis as synthesis.run makes it, from effects built here and a real fit."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     k = len(yi)
     dichotomous = measure in ("OR", "RR")
@@ -39,6 +41,7 @@ def analysis_result(yi, vi, *, rob=None, sign=1, design="RCT", n=100, outcome_id
     frame = frame.assign(analysis_id=a.id, study_id=[f"S{i}" for i in range(k)], study=[f"Study {i}" for i in range(k)],
                          yi=yi, vi=vi, sei=np.sqrt(vi), weight=res.weights, participants=float(n),
                          instrument_name="Scale S", design=design, rob_overall=rob or ["low"] * k, sign=sign)
+    frame["ci_low"], frame["ci_high"] = study_intervals(yi, np.sqrt(vi), 95)
     if dichotomous:
         ev_i, ev_c = events
         frame = frame.assign(events_i=ev_i, total_i=n / 2, events_c=ev_c, total_c=n / 2)
@@ -112,7 +115,7 @@ def test_mixed_designs_start_low_with_a_footnote():
     ar.effects.loc[0, "design"] = "cohort"
     a = assess_analysis(ar, outcome())
     assert (a.start, a.level, a.start_footnote) == (2, 2, "a")
-    assert dict(a.footnotes)["a"].startswith("1 of the 4 studies are not randomised")
+    assert dict(a.footnotes)["a"].startswith("1 of the 4 studies are not randomized")  # JAMA's spelling
 
 
 def test_lower_is_better_outcome_is_shown_in_its_own_direction():

@@ -14,7 +14,8 @@ from review_copies import DATA, copy_data, problems_of, set_cell
 from erh_report.data import load_review
 from erh_report.grade import GradeReport, assess_review
 from erh_report.grade.levels import DOMAINS
-from erh_report.results import ReviewResults, analyses_table, run
+from erh_report.synthesis import ReviewResults, run
+from erh_report.synthesis.tables import analyses_table
 
 
 @pytest.fixture(scope="module")

@@ -45,9 +45,11 @@ def test_md_has_no_sd_unit():
 
 
 def test_ratio_relative_effect_both_directions():
-    assert relative_text(EffectScale("OR"), ln(1.79), ln(1.54), ln(2.09)) == "OR 1.79 (1.54 to 2.09)"
+    assert relative_text(EffectScale("OR"), ln(1.79), ln(1.54), ln(2.09)) == "OR 1.79 (1.54-2.09)"  # JAMA's interval
+    assert relative_text(EffectScale("OR", style=STYLES["Cochrane"]), ln(1.79), ln(1.54), ln(2.09)) == \
+        "OR 1.79 [1.54, 2.09]"
     # an event where lower is better: harmonised log OR +ln 1.25 is OR 0.80 for the event itself
-    assert relative_text(EffectScale("OR", sign=-1), ln(1.25), ln(1.1), ln(1.4)) == "OR 0.80 (0.71 to 0.91)"
+    assert relative_text(EffectScale("OR", sign=-1), ln(1.25), ln(1.1), ln(1.4)) == "OR 0.80 (0.71-0.91)"
     assert relative_text(SMD, 0.3, 0.1, 0.5) == "\u2013"
 
 

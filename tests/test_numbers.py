@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from erh_report.numbers import MINUS, get_style
+from erh_report.numbers import MINUS, STYLES, get_style
 
 JAMA = get_style("JAMA")
 COCHRANE = get_style("Cochrane")
@@ -38,3 +38,22 @@ def test_estimates_and_intervals():
 def test_unknown_style():
     with pytest.raises(ValueError, match="unknown number style"):
         get_style("APA")
+
+
+def test_the_statistics_are_written_by_the_style():
+    jama, cochrane = STYLES["JAMA"], STYLES["Cochrane"]
+    assert jama.effect("SMD", 0.39, 0.15, 0.63) == "SMD 0.39 (95% CI, 0.15-0.63)"
+    assert jama.effect("SMD", 0.39, 0.15, 0.63, level=None) == "SMD 0.39 (0.15-0.63)"
+    assert cochrane.effect("SMD", 0.39, 0.15, 0.63) == "SMD 0.39 [0.15, 0.63]"
+    assert jama.estimate_ci(0.003, -0.001, 0.007, 90, 3, note="P = .12") == \
+        "0.003 (90% CI, \u22120.001 to 0.007; P = .12)"
+    assert cochrane.estimate_ci(0.003, -0.001, 0.007, 90, 3, note="P = 0.12") == "0.003 [-0.001, 0.007] (P = 0.12)"
+    assert [jama.tau2(x) for x in (0.0, 0.004, 0.0412)] == ["0.00", "0.004", "0.04"]
+    assert jama.i2(45.6) == "I² = 46%"
+    assert jama.prediction_interval(-0.1, 0.7) == "95% PI, \u22120.10 to 0.70"
+    assert jama.brackets(0.7, 0.92) == "[0.70, 0.92]"
+
+
+def test_the_style_decides_spelling():
+    assert STYLES["JAMA"].spell("randomised trials favouring") == "randomized trials favoring"
+    assert STYLES["Cochrane"].spell("randomized trials") == "randomised trials"

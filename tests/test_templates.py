@@ -13,7 +13,7 @@ from erh_report.numbers import get_style
 from erh_report.render.documents import DOCUMENTS, document_html
 from erh_report.render.environment import TEMPLATES
 from erh_report.render.html import TemplateProblem
-from erh_report.results import run
+from erh_report.synthesis import run
 
 ROOT = Path(__file__).resolve().parents[1]
 

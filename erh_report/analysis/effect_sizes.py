@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-MEASURES = ("SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "GEN")
-RATIO_MEASURES = ("OR", "RR")
+from erh_report.vocabulary import MEASURES
 
 
 @dataclass(frozen=True)
@@ -185,16 +184,3 @@ def combine_arms(n, mean, sd) -> tuple[float, float, float]:
                + n_tot * n2 / n_new * (m_tot - m2) ** 2) / (n_new - 1)
         n_tot, m_tot, sd_tot = n_new, m_new, float(np.sqrt(var))
     return float(n_tot), float(m_tot), float(sd_tot)
-
-
-def combine_arms_binary(events, totals) -> tuple[float, float]:
-    """Merge arms of a dichotomous outcome: events and totals add up."""
-    return float(np.sum(_arr(events))), float(np.sum(_arr(totals)))
-
-
-def harmonise_direction(yi, higher_is_better) -> np.ndarray:
-    """Flip the sign of effects on instruments where lower scores are better, so that a positive
-    effect always favours the intervention (for ratio measures on the log scale the same flip applies)."""
-    y = _arr(yi)
-    flip = ~np.asarray(higher_is_better, dtype=bool)
-    return np.where(flip, -y, y)

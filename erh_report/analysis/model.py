@@ -14,19 +14,10 @@ import numpy as np
 from scipy import stats
 
 from erh_report.analysis import wls
-from erh_report.analysis.tau2 import estimate_tau2
+from erh_report.analysis.tau2 import ESTIMATORS, estimate_tau2
+from erh_report.vocabulary import METHODS, method_label
+from erh_report.vocabulary import method as method_record
 
-METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB")
-METHOD_NAMES = {
-    "FE": "common effect (inverse variance)",
-    "DL": "DerSimonian-Laird",
-    "REML": "restricted maximum likelihood",
-    "ML": "maximum likelihood",
-    "PM": "Paule-Mandel",
-    "HE": "Hedges",
-    "SJ": "Sidik-Jonkman",
-    "EB": "empirical Bayes",
-}
 _EPS = np.finfo(float).eps
 
 
@@ -82,7 +73,7 @@ class MetaResult:
 
     @property
     def method_label(self) -> str:
-        return f"{self.method}+HKSJ" if self.hksj else self.method
+        return method_label(self.method, self.hksj)
 
     @property
     def intercept_only(self) -> bool:
@@ -189,14 +180,14 @@ def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level
     p = Xb.shape[2]
     if p == 1 and np.all(Xb[0] == 1) and (Xb.shape[0] == 1 or np.all(Xb == 1)):
         Xb = None  # intercept only: the estimators use sums instead of matrix algebra
-    if method not in METHODS:
+    if method not in ESTIMATORS:
         raise ModelError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     single_study = k == 1 and p == 1
     if not single_study:
         needed = p if method == "FE" else p + 1
         if needed > k:
             raise ModelError(
-                f"{k} studies cannot support a {METHOD_NAMES[method]} model with {p} coefficient(s)"
+                f"{k} studies cannot support a {method_record(method).name} model with {p} coefficient(s)"
                 f"{'' if method == 'FE' else ' and tau²'}: need at least {needed}")
     if method == "FE" or single_study:
         est = estimate_tau2("FE", y, v, Xb)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from erh_report.analysis.model import MetaResult, fit_batch
+from erh_report.analysis.model import fit_batch
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,3 @@ def leave_one_out(yi, vi, *, method: str = "REML", hksj: bool = False, level: fl
         pval=out["pval"][:, 0], ci_low=out["ci_lb"][:, 0], ci_high=out["ci_ub"][:, 0],
         pi_low=out["pi_lb"], pi_high=out["pi_ub"], q=out["QE"], q_pval=out["QEp"],
         tau2=out["tau2"], i2=out["I2"], h2=out["H2"])
-
-
-def leave_one_out_of(result: MetaResult) -> LeaveOneOut:
-    """Leave-one-out for a fitted intercept-only model, with its method, test and level."""
-    return leave_one_out(result.yi, result.vi, method=result.method, hksj=result.hksj, level=result.level)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from erh_report.data.bibtex_check import bibtex_problems
 from erh_report.data.schema import TABLES
+from erh_report.data.text import cell_problems, decode
 from erh_report.errors import Problem
 
 REVIEW_FILE = "review.yaml"
@@ -94,36 +98,52 @@ def _rows_to_table(name: str, source: str, records: list[list[str]]) -> tuple[Ra
                 )
             )
         cells = {col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(header) if col}
+        problems.extend(cell_problems(name, source, idx, cells))
         rows.append((idx, cells))
     return RawTable(name, source, [c for c in header if c], rows), problems
 
 
+def _csv_records(text: str, delimiter: str, source: str) -> tuple[list[list[str]], list[Problem]]:
+    """The records of a CSV text, split only at line ends outside quotes (a line separator such as U+2028
+    inside a cell stays in the cell, where it is reported); a quote never closed is named."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
+    while True:
+        line = reader.line_num
+        try:
+            records.append(next(reader))
+        except StopIteration:
+            return records, []
+        except csv.Error as exc:
+            row = len(records) + 1
+            if "unexpected end of data" in str(exc) or "EOF" in str(exc):
+                return records, [Problem(source, f"a quote (\") opened in row {row} (line {line + 1}) is never "
+                                         "closed", row=row, expected='a closing quote, or no quote in the cell; '
+                                         'a quote inside a quoted cell is written twice ("")')]
+            return records, [Problem(source, f"cannot be read as CSV ({exc})", row=row,
+                                     expected='quotes only around whole cells; a quote inside a quoted cell '
+                                     'written twice ("")')]
+
+
 def read_csv(path: Path, name: str) -> tuple[RawTable, list[Problem]]:
-    """One CSV file (UTF-8, with or without BOM; comma, semicolon or tab separated)."""
+    """One CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; comma, semicolon or tab
+    separated)."""
     source = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = path.read_text(encoding="cp1252")
-        except UnicodeDecodeError:
-            return RawTable(name, source, [], []), [
-                Problem(source, "the file is not readable text", expected="a CSV file saved as UTF-8")
-            ]
+        text, problems = decode(path.read_bytes(), source)
     except OSError as exc:
         return RawTable(name, source, [], []), [Problem(source, f"cannot be read: {exc.strerror}")]
+    if text is None:
+        return RawTable(name, source, [], []), problems
     if not text.strip():
         return RawTable(name, source, [], []), [
             Problem(source, "the file is empty", expected="a header row and data rows")
         ]
-    first = text.splitlines()[0]
+    first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    try:
-        records = list(csv.reader(text.splitlines(), delimiter=delimiter))
-    except csv.Error as exc:
-        return RawTable(name, source, [], []), [
-            Problem(source, f"cannot be read as CSV ({exc})", expected="a CSV file saved as UTF-8")
-        ]
+    records, problems = _csv_records(text, delimiter, source)
+    if problems:
+        return RawTable(name, source, [], []), problems
     return _rows_to_table(name, source, records)
 
 
@@ -167,18 +187,74 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
 
 
 # ------------------------------------------------------------------------------------ yaml
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    """Record the line of every key/item so a problem in review.yaml can say where it is."""
+def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int],
+              seen: set[int] | None = None) -> None:
+    """Record the line of every key/item so a problem in review.yaml can say where it is. A node reached
+    again through an alias is not entered again: the map stays as small as the file."""
+    seen = set() if seen is None else seen
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else key_node.start_mark.line
             out[(*path, key)] = key_node.start_mark.line + 1
-            _line_map(value_node, (*path, key), out)
+            _line_map(value_node, (*path, key), out, seen)
             out[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out)
+            _line_map(item, (*path, i), out, seen)
+
+
+#: review.yaml limits: a settings file is a few kilobytes; aliases may not blow it up (a "billion laughs").
+YAML_MAX_BYTES = 1_000_000
+YAML_MAX_VALUES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """How many values the node stands for once every alias is expanded, counted without expanding (each
+    node once); -1 for an alias that contains itself."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_:
+        return -1
+    open_.add(id(node))
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    total = 1
+    for child in children:
+        size = _expanded_size(child, sizes, open_)
+        if size < 0:
+            return -1
+        total = min(total + size, YAML_MAX_VALUES + 1)
+    open_.discard(id(node))
+    sizes[id(node)] = total
+    return total
+
+
+def _compose_limited(text: str, source: str) -> tuple[yaml.Node | None, Any, list[Problem]]:
+    """Parse ``text`` into its node graph, check the limits, and only then make Python data of it."""
+    if len(text.encode("utf-8")) > YAML_MAX_BYTES:
+        return None, None, [Problem(source, f"is larger than {YAML_MAX_BYTES:,} bytes",
+                                    expected="the review's settings, a few kilobytes")]
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            size = _expanded_size(node, {}, set())
+            if size < 0:
+                return None, None, [Problem(source, "an alias (*name) refers to a value that contains it",
+                                            expected="aliases to values defined before them, without loops")]
+            if size > YAML_MAX_VALUES:
+                return None, None, [Problem(source, f"its aliases (*name) expand to more than {YAML_MAX_VALUES:,} "
+                                            "values", expected="the review's settings, with few aliases")]
+        return node, loader.construct_document(node) if node is not None else None, []
+    finally:
+        loader.dispose()
 
 
 def read_review_yaml(path: Path) -> tuple[dict[str, Any] | None, dict[tuple[Any, ...], int], list[Problem]]:
@@ -191,8 +267,11 @@ def read_review_yaml(path: Path) -> tuple[dict[str, Any] | None, dict[tuple[Any,
     if not text.strip():
         return None, {}, [Problem(source, "the file is empty", expected="the review's settings")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data, problems = _compose_limited(text, source)
+        if problems:
+            return None, {}, problems
+    except RecursionError:
+        return None, {}, [Problem(source, "is nested too deeply", expected="the review's settings")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -268,6 +347,9 @@ def read_references(folder: Path) -> tuple[dict[str, dict[str, str]] | None, str
         except (OSError, UnicodeDecodeError) as exc:
             return None, name, [Problem(name, f"cannot be read ({type(exc).__name__})")]
         if name.endswith(".bib"):
+            problems = bibtex_problems(text, name)
+            if problems:
+                return None, name, problems
             entries = parse_bibtex(text)
             if not entries and text.strip():
                 return None, name, [Problem(name, "no BibTeX entries found", expected="@article{key, ...}")]
@@ -278,6 +360,10 @@ def read_references(folder: Path) -> tuple[dict[str, dict[str, str]] | None, str
             return None, name, [Problem(name, f"is not valid JSON: {exc.msg}", row=exc.lineno)]
         if not isinstance(items, list) or not all(isinstance(x, dict) and "id" in x for x in items):
             return None, name, [Problem(name, "must be a CSL-JSON list of items, each with an id")]
+        counts = Counter(str(x["id"]) for x in items)
+        if max(counts.values(), default=1) > 1:
+            return None, name, [Problem(name, f"item id '{i}' appears {n} times", expected="each id once")
+                                for i, n in sorted(counts.items()) if n > 1]
         return (
             {str(x["id"]): {k: json.dumps(v) if not isinstance(v, str) else v for k, v in x.items()} for x in items},
             name,

@@ -116,7 +116,7 @@ def _parse_count_list(text: str) -> list[tuple[str, int]] | None:
         part = part.strip()
         if not part:
             continue
-        match = re.fullmatch(r"(.+?)\s*[,:]\s*(\d+)", part)
+        match = re.fullmatch(r"(.+?)\s*[,:]\s*([0-9]+)", part)
         if not match:
             return None
         items.append((match.group(1).strip(), int(match.group(2))))
@@ -136,7 +136,7 @@ def from_template(source: str, rows: list[tuple[int, dict[str, str]]]) -> tuple[
         raw = cells.get("n", "").strip()
         if raw.upper() in {"", "NA"}:
             continue
-        if re.fullmatch(r"\d+", raw):
+        if re.fullmatch(r"[0-9]+", raw):
             items = [(TEMPLATE_LABELS.get(key, ""), int(raw))]
         else:
             parsed = _parse_count_list(raw)

@@ -332,6 +332,7 @@ class Outcome(_Strict):
 class Domain(_Strict):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
+    abbreviation: str | None = None  # "ERH": written after the name at its first mention, then instead of it
     role: Literal["primary", "secondary"] = "primary"
     outcomes: list[Outcome] = Field(min_length=1)
 
@@ -365,6 +366,15 @@ class Sensitivity(_Strict):
     leave_one_out: bool = True
 
 
+class Dose(_Strict):
+    """Which moderator is the intervention's dose, and its words: "Dose (contact hours) was ...", "each
+    additional contact hour changed the effect by ..."."""
+
+    moderator: str = "dose_hours"
+    name: str | None = None  # default: the moderator's name in erh_report/vocabulary.py ("contact hours")
+    unit: str | None = None  # default: its unit there ("contact hour")
+
+
 class Plan(_Strict):
     """Which analyses run and how each picks one effect per study."""
 
@@ -379,6 +389,20 @@ class Plan(_Strict):
     min_studies_metaregression: int = Field(10, ge=3)
     min_studies_egger: int = Field(10, ge=3)
     sensitivity: Sensitivity = Sensitivity()
+    primary_window: str | None = None  # the window of the key results (abstract, figures); the first by default
+    dose: Dose = Dose()
+
+    @model_validator(mode="after")
+    def _known_primary_window(self) -> Plan:
+        ids = [w.id for w in self.windows]
+        if self.primary_window is not None and self.primary_window not in ids:
+            raise ValueError(f"primary_window {self.primary_window!r} is not a window; expected one of "
+                             f"{', '.join(ids)}")
+        return self
+
+    @property
+    def primary_window_id(self) -> str:
+        return self.primary_window or self.windows[0].id
 
 
 class ReviewConfig(_Strict):

@@ -97,6 +97,9 @@ def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date
     """Compare, write the report when something changed, and return the exit code (1 on change only with
     ``fail_on_change``, for CI). Raises InputError when OLD or NEW is not a build or data folder."""
     old, new, out = Path(old), Path(new), Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError([Problem(f"--out {out}", "is a file, not a folder",
+                                  expected="a folder name (move or rename the file first)")])
     kinds = _kind(old), _kind(new)
     with tempfile.TemporaryDirectory(prefix="erh-diff-") as tmp:
         builds = []

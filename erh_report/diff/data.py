@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from erh_report.data.cells import parse_number
 from erh_report.data.load import RawData, RawTable, read_folder
 
 INPUTS = "inputs"
@@ -112,10 +113,10 @@ def _same(old: str, new: str) -> bool:
     if old.strip() == new.strip():
         return True
     try:
-        a, b = float(old), float(new)
+        a, b = parse_number(old.strip()), parse_number(new.strip())
     except ValueError:
         return False
-    return a == b or (math.isnan(a) and math.isnan(b))
+    return a == b
 
 
 def _keyed(table: RawTable, keys: tuple[str, ...]) -> dict[tuple[str, ...], tuple[int, dict[str, str]]]:

@@ -88,11 +88,12 @@ def _statistics(style: NumberStyle, level: float) -> list[tuple[str, Callable[[d
          lambda row: [style.p(_float(row.get("pval")))]),
         ("the number of participants", lambda row: style.integer(_float(row.get("participants"))),
          lambda row: [f"({style.integer(_float(row.get('participants')))} participants)"]),
-        ("the I\u00b2", lambda row: f"{style.number(_float(row.get('i2')), 0)}%",
-         lambda row: [f"I\u00b2 = {style.number(_float(row.get('i2')), 0)}%"]),
-        ("the \u03c4\u00b2", lambda row: style.number(_float(row.get("tau2")), 3),
-         lambda row: [f"\u03c4\u00b2 = {style.number(_float(row.get('tau2')), 3)}"]),
-        (f"the {level:g}% prediction interval", prediction, lambda row: [f"PI, {prediction(row)}"]),
+        ("the I\u00b2", lambda row: style.percent(_float(row.get("i2"))),
+         lambda row: [style.i2(_float(row.get("i2")))]),
+        ("the \u03c4\u00b2", lambda row: style.tau2(_float(row.get("tau2"))),
+         lambda row: [f"\u03c4\u00b2 = {style.tau2(_float(row.get('tau2')))}"]),
+        (f"the {level:g}% prediction interval", prediction,
+         lambda row: [style.prediction_interval(scale(row, "pi_low"), scale(row, "pi_high"), level)]),
     ]
 
 

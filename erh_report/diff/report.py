@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from erh_report.diff.data import DataChanges
 from erh_report.diff.numbers import NumberChanges
 from erh_report.diff.text import SentenceChange, marked_html
+from erh_report.spreadsheet import neutralise
 
 MANIFEST = "manifest.json"
 FIGURE_SUFFIXES = (".svg", ".png")
@@ -339,9 +340,9 @@ def write_xlsx(changes: Changes, path: Path) -> None:
 
 
 def _xlsx_value(value: str) -> str | float:
-    """Numbers as numbers, so that the sheet can be sorted and checked; text as it is."""
+    """Numbers as numbers, so that the sheet can be sorted and checked; text as it is, neutralised."""
     number = _float(value) if value.strip() else None
-    return value if number is None else number
+    return neutralise(value) if number is None else number
 
 
 def write_report(changes: Changes, out: Path) -> list[Path]:

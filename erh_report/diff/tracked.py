@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -447,11 +446,3 @@ def _normalise(path: Path) -> None:
     from erh_report.reproducible import normalise_zip
 
     normalise_zip(path)
-
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
-
-def valid_date(date: str) -> bool:
-    """Word wants an ISO 8601 date-time in UTC (``2024-05-01T12:00:00Z``)."""
-    return bool(_DATE.match(date))

@@ -86,7 +86,7 @@ class Catalogue:
     """The illustrative review's fixed parts and true parameters (``catalogue.yaml``)."""
 
     review: dict
-    domains: tuple[tuple[str, str, str], ...]
+    domains: tuple[dict, ...]
     outcomes: tuple[Out, ...]
     high_rob_bias: float
     well_conducted: dict
@@ -119,7 +119,7 @@ def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
 
     return Catalogue(
         review=raw["review"],
-        domains=pairs("domains", "id", "name", "role"),
+        domains=tuple(raw["domains"]),
         outcomes=tuple(_outcome(record) for record in raw["outcomes"]),
         high_rob_bias=raw["high_rob_bias"],
         well_conducted=raw["well_conducted"],
@@ -422,16 +422,16 @@ def review_config() -> dict:
     sources += [{"name": name, "kind": "other"} for name in fixed.pop("other_search_sources")]
     search = {"date": dt.date.fromisoformat(fixed.pop("search_date")), "sources": sources}
     domains = []
-    for did, dname, role in CAT.domains:
+    for domain in CAT.domains:
         outcomes = []
-        for o in (o for o in OUTCOMES if o.domain == did):
+        for o in (o for o in OUTCOMES if o.domain == domain["id"]):
             record: dict = {"id": o.id, "name": o.name, "type": o.type, "importance": o.importance}
             if o.type == "continuous":
                 record["thresholds"] = {"small": 0.2, "moderate": 0.5, "large": 0.8}
             record["instruments"] = [{"id": i.id, "name": i.name, "higher_is_better": i.higher_is_better}
                                      for i in o.instruments]
             outcomes.append(record)
-        domains.append({"id": did, "name": dname, "role": role, "outcomes": outcomes})
+        domains.append({**domain, "outcomes": outcomes})
     plan = fixed.pop("plan")
     return {**fixed, "search": search, "domains": domains, "plan": plan}
 

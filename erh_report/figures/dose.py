@@ -9,15 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
+from erh_report import vocabulary as vocab
 from erh_report.analysis.model import MetaResult, predict
 from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 DOSE_MODERATORS = ("dose_hours", "sessions")
-UNITS = {"dose_hours": "contact hour", "sessions": "session"}
 WIDTH, PLOT_H = 430.0, 270.0
 BUBBLE_MAX = 420.0  # largest bubble area (points²)
 BUBBLE_SHARE = 0.08  # with many studies, all bubbles together cover about this share of the plot
@@ -41,19 +41,24 @@ class DoseSpec:
     footnotes: tuple[str, ...]
 
 
-def slope_line(style: NumberStyle, ar: AnalysisResult, moderator: str, reg: MetaResult) -> str:
+def moderator_unit(results: ReviewResults, moderator: str) -> str:
+    """"contact hour": the review's word for its dose moderator (plan.dose.unit), else the vocabulary's."""
+    dose = results.review.config.plan.dose
+    return (dose.unit if moderator == dose.moderator and dose.unit else None) or vocab.variable_unit(moderator)
+
+
+def slope_line(style: NumberStyle, ar: AnalysisResult, moderator: str, reg: MetaResult, unit: str) -> str:
     """'Slope per contact hour: 0.002 (95% CI, −0.004 to 0.008), P = .52' (log scale for ratios)."""
     slope = reg.coefficients[1]
-    unit = UNITS.get(moderator, f"unit of {words.variable_name(moderator).lower()}")
-    scale = f" (log {ar.analysis.measure})" if words.is_ratio(ar.analysis.measure) else ""
+    scale = f" (log {ar.analysis.measure})" if vocab.measure(ar.analysis.measure).ratio else ""
     ci = style.estimate_ci(slope.estimate, slope.ci_low, slope.ci_high, reg.level, decimals=3)
     return f"Slope{scale} per {unit}: {ci}, {style.p(slope.pval)}"
 
 
 def model_line(style: NumberStyle, reg: MetaResult) -> str:
     r2 = f"; R² = {style.percent(reg.r2)}" if reg.r2 is not None else ""
-    return (f"{reg.k} studies; residual Tau² = {words.tau2_text(style, reg.tau2)}; "
-            f"residual I² = {style.percent(reg.i2)}{r2}")
+    return (f"{reg.k} studies; residual Tau² = {style.tau2(reg.tau2)}; "
+            f"residual {style.i2(reg.i2)}{r2}")
 
 
 def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style: NumberStyle) -> DoseSpec:
@@ -62,11 +67,11 @@ def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style:
     x = ar.effects[moderator].to_numpy(dtype=float)[keep]
     grid = np.linspace(float(x.min()), float(x.max()), 80)
     preds = [predict(reg, np.array([1.0, g])) for g in grid]
-    nat = lambda v: tuple(float(words.natural(measure, t)) for t in v)  # noqa: E731
-    header = words.MEASURE_HEADERS.get(measure, measure)
-    favours = "above 1" if words.is_ratio(measure) else "above 0"
+    nat = lambda v: tuple(float(vocab.measure(measure).shown(t)) for t in v)  # noqa: E731
+    header = vocab.measure(measure).header
+    favours = "above 1" if vocab.measure(measure).ratio else "above 0"
     return DoseSpec(
-        title=f"{words.analysis_title(ar.analysis)}: effect by {words.variable_name(moderator).lower()}",
+        title=f"{words.analysis_title(ar.analysis)}: effect by {vocab.variable_name(moderator).lower()}",
         x=tuple(float(v) for v in x),
         y=nat(reg.yi),
         weight=tuple(float(w) for w in reg.weights),
@@ -74,12 +79,12 @@ def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style:
         fit=nat([p.pred for p in preds]),
         band_low=nat([p.ci_low for p in preds]),
         band_high=nat([p.ci_high for p in preds]),
-        log=words.is_ratio(measure),
-        null=words.null_value(measure),
-        xlabel=words.variable_name(moderator),
-        ylabel=f"{header} (values {favours} favour the intervention)",
-        info=(slope_line(style, ar, moderator, reg), model_line(style, reg)),
-        footnotes=(words.ILLUSTRATIVE,) if results.review.illustrative else (),
+        log=vocab.measure(measure).ratio,
+        null=vocab.measure(measure).null,
+        xlabel=vocab.variable_name(moderator),
+        ylabel=style.spell(f"{header} (values {favours} favour the intervention)"),
+        info=(slope_line(style, ar, moderator, reg, moderator_unit(results, moderator)), model_line(style, reg)),
+        footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),
     )
 
 
@@ -136,10 +141,11 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
         for mod, (reg, _) in ar.metaregression.items():
             a = ar.analysis
             kind = "dose" if mod in DOSE_MODERATORS else "metaregression"
-            name = words.variable_name(mod).lower()
+            name = vocab.variable_name(mod).lower()
             title = f"{'Dose' if kind == 'dose' else 'Meta-regression'}: {words.analysis_title(a)} by {name}"
-            slope, model = slope_line(style, ar, mod, reg), model_line(style, reg)
-            caption = (f"{title}. Random-effects meta-regression of the {words.MEASURE_WORDS.get(a.measure)} on "
+            slope, model = slope_line(style, ar, mod, reg, moderator_unit(results, mod)), model_line(style, reg)
+            measure_name = vocab.measure(a.measure).prose(style.spelling)
+            caption = (f"{title}. Random-effects meta-regression of the {measure_name} on "
                        f"{name}; bubble area proportional to the study's weight; line and band: fitted effect "
                        f"and its {reg.level:g}% CI. {slope}; {model}.")
             alt = (f"Bubble plot of {reg.k} studies, {a.measure} on the vertical axis against {name} on the "

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from erh_report import vocabulary as vocab
 from erh_report.analysis.model import MetaResult
 from erh_report.analysis.subgroup import SubgroupAnalysis
 from erh_report.data.schema import ROB_DOMAINS
@@ -20,7 +21,7 @@ from erh_report.figures import words
 from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults, study_table
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 ROB_LEGEND = (
     "Risk of bias (RoB 2): D1 randomisation process; D2 deviations from intended interventions; "
@@ -148,7 +149,7 @@ def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: p
     else:
         cells["weight"] = f"{style.number(weight, 1)}%" if math.isfinite(weight) else ""
         cells["estimate"] = words.estimate(style, measure, r.estimate, r.ci_low, r.ci_high)
-        mark = Mark("diamond", *(float(words.natural(measure, x)) for x in (r.estimate, r.ci_low, r.ci_high)))
+        mark = Mark("diamond", *(float(vocab.measure(measure).shown(x)) for x in (r.estimate, r.ci_low, r.ci_high)))
         rows.append(Row(kind, label, cells, mark, bold=True, gid=gid))
     if dichotomous:
         arms = part[part["data"] == "arms"]
@@ -157,10 +158,9 @@ def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: p
                 "events_i": _count(style, float(arms["events_i"].sum())),
                 "events_c": _count(style, float(arms["events_c"].sum()))}, gid=f"{gid}-events"))
     if r is not None and kind == "total" and words.pi_finite(r):
-        lo, hi = (float(words.natural(measure, x)) for x in (r.pi_low, r.pi_high))
-        text = f"[{style.number(lo)}, {style.number(hi)}]"
-        rows.append(Row("pi", f"{r.level:g}% prediction interval", {"estimate": text},
-                        Mark("interval", float(words.natural(measure, r.estimate)), lo, hi), gid="forest-pi"))
+        lo, hi = (float(vocab.measure(measure).shown(x)) for x in (r.pi_low, r.pi_high))
+        rows.append(Row("pi", f"{r.level:g}% prediction interval", {"estimate": style.brackets(lo, hi)},
+                        Mark("interval", float(vocab.measure(measure).shown(r.estimate)), lo, hi), gid="forest-pi"))
     if r is not None:
         rows.append(Row("note", words.heterogeneity_line(style, r), {}, gid=f"{gid}-heterogeneity"))
         rows.append(Row("note", words.overall_line(style, r), {}, gid=f"{gid}-overall"))
@@ -190,8 +190,8 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     a, review = ar.analysis, results.review
     settings = review.config.settings
     measure, dichotomous = a.measure, a.outcome_type == "dichotomous"
-    log = words.is_ratio(measure)
-    effects = study_table(ar, settings.level).reset_index(drop=True)
+    log = vocab.measure(measure).ratio
+    effects = ar.effects.reset_index(drop=True)
     r = ar.result
     decimals = {k: _decimals(effects[k]) for k in ("mean_i", "sd_i", "mean_c", "sd_c")}
     wmax = float(np.nanmax(effects["weight"])) if ar.k and effects["weight"].notna().any() else math.nan
@@ -205,7 +205,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         row = effects.iloc[i]
         w = float(row["weight"])
         size = math.sqrt(w / wmax) if math.isfinite(w) and wmax > 0 else 0.6
-        mark = Mark("square", *(float(words.natural(measure, row[c])) for c in ("yi", "ci_low", "ci_high")),
+        mark = Mark("square", *(float(vocab.measure(measure).shown(row[c])) for c in ("yi", "ci_low", "ci_high")),
                     size=size)
         label = str(row["study"]) + (f" \u2014 {row['comparison']}" if row["comparison"] else "")
         return Row("study", label, _study_cells(style, row, measure, decimals, dichotomous), mark,
@@ -217,7 +217,7 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         groups = effects[subgroup].astype(str)
         for n, level in enumerate(sg.levels, start=1):
             idx = [i for i in range(len(effects)) if groups.iloc[i] == level]
-            rows.append(Row("heading", f"{words.variable_name(subgroup)}: {level}", {}, bold=True,
+            rows.append(Row("heading", f"{vocab.variable_name(subgroup)}: {level}", {}, bold=True,
                             gid=f"forest-subgroup-{n}"))
             rows.extend(study_row(i) for i in idx)
             part = effects.iloc[idx]
@@ -271,21 +271,21 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         footnotes.append(f"The {r.level:g}% prediction interval is where the effect of a new study like these "
                          "is expected to lie.")
     if review.illustrative:
-        footnotes.append(words.ILLUSTRATIVE)
+        footnotes.append(vocab.ILLUSTRATIVE_NOTICE)
     header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
     return ForestSpec(
-        title=words.analysis_title(a) + (f", by {words.variable_name(subgroup).lower()}" if subgroup else ""),
+        title=words.analysis_title(a) + (f", by {vocab.variable_name(subgroup).lower()}" if subgroup else ""),
         columns=_columns(dichotomous),
-        measure_header=(words.MEASURE_HEADERS.get(measure, measure), header2),
+        measure_header=(vocab.measure(measure).header, header2),
         rows=tuple(rows),
         log=log,
         xlim=xlim,
         ticks=ticks,
         tick_labels=tuple(tick_label(style, t) for t in ticks),
-        null=words.null_value(measure),
-        favours=("Favours control", "Favours intervention"),
+        null=vocab.measure(measure).null,
+        favours=(style.spell("Favours control"), style.spell("Favours intervention")),
         show_rob=show_rob,
-        footnotes=tuple(footnotes),
+        footnotes=tuple(style.spell(f) for f in footnotes),
     )
 
 
@@ -304,36 +304,36 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
     """Title, caption and alt text of a forest plot, from the results."""
     a, r = ar.analysis, ar.result
     measure = a.measure
-    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {words.variable_name(subgroup).lower()}"
+    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
                                                          if subgroup else "")
-    favours = "values above 1" if words.is_ratio(measure) else "positive values"
+    favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
     studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
     if r is None:
-        caption = (f"{title}. {studies}; {words.MEASURE_WORDS.get(measure, measure)}; not pooled ({ar.note}). "
+        caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}; not pooled ({ar.note}). "
                    f"Squares show each study's estimate with its {results.review.config.settings.level:g}% CI; "
                    f"{favours} favour the intervention.")
         alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
                f"because {ar.note}.")
-        return title, caption, alt
+        return title, style.spell(caption), alt
     pooled = words.estimate_ci(style, measure, r.estimate, r.ci_low, r.ci_high, r.level)
     pi = ""
     if words.pi_finite(r):
-        lo, hi = (float(words.natural(measure, x)) for x in (r.pi_low, r.pi_high))
+        lo, hi = (float(vocab.measure(measure).shown(x)) for x in (r.pi_low, r.pi_high))
         pi = f"; {r.level:g}% prediction interval, {style.interval(lo, hi)}"
     sub = ""
     if subgroup:
         sg = ar.subgroups[subgroup]
-        sub = f" Subgroups by {words.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
-    caption = (f"{title}. {studies}; {words.MEASURE_WORDS.get(measure, measure)}, "
+        sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
+    caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
                f"{words.model_words(r.method, r.hksj)}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
-               f"{words.i2_words(style, r)}{pi}.{sub} Squares show each study's estimate (area proportional to "
+               f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
                f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favours} favour "
                "the intervention.")
-    yi = np.asarray(words.natural(measure, ar.effects["yi"].to_numpy(dtype=float)))
+    yi = np.asarray(vocab.measure(measure).shown(ar.effects["yi"].to_numpy(dtype=float)))
     alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
            f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
-           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {words.i2_words(style, r)}.")
-    return title, caption, alt
+           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high)}. {style.i2(r.i2)}.")
+    return title, style.spell(caption), style.spell(alt)
 
 
 def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -> list[Job]:

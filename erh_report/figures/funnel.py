@@ -15,11 +15,12 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from erh_report import vocabulary as vocab
 from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 #: Two-sided P thresholds of the contours and their shades (lighter = less significant).
 CONTOURS = ((0.10, "#EFEFEF"), (0.05, "#D9D9D9"), (0.01, "#BDBDBD"))
@@ -56,8 +57,8 @@ def funnel_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle) 
     filled_y = tuple(float(v) for v in tf.filled_yi) if tf is not None else ()
     filled_s = tuple(float(math.sqrt(v)) for v in tf.filled_vi) if tf is not None else ()
     info = list(_info_lines(ar, style))
-    log = words.is_ratio(a.measure)
-    header = words.MEASURE_HEADERS.get(a.measure, a.measure)
+    log = vocab.measure(a.measure).ratio
+    header = vocab.measure(a.measure).header
     return FunnelSpec(
         title=words.analysis_title(a),
         yi=tuple(float(v) for v in r.yi),
@@ -67,11 +68,11 @@ def funnel_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle) 
         estimate=float(r.estimate),
         adjusted=float(tf.estimate) if tf is not None and tf.k0 > 0 else None,
         log=log,
-        xlabel=f"{header} ({'log scale; ' if log else ''}values {'above 1' if log else 'above 0'} favour the "
-               "intervention)",
+        xlabel=style.spell(f"{header} ({'log scale; ' if log else ''}values {'above 1' if log else 'above 0'} "
+                           "favour the intervention)"),
         legend_p=contour_labels(style),
         info=tuple(info),
-        footnotes=(words.ILLUSTRATIVE,) if results.review.illustrative else (),
+        footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),
     )
 
 

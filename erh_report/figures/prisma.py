@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
+from erh_report import vocabulary as vocab
 from erh_report.data.prisma import Prisma, check_arithmetic
 from erh_report.figures import style as st
-from erh_report.figures import words
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
 
 PAD = 6.0
 PITCH = 10.5  # line pitch inside boxes
@@ -97,7 +97,7 @@ def prisma_spec(p: Prisma, style: NumberStyle, illustrative: bool) -> PrismaSpec
             Box("other_excluded", tuple(other_excluded)),
         ]
     return PrismaSpec("PRISMA 2020 flow diagram", tuple(boxes), other,
-                      (words.ILLUSTRATIVE,) if illustrative else ())
+                      (vocab.ILLUSTRATIVE_NOTICE,) if illustrative else ())
 
 
 # ------------------------------------------------------------------------------------- drawing

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from erh_report.figures import dose, forest, funnel, prisma, risk_of_bias
 from erh_report.figures.output import Figure, Job, run_job
 from erh_report.numbers import NumberStyle, get_style
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
+from erh_report.workers import worker_pool
 
 Progress = Callable[[str], None]
 
@@ -46,7 +47,7 @@ def draw_jobs(todo: list[Job], out_dir: Path, jobs: int, done: Callable[[Figure,
         for job in todo:
             done(*run_job(job, out_dir))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(run_job, job, out_dir) for job in sorted(todo, key=lambda j: -j.cost)]
         for fut in as_completed(futures):
             done(*fut.result())

@@ -13,12 +13,13 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Rectangle
 
+from erh_report import vocabulary as vocab
 from erh_report.data.schema import ROB_DOMAINS
 from erh_report.figures import style as st
 from erh_report.figures import words
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
-from erh_report.results import AnalysisResult, ReviewResults
+from erh_report.synthesis import AnalysisResult, ReviewResults
 
 HEADERS = ("D1", "D2", "D3", "D4", "D5", "Overall")
 DOMAIN_NAMES = (
@@ -74,7 +75,7 @@ def _footnotes(results: ReviewResults, ar: AnalysisResult, missing: list[str]) -
         notes.append(f"Not assessed (no row in risk_of_bias for {ar.analysis.outcome.lower()}): "
                      + ", ".join(missing) + ".")
     if results.review.illustrative:
-        notes.append(words.ILLUSTRATIVE)
+        notes.append(vocab.ILLUSTRATIVE_NOTICE)
     return tuple(notes)
 
 

@@ -23,9 +23,11 @@ from PIL import Image
 
 #: Settings applied to every figure (inside ``rc_context``), in workers and in the main process alike.
 RC = {
-    "font.family": "sans-serif",
-    # DejaVu Sans ships with matplotlib, so measured widths are the same on every machine.
-    "font.sans-serif": ["DejaVu Sans"],
+    # Named, not "sans-serif": matplotlib falls back glyph by glyph only along a list of named families.
+    "font.family": ["DejaVu Sans", "Droid Sans Fallback"],
+    # DejaVu Sans ships with matplotlib, so measured widths are the same on every machine; Droid Sans
+    # Fallback (Debian fonts-droid-fallback) draws the CJK characters DejaVu lacks.
+    "font.sans-serif": ["DejaVu Sans", "Droid Sans Fallback"],
     "font.size": 8,
     # Without hinting, text widths scale exactly with the resolution, so a layout measured at 72 dpi
     # holds on screen (100 dpi) and in the 300 dpi PNG; hinting changes widths by up to 7%.

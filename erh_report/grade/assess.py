@@ -39,7 +39,8 @@ from erh_report.grade.wording import (
     statement,
 )
 from erh_report.numbers import STYLES, NumberStyle
-from erh_report.results import AnalysisResult, study_table
+from erh_report.synthesis import AnalysisResult
+from erh_report.vocabulary import EFFECT_SIZES
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,8 @@ def _suggestions(ar: AnalysisResult, outcome: Outcome, scale: EffectScale, thres
         return {d: rules.Judgement(NOT_ASSESSABLE, why) for d in DOMAINS}
     fx = ar.effects
     small = thresholds.small
-    studies = study_table(ar, level)
-    direction = 1 if scale.natural(res.estimate) >= 0 else -1
+    studies = ar.effects
+    direction = 1 if scale.oriented(res.estimate) >= 0 else -1
     ois = rules.optimal_information_size(ar.analysis.measure, small, comparator_risk, settings, direction)
     name = "the minimal important difference" if outcome.mid else "the threshold for a small effect"
     tf = ar.trimfill
@@ -292,7 +293,7 @@ def _effect(ar: AnalysisResult, scale: EffectScale, comparator_risk: float | Non
     else:
         direction = "higher values are better" if scale.sign > 0 else "lower values are better"
     common = dict(measure=scale.measure, estimate=scale.shown(est), ci_low=shown_lo, ci_high=shown_hi,
-                  relative=relative_text(scale, est, lo, hi), direction=direction)
+                  relative=relative_text(scale, est, lo, hi), direction=scale.style.spell(direction))
     if ar.analysis.outcome_type == "dichotomous":
         if comparator_risk is None or scale.harmonised:
             return EffectSummary(absolute=DASH, **common)  # type: ignore[arg-type]
@@ -318,7 +319,7 @@ def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[
     start, design, start_note = rules.start_level(designs, settings)
     suggested = _suggestions(ar, outcome, scale, thresholds, cr, level, min_studies_egger, settings)
 
-    letters = Lettering()
+    letters = Lettering(style.spell)
     certainty_letters: list[str] = []
     start_letter = letters(f"{start_note[0].upper()}{start_note[1:]}.") if start_note else None
     ratings = []
@@ -352,7 +353,7 @@ def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[
         design=design, start=start, domains=tuple(ratings), suggested_level=suggested_level, level=final_level,
         certainty_override=c, footnotes=tuple((let, text) for text, let in letters.items()),
         start_footnote=start_letter, certainty_footnotes=tuple(certainty_letters), effect=effect,
-        size=None if ar.result is None else ("trivial", "small", "moderate", "large")[size_index],
+        size=None if ar.result is None else EFFECT_SIZES[size_index],
         statement=statement(final_level if ar.result is not None else None, size_index, verb, a.outcome, subject),
         note=ar.note,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 def letter(index: int) -> str:
@@ -19,10 +19,12 @@ def letter(index: int) -> str:
 class Lettering:
     """Hands out letters in order of first appearance; the same text gets the same letter again."""
 
-    def __init__(self) -> None:
+    def __init__(self, spell: Callable[[str], str] | None = None) -> None:
         self._letters: dict[str, str] = {}
+        self._spell = spell  # the journal style's spelling of the texts
 
     def __call__(self, text: str) -> str:
+        text = self._spell(text) if self._spell else text
         if text not in self._letters:
             self._letters[text] = letter(len(self._letters))
         return self._letters[text]

@@ -6,7 +6,6 @@ Reads only results (and the review they carry); the documents layer renders the 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,8 +14,9 @@ import pandas as pd
 from erh_report.grade import tables as tables_mod
 from erh_report.grade.assess import Assessment, assess_analysis, read_overrides
 from erh_report.grade.rules import GradeSettings
+from erh_report.jsonable import plain
 from erh_report.numbers import STYLES, NumberStyle
-from erh_report.results import ReviewResults
+from erh_report.synthesis import ReviewResults
 
 #: review.yaml's number_style names; "RevMan5" is the Cochrane preset of numbers.py.
 _STYLE_NAMES = {"RevMan5": "Cochrane"}
@@ -59,24 +59,11 @@ class GradeReport:
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys, NaN as null), the same bytes for the same results."""
-        return json.dumps(_plain(self.as_dict()), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
+        return json.dumps(plain(self.as_dict()), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Flat tables for CSV/XLSX, keyed by the name they are written under."""
         return tables_mod.frames(self.assessments, self.question, self.style)
-
-
-def _plain(value: Any) -> Any:
-    """Plain JSON values: numpy scalars as Python numbers, NaN as None, tuples as lists."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def assess_review(results: ReviewResults, style: NumberStyle | None = None,

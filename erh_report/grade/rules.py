@@ -26,6 +26,7 @@ from erh_report.grade.levels import (
     clamp,
 )
 from erh_report.grade.scale import EffectScale, risk_with
+from erh_report.numbers import NumberStyle
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,13 @@ class Judgement:
         return DOWNGRADE[self.rating]
 
 
-def _pct(share: float) -> str:
-    return f"{100 * share:.0f}%"
+def _pct(style: NumberStyle, share: float) -> str:
+    """A share (0-1) as a whole percentage, written by the number style."""
+    return style.percent(100 * share)
+
+
+def _shares(style: NumberStyle, share: dict[str, float]) -> dict[str, str]:
+    return {k: _pct(style, v) for k, v in share.items()}
 
 
 def _side(x: float, small: float) -> int:
@@ -115,21 +121,22 @@ def risk_of_bias(weights: Sequence[float], judgements: Sequence[str], *, estimat
         "share_low": share["low"], "share_some_concerns": share["some concerns"], "share_high": share["high"],
         "studies_high": n_high,
     }
-    split = f"high {_pct(share['high'])}, some concerns {_pct(share['some concerns'])}"
+    pct = _shares(scale.style, {**share, "not_low": not_low})
+    split = f"high {pct['high']}, some concerns {pct['some concerns']}"
     if share["high"] > settings.rob_very_serious_share:
-        return Judgement(VERY_SERIOUS, f"{_pct(share['high'])} of the weight comes from studies at high risk of "
+        return Judgement(VERY_SERIOUS, f"{pct['high']} of the weight comes from studies at high risk of "
                                        f"bias (RoB 2 overall)", values)
     if not_low > settings.rob_serious_share:
-        return Judgement(SERIOUS, f"{_pct(not_low)} of the weight comes from studies at some concerns or high "
+        return Judgement(SERIOUS, f"{pct['not_low']} of the weight comes from studies at some concerns or high "
                                   f"risk of bias ({split})", values)
     if (n_high and estimate is not None and without_high is not None
             and _side(estimate, small) != _side(without_high, small)):
         values["estimate_without_high"] = without_high
         return Judgement(SERIOUS, f"leaving out the {n_high} stud{'y' if n_high == 1 else 'ies'} at high risk of "
-                                  f"bias ({_pct(share['high'])} of the weight) changes the estimate from "
+                                  f"bias ({pct['high']} of the weight) changes the estimate from "
                                   f"{scale.value(estimate)}, {SIDE_WORDS[_side(estimate, small)]}, to "
                                   f"{scale.value(without_high)}, {SIDE_WORDS[_side(without_high, small)]}", values)
-    return Judgement(NOT_SERIOUS, f"{_pct(share['low'])} of the weight comes from studies at low risk of bias "
+    return Judgement(NOT_SERIOUS, f"{pct['low']} of the weight comes from studies at low risk of bias "
                                   f"({split})", values)
 
 
@@ -150,7 +157,7 @@ def inconsistency(k: int, i2: float, pi_low: float, pi_high: float, estimate: fl
     values: dict[str, float | int | str | None] = {
         "i2": i2, "pi_low": pi_low, "pi_high": pi_high, "studies_opposite": opposite}
     pi_text = f"the prediction interval ({scale.interval(pi_low, pi_high)})"
-    i2_text = f"I² = {i2:.0f}%"
+    i2_text = scale.style.i2(i2)
     if i2 >= settings.i2_very_serious and pi_both:
         return Judgement(VERY_SERIOUS, f"{i2_text} and {pi_text} includes important effects in both directions "
                                        f"(beyond {scale.band(small)})", values)
@@ -222,7 +229,7 @@ def imprecision(ci_low: float, ci_high: float, *, small: float = 0.2, participan
                 f"a trivial effect{null}")
         return Judgement(SERIOUS, text + (f"; {ois_text}" if ois_short else ""), values)
     if ois_short:
-        return Judgement(SERIOUS, f"{ois_text} (one trial powered at {_pct(settings.power)} to detect "
+        return Judgement(SERIOUS, f"{ois_text} (one trial powered at {_pct(scale.style, settings.power)} to detect "
                                   f"{scale.value(small)})", values)
     enough = (f"; {participants:,.0f} participants reach the optimal information size of {ois:,.0f}"
               if not math.isnan(ois) else "")

@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass
 
 from erh_report.numbers import STYLES, NumberStyle
+from erh_report.vocabulary import measure as measure_record
 
-RATIO_MEASURES = ("OR", "RR")
 CHINN = math.pi / math.sqrt(3)
 
 
@@ -60,7 +60,7 @@ def thresholds_for(measure: str, smd: tuple[float, float, float], mid: float | N
 
     small, moderate, large = (convert(d) for d in smd)
     if mid is not None and mid > 0:
-        small = abs(math.log(mid)) if measure in RATIO_MEASURES else mid
+        small = abs(math.log(mid)) if measure_record(measure).ratio else mid
     return Thresholds(small, moderate, large)
 
 
@@ -75,24 +75,24 @@ class EffectScale:
 
     @property
     def ratio(self) -> bool:
-        return self.measure in RATIO_MEASURES
+        return measure_record(self.measure).ratio
 
     @property
     def harmonised(self) -> bool:
         """True when the numbers shown are harmonised (positive favours the intervention)."""
         return self.sign == 0
 
-    def natural(self, x: float) -> float:
+    def oriented(self, x: float) -> float:
         """A harmonised value in the outcome's own direction (still log scale for ratios)."""
         return -x if self.sign < 0 else x
 
-    def natural_interval(self, low: float, high: float) -> tuple[float, float]:
-        a, b = self.natural(low), self.natural(high)
+    def oriented_interval(self, low: float, high: float) -> tuple[float, float]:
+        a, b = self.oriented(low), self.oriented(high)
         return (a, b) if a <= b else (b, a)
 
     def shown(self, x: float) -> float:
         """The number a reader sees: the ratio itself for OR and RR."""
-        v = self.natural(x)
+        v = self.oriented(x)
         return math.exp(v) if self.ratio else v
 
     def value(self, x: float) -> str:
@@ -100,9 +100,14 @@ class EffectScale:
         return f"{self.measure} {self.style.number(self.shown(x))}"
 
     def interval(self, low: float, high: float) -> str:
-        """"0.15 to 0.63" for a harmonised interval, in the shown direction and order."""
+        """"0.15-0.63" (JAMA) for a harmonised interval, in the shown direction and order."""
         a, b = sorted((self.shown(low), self.shown(high)))
-        return f"{self.style.number(a)} to {self.style.number(b)}"
+        return self.style.interval(a, b)
+
+    def effect(self, est: float, low: float, high: float) -> str:
+        """"OR 1.36 (1.06-1.74)" (JAMA) for a harmonised estimate and interval, as shown."""
+        a, b = sorted((self.shown(low), self.shown(high)))
+        return self.style.effect(self.measure, self.shown(est), a, b, level=None)
 
     def band(self, small: float) -> str:
         """"SMD −0.20 and SMD 0.20": the two thresholds of important effects, lower first as shown."""

@@ -110,7 +110,7 @@ def profile_row(a: Assessment, mapping: dict[str, str], style: NumberStyle) -> d
     dichotomous = a.events_comparator is not None
     row: dict[str, Any] = {
         "analysis_id": a.analysis_id, "outcome": a.outcome, "timepoint": a.timepoint,
-        "instruments": list(a.instruments), "number_of_studies": a.k, "study_design": a.design,
+        "instruments": list(a.instruments), "number_of_studies": a.k, "study_design": style.spell(a.design),
         "study_design_footnotes": _letters(mapping, [a.start_footnote]),
     }
     for d in a.domains:
@@ -174,7 +174,7 @@ def frames(assessments: Sequence[Assessment], question: dict[str, str], style: N
                                           else v) for k, v in d.as_dict().items()}}
         for a in assessments for d in a.domains])
     certainty = pd.DataFrame.from_records([
-        {"analysis_id": a.analysis_id, "outcome": a.outcome, "timepoint": a.timepoint, "design": a.design,
+        {"analysis_id": a.analysis_id, "outcome": a.outcome, "timepoint": a.timepoint, "design": style.spell(a.design),
          "start": a.start, "suggested_level": a.suggested_level, "level": a.level, "symbols": a.symbols,
          "word": a.word, "overridden": a.certainty_override is not None,
          "override_reason": a.certainty_override.reason if a.certainty_override else None,

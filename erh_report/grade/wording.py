@@ -50,7 +50,7 @@ def relative_text(scale: EffectScale, est: float, low: float, high: float) -> st
     """"OR 1.36 (1.06 to 1.74)" for ratio measures; an en dash otherwise (GRADEpro leaves the cell empty)."""
     if not scale.ratio:
         return DASH
-    return f"{scale.value(est)} ({scale.interval(low, high)})"
+    return scale.effect(est, low, high)
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,8 @@ class Absolute:
 
 def absolute(scale: EffectScale, comparator_risk: float, est: float, low: float, high: float) -> Absolute:
     """Risks per 1,000 with the intervention from the comparator risk and the (natural) relative effect."""
-    lo, hi = scale.natural_interval(low, high)
-    risks = [risk_with(comparator_risk, v, scale.measure) for v in (scale.natural(est), lo, hi)]
+    lo, hi = scale.oriented_interval(low, high)
+    risks = [risk_with(comparator_risk, v, scale.measure) for v in (scale.oriented(est), lo, hi)]
     risks = [min(1.0, max(0.0, r)) for r in risks]
     cr = per_1000(comparator_risk)
     diffs = [per_1000(r - comparator_risk) for r in risks]
@@ -96,7 +96,6 @@ def absolute(scale: EffectScale, comparator_risk: float, est: float, low: float,
 
 
 # ------------------------------------------------------------------------------ informative statements
-SIZES = ("trivial", "small", "moderate", "large")
 _VERBS = {  # base, third person, noun
     "increase": ("increase", "increases", "increase"),
     "reduce": ("reduce", "reduces", "reduction"),
@@ -115,7 +114,7 @@ def direction_verb(scale: EffectScale, estimate: float) -> str:
     """"increase"/"reduce" in the outcome's own direction; "improve"/"worsen" when directions are mixed."""
     if scale.harmonised:
         return "improve" if estimate >= 0 else "worsen"
-    return "increase" if scale.natural(estimate) >= 0 else "reduce"
+    return "increase" if scale.oriented(estimate) >= 0 else "reduce"
 
 
 def _lower_first(text: str) -> str:

@@ -15,23 +15,19 @@ from typing import Any
 
 from erh_report.data import Review
 from erh_report.figures import Figure
-from erh_report.figures.words import natural
 from erh_report.grade import GradeReport
 from erh_report.grade.wording import size as size_index
+from erh_report.numbers import STYLES, NumberStyle
 from erh_report.render import words
 from erh_report.render.references import Citations
-from erh_report.results import RATIO_MEASURES, AnalysisResult, ReviewResults, subgroup_table
 from erh_report.software import versions
-
-MEASURE_NAMES = {"SMD": "standardized mean difference (Hedges g)", "MD": "mean difference",
-                 "OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
-METHOD_NAMES = {"REML": "restricted maximum likelihood", "DL": "DerSimonian-Laird", "ML": "maximum likelihood",
-                "PM": "Paule-Mandel", "EB": "empirical Bayes", "HE": "Hedges", "SJ": "Sidik-Jonkman",
-                "FE": "common-effect (inverse variance)"}
+from erh_report.synthesis import AnalysisResult, ReviewResults
+from erh_report.synthesis.tables import subgroup_rows
+from erh_report.vocabulary import EFFECT_SIZES, HKSJ_NAME, measure, method, variable_name, variable_unit
 
 
-def _natural(measure: str, x: float) -> float:
-    return float(natural(measure, x))
+def _shown(code: str, x: float) -> float:
+    return measure(code).shown_float(x)
 
 
 @dataclass(frozen=True)
@@ -70,17 +66,21 @@ class PooledView:
     statement: str = ""
     note: str = ""
     figure: str | None = None  # id of its forest plot
+    primary: bool = False  # in the primary domain and the plan's primary window: a key result
 
     @property
     def null(self) -> float:
-        return 1.0 if self.measure in RATIO_MEASURES else 0.0
+        return measure(self.measure).null
 
 
-def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str]) -> PooledView:
+def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str],
+                style: NumberStyle = STYLES["JAMA"]) -> PooledView:
     a = ar.analysis
+    plan = review.config.plan
     base = dict(id=a.id, domain_id=a.domain_id, domain=a.domain, outcome_id=a.outcome_id, outcome=a.outcome,
                 timepoint=a.window, window_id=a.window_id, measure=a.measure, k=ar.k, participants=ar.participants,
-                figure=forest.get(a.id))
+                figure=forest.get(a.id), primary=a.domain_id == primary_domain(review).id
+                and a.window_id == plan.primary_window_id)
     assessment = grade.get(a.id)
     certainty = dict(certainty=assessment.word or "", certainty_symbols=assessment.symbols or "",
                      statement=assessment.statement or "")
@@ -88,16 +88,22 @@ def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: 
     if res is None:
         return PooledView(pooled=False, note=ar.note, **base, **certainty)
     m = a.measure
-    est, lo, hi = (_natural(m, x) for x in (res.estimate, res.ci_low, res.ci_high))
-    null = 1.0 if m in RATIO_MEASURES else 0.0
+    est, lo, hi = (_shown(m, x) for x in (res.estimate, res.ci_low, res.ci_high))
+    null = measure(m).null
     thresholds = review.outcome(a.outcome_id).thresholds if m == "SMD" else None
-    size = words.SIZE_WORDS[size_index(res.estimate, thresholds)] if thresholds else ""
+    size = EFFECT_SIZES[size_index(res.estimate, thresholds)] if thresholds else ""
     return PooledView(
-        pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_natural(m, res.pi_low),
-        pi_high=_natural(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
+        pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_shown(m, res.pi_low),
+        pi_high=_shown(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
         q_pval=res.q_pval, significant=words.excludes_null(lo, hi, null), significance=words.significance(lo, hi, null),
-        favours=words.favours(res.estimate), heterogeneity=words.heterogeneity(res.i2), size=size,
+        favours=style.spell(words.favours(res.estimate)), heterogeneity=words.heterogeneity(res.i2), size=size,
         note=ar.note, **base, **certainty)
+
+
+def primary_domain(review: Review):
+    """The first domain whose role is primary (the first domain when none is marked)."""
+    domains = review.config.domains
+    return next((d for d in domains if d.role == "primary"), domains[0])
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ def characteristics_summary(review: Review) -> dict[str, Any]:
         "year_max": max(years), "countries": len(countries), "top_countries": countries.most_common(3),
         "dose_median": statistics.median(doses) if doses else math.nan, "dose_min": min(doses, default=math.nan),
         "dose_max": max(doses, default=math.nan), "risk": risk.most_common(), "types": types.most_common(),
-        "rcts": sum(1 for s in studies if s.design.upper() == "RCT"),
+        "rcts": sum(1 for s in studies if s.design.upper() == "RCT"), "dose_reported": bool(doses),
     }
 
 
@@ -172,13 +178,13 @@ def risk_of_bias_rows(review: Review) -> list[dict[str, Any]]:
 
 
 def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figure], *,
-                  citations: Citations | None = None) -> dict[str, Any]:
+                  citations: Citations | None = None, style: NumberStyle = STYLES["JAMA"]) -> dict[str, Any]:
     """Everything the three documents need, as plain values and small frozen records."""
     review = results.review
     cfg = review.config
     figure_by_id = {f.id: f for f in figures}
     forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id}
-    analyses = [pooled_view(ar, grade, review, forest) for ar in results.analyses]
+    analyses = [pooled_view(ar, grade, review, forest, style) for ar in results.analyses]
     by_domain: dict[str, list[PooledView]] = {}
     for v in analyses:
         by_domain.setdefault(v.domain_id, []).append(v)
@@ -194,29 +200,33 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
                                  slope.estimate, slope.ci_low, slope.ci_high, slope.pval, reg.r2 or 0.0,
                                  words.excludes_null(slope.ci_low, slope.ci_high),
                                  words.significance(slope.ci_low, slope.ci_high), fig))
-    primary = [v for v in analyses if v.pooled and v.domain_id == cfg.domains[0].id and v.window_id == "post"]
+    primary = [v for v in analyses if v.pooled and v.primary]
+    dose_plan = cfg.plan.dose
     prisma = review.prisma
     citations = citations or Citations(review.references)
     return {
         "review": cfg, "illustrative": review.illustrative, "question": cfg.question, "search": cfg.search,
         "settings": cfg.settings, "plan": cfg.plan, "analyses": analyses, "domains": domains,
         "primary": primary, "dose": dose,
-        "dose_hours": [d for d in dose if d.moderator == "dose_hours"],
+        "dose_main": [d for d in dose if d.moderator == dose_plan.moderator],
+        "dose_name": dose_plan.name or variable_name(dose_plan.moderator).lower(),
+        "dose_unit": dose_plan.unit or variable_unit(dose_plan.moderator),
+        "primary_domain": primary_domain(review),
         "grade": grade, "sof_tables": grade.sof_tables(), "evidence_profiles": grade.evidence_profiles(),
         "figures": figure_by_id, "prisma": prisma, "studies": study_characteristics(review),
         "characteristics": characteristics_summary(review), "rob_rows": risk_of_bias_rows(review),
         "excluded": [r for _, r in review.excluded], "results": results,
-        "measure_name": MEASURE_NAMES.get(cfg.settings.effect_measure, cfg.settings.effect_measure),
-        "dichotomous_name": MEASURE_NAMES.get(cfg.settings.dichotomous_measure, cfg.settings.dichotomous_measure),
-        "method_name": METHOD_NAMES.get(cfg.settings.method, cfg.settings.method),
+        "measure_name": measure(cfg.settings.effect_measure).prose(style.spelling),
+        "measure_names": measure(cfg.settings.effect_measure).prose(style.spelling, plural=True),
+        "dichotomous_names": measure(cfg.settings.dichotomous_measure).prose(style.spelling, plural=True),
+        "dichotomous_name": measure(cfg.settings.dichotomous_measure).prose(style.spelling),
+        "method_name": method(cfg.settings.method).name, "hksj_name": HKSJ_NAME,
         "versions": versions(), "cite": citations.cite, "citations": citations,
         "significant_outcomes": [v for v in analyses if v.pooled and v.significant],
         "words": words,
     }
 
 
-SUBGROUP_NAMES = {"population_risk": "population risk", "intervention_type": "intervention type"}
-MODERATOR_NAMES = {"dose_hours": "contact hours", "sessions": "number of sessions"}
 INSTRUMENT_RULES = {
     "catalogue_order": "the first instrument in the order of the outcome catalogue",
 }
@@ -229,30 +239,29 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
     levels = [v for v in pooled if v.certainty]
     order = ["Very low", "Low", "Moderate", "High"]
     ranked = sorted({v.certainty for v in levels}, key=lambda w: order.index(w) if w in order else -1)
-    post = [v for v in pooled if v.window_id == cfg.plan.windows[0].id]
+    key = [v for v in pooled if v.window_id == cfg.plan.primary_window_id]
     findings = [("improved " if v.estimate > v.null else "worse ") + v.outcome[0].lower() + v.outcome[1:]
-                for v in post if v.significant]
+                for v in key if v.significant]
     sources = cfg.search.sources
-    dose = ctx["dose_hours"]
+    dose = ctx["dose_main"]
     significant_dose = [d for d in dose if d.significant]
     if not dose:
         dose_sentence = "No analysis had enough studies to assess the association of dose with effect size."
     elif significant_dose:
         which = words.join_and([f"{d.outcome.lower()} ({d.timepoint.lower()})" for d in significant_dose])
         others = style.integer(len(dose) - len(significant_dose))
-        dose_sentence = (f"Dose (contact hours) was associated with effect size for {which} "
+        dose_sentence = (f"Dose ({ctx['dose_name']}) was associated with effect size for {which} "
                          f"and not for the other {others} analyses assessed.")
     else:
-        dose_sentence = (f"Dose (contact hours) was not significantly associated with effect size in any of the "
-                         f"{style.integer(len(dose))} analyses with enough studies.")
-    follow = [v for v in pooled if v.window_id != cfg.plan.windows[0].id]
+        dose_sentence = (f"Dose ({ctx['dose_name']}) was not significantly associated with effect size in any of "
+                         f"the {style.integer(len(dose))} analyses with enough studies.")
+    follow = [v for v in pooled if v.window_id != cfg.plan.primary_window_id]
     follow_sig = [v for v in follow if v.significant]
     followup_phrase = (f"statistically significant in {style.integer(len(follow_sig))} of {style.integer(len(follow))} "
                        f"{words.count_word(len(follow), 'analysis', 'analyses')}") if follow else "not assessed"
     risk = dict(ctx["characteristics"]["risk"])
     high = risk.get("high", 0)
     secondary = [d for d in cfg.domains if d.role != "primary"]
-    child = {d.id for d in secondary if d.id.startswith("child")}
     rule = cfg.plan.instrument_rule
     return {
         "key_findings": findings,
@@ -260,18 +269,22 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         "databases": [s.name for s in sources if s.kind == "database"],
         "registers": [s.name for s in sources if s.kind == "register"],
         "other_sources": [s.name for s in sources if s.kind not in ("database", "register")],
-        "primary_outcome_names": [o.name for o in cfg.domains[0].outcomes],
+        "primary_outcome_names": [o.name for o in ctx["primary_domain"].outcomes],
+        "primary_short": ctx["primary_domain"].abbreviation or ctx["primary_domain"].name.lower(),
+        "domain_phrases": [d.name.lower() + (f" ({d.abbreviation})" if d.abbreviation else "") for d in cfg.domains],
         "secondary_domain_names": [d.name for d in secondary],
         "dose_sentence": dose_sentence,
+        "dose_assessed": bool(dose),
         "dose_any_significant": bool(significant_dose),
-        "child_development_significant": any(v.significant for v in pooled if v.domain_id in child),
+        "domain_significant": {d.id: any(v.significant for v in pooled if v.domain_id == d.id) for d in cfg.domains},
         "instrument_rule_text": INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
         + ", at the " + words.join_and(sorted({w.pick for w in cfg.plan.windows})) + " time point in the window",
-        "subgroup_names": [SUBGROUP_NAMES.get(s, s.replace("_", " ")) for s in cfg.plan.subgroups],
-        "moderator_names": [MODERATOR_NAMES.get(s, s.replace("_", " ")) for s in cfg.plan.moderators],
+        "subgroup_names": [variable_name(s).lower() for s in cfg.plan.subgroups],
+        "moderator_names": [variable_name(s).lower() for s in cfg.plan.moderators],
         "risk_phrase": (f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
                         f"families at high risk"),
         "followup_phrase": followup_phrase,
+        "followup_assessed": bool(follow),
     }
 
 
@@ -282,20 +295,20 @@ def _title(ar: AnalysisResult) -> str:
 def supplement_extras(results: ReviewResults) -> dict[str, Any]:
     """Rows of the supplement's subgroup, sensitivity and small-study tables, on the reported scale."""
     titles = {ar.analysis.id: (_title(ar), ar.analysis.measure) for ar in results.analyses}
-    subgroup_rows = []
+    subgroups = []
     previous = None
-    for r in subgroup_table(results).to_dict("records"):
-        title, m = titles[r["analysis_id"]]
-        first = (r["analysis_id"], r["variable"]) != previous
-        previous = (r["analysis_id"], r["variable"])
-        subgroup_rows.append({
-            "analysis": title, "variable": SUBGROUP_NAMES.get(r["variable"], r["variable"]), "level": r["level"],
-            "k": r["k"], "participants": r["participants"], "pooled": not r["note"], "note": r["note"],
-            "estimate": _natural(m, r["estimate"]), "ci_low": _natural(m, r["ci_low"]),
-            "ci_high": _natural(m, r["ci_high"]), "i2": r["i2"], "first": first,
-            "has_test": not math.isnan(r["separate_tau2_chi2"]), "chi2": r["separate_tau2_chi2"],
-            "df": 0 if math.isnan(r["separate_tau2_df"]) else r["separate_tau2_df"],
-            "p_separate": r["separate_tau2_pval"], "p_moderator": r["test_pval"]})
+    for r in subgroup_rows(results):
+        title, m = titles[r.analysis_id]
+        first = (r.analysis_id, r.variable) != previous
+        previous = (r.analysis_id, r.variable)
+        subgroups.append({
+            "analysis": title, "variable": variable_name(r.variable).lower(), "level": r.level,
+            "k": r.k, "participants": r.participants, "pooled": not r.note, "note": r.note,
+            "estimate": _shown(m, r.estimate), "ci_low": _shown(m, r.ci_low),
+            "ci_high": _shown(m, r.ci_high), "i2": r.i2, "first": first,
+            "has_test": not math.isnan(r.separate_tau2_chi2), "chi2": r.separate_tau2_chi2,
+            "df": 0 if math.isnan(r.separate_tau2_df) else r.separate_tau2_df,
+            "p_separate": r.separate_tau2_pval, "p_moderator": r.test_pval})
     sensitivity_rows, small_rows = [], []
     for ar in results.analyses:
         m = ar.analysis.measure
@@ -305,19 +318,19 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         low = ar.without_high_rob
         loo = ar.loo
         sensitivity_rows.append({
-            "analysis": _title(ar), "k": ar.k, "all": _natural(m, res.estimate), "all_low": _natural(m, res.ci_low),
-            "all_high": _natural(m, res.ci_high), "has_low": low is not None,
-            "low": _natural(m, low.estimate) if low else math.nan,
-            "low_low": _natural(m, low.ci_low) if low else math.nan,
-            "low_high": _natural(m, low.ci_high) if low else math.nan, "low_k": low.k if low else 0,
+            "analysis": _title(ar), "k": ar.k, "all": _shown(m, res.estimate), "all_low": _shown(m, res.ci_low),
+            "all_high": _shown(m, res.ci_high), "has_low": low is not None,
+            "low": _shown(m, low.estimate) if low else math.nan,
+            "low_low": _shown(m, low.ci_low) if low else math.nan,
+            "low_high": _shown(m, low.ci_high) if low else math.nan, "low_k": low.k if low else 0,
             "low_note": "no study at high risk of bias" if not ar.high_rob_excluded else "too few studies left",
             "has_loo": loo is not None,
-            "loo_min": _natural(m, float(loo.estimate.min())) if loo else math.nan,
-            "loo_max": _natural(m, float(loo.estimate.max())) if loo else math.nan})
+            "loo_min": _shown(m, float(loo.estimate.min())) if loo else math.nan,
+            "loo_max": _shown(m, float(loo.estimate.max())) if loo else math.nan})
         if ar.egger is not None and ar.trimfill is not None:
             tf = ar.trimfill
             small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
-                               "k0": tf.k0, "side": tf.side, "est": _natural(m, tf.estimate),
-                               "low": _natural(m, tf.ci_low), "high": _natural(m, tf.ci_high)})
-    return {"subgroup_rows": subgroup_rows, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
-            "moderator_label": lambda name: MODERATOR_NAMES.get(name, name)}
+                               "k0": tf.k0, "side": tf.side, "est": _shown(m, tf.estimate),
+                               "low": _shown(m, tf.ci_low), "high": _shown(m, tf.ci_high)})
+    return {"subgroup_rows": subgroups, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
+            "moderator_label": lambda name: variable_name(name).lower()}

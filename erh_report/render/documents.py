@@ -18,9 +18,8 @@ from erh_report.render.environment import TEMPLATES, environment
 from erh_report.render.html import TemplateProblem, inline_figures, render
 from erh_report.render.pdf import assemble_pdf, read_layout, render_page_numbers, render_part, split_parts, write_layout
 from erh_report.render.references import Citations
-from erh_report.results import ReviewResults
-
-ILLUSTRATIVE_BANNER = "Illustrative data: invented numbers from a seeded generator, not the findings of a real review"
+from erh_report.synthesis import ReviewResults
+from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 
 @dataclass(frozen=True)
@@ -46,12 +45,12 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
     """The document's HTML with figures as links to figures/*.svg (the source for PDF and DOCX)."""
     review = results.review
     citations = Citations(review.references)
-    ctx = build_context(results, grade, figures, citations=citations)
+    ctx = build_context(results, grade, figures, citations=citations, style=style)
     ctx.update(manuscript_extras(ctx, style))
     ctx.update(supplement_extras(results))
     ctx.update(num=Numbering(doc.figure_prefix, doc.table_prefix),
                css=(templates / "document.css").read_text(encoding="utf-8"),
-               banner=ILLUSTRATIVE_BANNER if review.illustrative else "",
+               banner=ILLUSTRATIVE_NOTICE if review.illustrative else "",
                document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
                body_class=doc.name)
     html = render(environment(style, templates, bytecode_dir), doc.template, ctx)
@@ -116,7 +115,7 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
     import shutil
 
     say = progress or (lambda _m: None)
-    header = ILLUSTRATIVE_BANNER if results.review.illustrative else None
+    header = ILLUSTRATIVE_NOTICE if results.review.illustrative else None
     code = render_code_hash() if cache is not None else ""
     jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
     work = out_dir / ".pdf-parts"
@@ -172,7 +171,9 @@ def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
     """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each; call
     ``while_waiting`` once all are handed out (the workers are started by then: no fork follows it)."""
     import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
+
+    from erh_report.workers import worker_pool
 
     workers = max(1, min(jobs, len(tasks), os.cpu_count() or 1))
     if workers == 1:
@@ -180,7 +181,7 @@ def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
             say(f"{label} {number}/{len(tasks)}: {function(*args):.1f} s")
         while_waiting()
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = {pool.submit(function, *args): label for _, label, function, args in tasks}
         while_waiting()
         for number, future in enumerate(as_completed(futures), 1):

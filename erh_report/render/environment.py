@@ -3,6 +3,7 @@ review's number style as filters."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,13 +24,31 @@ def _long_date(value: dt.date | str) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
+class _SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates from the build cache: a damaged or unwritable file means compiling again, never a
+    failed build (jinja itself stops at a truncated file)."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - any damage: compile the template again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 def environment(style: NumberStyle, templates: Path = TEMPLATES,
                 bytecode_dir: Path | None = None) -> jinja2.Environment:
     """``bytecode_dir`` keeps compiled templates between builds (a rebuild then skips compiling them)."""
     if bytecode_dir is not None:
-        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            bytecode_dir = None
     env = jinja2.Environment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
+        bytecode_cache=_SafeBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -38,7 +57,6 @@ def environment(style: NumberStyle, templates: Path = TEMPLATES,
         keep_trailing_newline=True,
     )
     filters = dict(jinja_filters(style))
-    filters["interval_only"] = lambda low, high, decimals=None: style.interval(low, high, decimals)
     filters["pval_number"] = lambda p: style.p_number(p).removeprefix("= ").replace("< ", "<").replace("> ", ">")
     filters["longdate"] = _long_date
     env.filters.update({name: _defined_only(f) for name, f in filters.items()})

@@ -11,7 +11,6 @@ import math
 
 #: Cochrane Handbook 10.10.2 gives overlapping bands; these are their non-overlapping midpoints.
 I2_BANDS = ((75.0, "considerable"), (50.0, "substantial"), (30.0, "moderate"), (0.0, "low"))
-SIZE_WORDS = ("trivial", "small", "moderate", "large")  # indexed by grade.wording.size
 
 
 def excludes_null(low: float, high: float, null: float = 0.0) -> bool:
@@ -46,3 +45,8 @@ def join_and(items: list[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def a_or_an(word: str) -> str:
+    """"an" before a vowel letter ("an ERH outcome"), else "a" (by spelling, which suits most terms)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

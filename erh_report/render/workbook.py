@@ -9,7 +9,8 @@ import pandas as pd
 
 from erh_report.grade import GradeReport
 from erh_report.render.context import risk_of_bias_rows, study_characteristics
-from erh_report.results import ReviewResults, tables
+from erh_report.spreadsheet import neutralised, write_csv
+from erh_report.synthesis import ReviewResults, tables
 
 
 def supplementary_tables(results: ReviewResults, grade: GradeReport) -> dict[str, pd.DataFrame]:
@@ -40,7 +41,7 @@ def supplementary_tables(results: ReviewResults, grade: GradeReport) -> dict[str
 def write_csvs(frames: dict[str, pd.DataFrame], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(frame, folder / f"{name}.csv")
 
 
 def write_workbook(frames: dict[str, pd.DataFrame], path: Path, note: str = "") -> None:
@@ -52,8 +53,9 @@ def write_workbook(frames: dict[str, pd.DataFrame], path: Path, note: str = "") 
     header_fill = PatternFill("solid", fgColor="DCE6F1")
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         if note:
-            pd.DataFrame({"note": [note]}).to_excel(writer, sheet_name="README", index=False)
+            neutralised(pd.DataFrame({"note": [note]})).to_excel(writer, sheet_name="README", index=False)
         for name, frame in frames.items():
+            frame = neutralised(frame)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"
