@@ -66,8 +66,12 @@ def test_no_formula_in_any_workbook(hostile_build: Path):
 
 
 def test_no_formula_text_in_any_csv(hostile_build: Path):
+    """Every CSV the build makes; inputs/ is the data folder's own files, copied byte for byte for
+    `erh-report diff`, and not an output to neutralise."""
     found = 0
-    for path in sorted(hostile_build.rglob("*.csv")):
+    copy = hostile_build / "inputs" / "studies.csv"
+    assert copy.read_bytes() == (hostile_build.parent / "data" / "studies.csv").read_bytes()
+    for path in sorted(p for p in hostile_build.rglob("*.csv") if "inputs" not in p.relative_to(hostile_build).parts):
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.reader(handle):
                 for cell in row:
