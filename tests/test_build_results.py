@@ -295,7 +295,7 @@ def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeyp
     with pytest.raises(RuntimeError):
         build(DATA, out, progress=None, stages=("results",))
     assert (out / "results" / "analyses.csv").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == [".erh-build", "inputs", "manifest.json", "results"]
+    assert sorted(p.name for p in out.iterdir()) == [".erh-build", "inputs.zip", "manifest.json", "results"]
     assert not list(tmp_path.glob(".build.tmp-*"))  # the staging folder is gone
 
 

@@ -3,7 +3,6 @@ or removed (matched by their ids, not by position), review.yaml values, other in
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from review_copies import copy_data, read_rows, set_cell, write_rows
@@ -56,8 +55,10 @@ def test_a_build_keeps_its_inputs_for_the_diff(tmp_path: Path):
     data = copy_data(tmp_path)
     build = tmp_path / "build"
     copy_inputs(data, build)
-    assert inputs_of(build) == build / INPUTS and inputs_of(data) == data
-    assert sorted(p.name for p in (build / INPUTS).iterdir()) == sorted(p.name for p in data.iterdir())
-    shutil.rmtree(build / INPUTS)
+    unpacked = inputs_of(build)
+    assert unpacked is not None and unpacked != build and inputs_of(data) == data
+    assert sorted(p.name for p in unpacked.iterdir()) == sorted(p.name for p in data.iterdir())
+    assert all((unpacked / p.name).read_bytes() == p.read_bytes() for p in data.iterdir())
+    (build / INPUTS).unlink()
     assert inputs_of(build) is None
     assert "no copy of its data" in compare_data(None, data).missing

@@ -1,14 +1,18 @@
 """What changed in the data between two builds: the cause of every number that moved.
 
-A build keeps a copy of its data folder in ``inputs/``; two such copies (or two data folders) are compared
+A build keeps a copy of its data folder in ``inputs.zip`` (an archive, so that no spreadsheet program opens the
+author's own cells, formulas included, as part of the outputs); two such copies (or two data folders) are compared
 table by table, rows matched by their ids (never by position): each changed cell with its file, row, study
 and column, rows added or removed, and every review.yaml value (settings, plan, catalogue) that changed.
 """
 
 from __future__ import annotations
 
+import atexit
 import math
 import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,7 @@ from typing import Any
 from erh_report.data.cells import parse_number
 from erh_report.data.load import RawData, RawTable, read_folder
 
-INPUTS = "inputs"
+INPUTS = "inputs.zip"
 #: The columns that identify a row of each table (what an author would call "the same row").
 ROW_KEYS: dict[str, tuple[str, ...]] = {
     "studies": ("study_id",),
@@ -72,7 +76,7 @@ class DataChanges:
     rows: list[RowChange] = field(default_factory=list)
     settings: list[SettingChange] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)  # (file, "changed" / "added" / "removed")
-    missing: str = ""  # why the data could not be compared (a build without inputs/)
+    missing: str = ""  # why the data could not be compared (a build without inputs.zip)
 
     def __bool__(self) -> bool:
         return bool(self.cells or self.rows or self.settings or self.files)
@@ -92,20 +96,40 @@ def _count(n: int, one: str) -> str:
 
 
 def copy_inputs(data_dir: Path, out_dir: Path) -> None:
-    """Keep a copy of the data folder's files in ``out_dir/inputs`` so a later diff can name what changed."""
-    target = out_dir / INPUTS
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(Path(data_dir).iterdir()):
-        if path.is_file() and not path.name.startswith((".", "~$")):
-            shutil.copyfile(path, target / path.name)
+    """Keep the data folder's files, byte for byte, in ``out_dir/inputs.zip`` so a later diff can name what
+    changed; fixed entry times and order keep the archive reproducible."""
+    from erh_report.reproducible import FIXED_ZIP_TIME
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out_dir / INPUTS, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(data_dir).iterdir()):
+            if path.is_file() and not path.name.startswith((".", "~$")):
+                info = zipfile.ZipInfo(path.name, date_time=FIXED_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, path.read_bytes())
 
 
 def inputs_of(folder: Path) -> Path | None:
-    """The data of a build folder (its inputs/ copy) or of a data folder (itself); None if it has none."""
+    """The data of a build folder (its inputs.zip, unpacked into a temporary folder removed at exit) or of a
+    data folder (itself); None if it has none."""
     if (folder / "review.yaml").is_file():
         return folder
-    copy = folder / INPUTS
-    return copy if (copy / "review.yaml").is_file() else None
+    archive = folder / INPUTS
+    if not archive.is_file():
+        return None
+    try:
+        with zipfile.ZipFile(archive) as source:
+            names = [n for n in source.namelist() if "/" not in n and not n.startswith(".")]
+            if "review.yaml" not in names:
+                return None
+            unpacked = Path(tempfile.mkdtemp(prefix="erh-inputs-"))
+            atexit.register(shutil.rmtree, unpacked, True)
+            for name in names:
+                (unpacked / name).write_bytes(source.read(name))
+    except (zipfile.BadZipFile, OSError):
+        return None
+    return unpacked
 
 
 def _same(old: str, new: str) -> bool:
@@ -220,10 +244,10 @@ def _other_files(old: Path, new: Path) -> list[tuple[str, str]]:
 
 
 def compare_data(old: Path | None, new: Path | None) -> DataChanges:
-    """What changed between two data folders (or build inputs/ copies)."""
+    """What changed between two data folders (or the copies in builds' inputs.zip)."""
     if old is None or new is None:
         which = "old" if old is None else "new"
-        return DataChanges(missing=f"the {which} build has no copy of its data (inputs/): it was built by an "
+        return DataChanges(missing=f"the {which} build has no copy of its data (inputs.zip): it was built by an "
                            "earlier version; rebuild it, or give the data folders themselves")
     raw_old, raw_new = read_folder(Path(old)), read_folder(Path(new))
     cells, rows = compare_tables(raw_old, raw_new)
