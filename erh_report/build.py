@@ -251,6 +251,9 @@ def _build_locked(review: Review, target: Path, progress: Callable[[str], None] 
                 timings["documents"] = time.perf_counter() - clock
         if "documents" not in stages:
             write_results_workbook(frames, review, tmp / "results", cache)
+        from erh_report.diff.data import copy_inputs
+
+        copy_inputs(Path(review.folder), tmp)  # what `erh-report diff` names as the cause of a change
         write_manifest(tmp, review, stages)
     for line in cache.report():
         say(line)

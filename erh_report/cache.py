@@ -214,9 +214,10 @@ def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, st
 
 
 def render_code_hash() -> str:
-    """The documents' code, templates, converters and fonts: a cached document is reused only if all match."""
+    """The documents' code, templates, converters and fonts: a cached document is reused only if all match.
+    fontTools (the DOCX column widths) and Pillow (the DOCX figures' PNG fallbacks) shape the DOCX bytes too."""
     code = _code_hash(PACKAGE / "render", PACKAGE.parent / "templates",
-                      extra=("weasyprint", "pikepdf", "python-docx", "lxml"))
+                      extra=("weasyprint", "pikepdf", "python-docx", "lxml", "fonttools", "pillow"))
     return hashlib.sha256((code + json.dumps(fonts(), sort_keys=True)).encode()).hexdigest()
 
 

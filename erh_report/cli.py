@@ -1,4 +1,4 @@
-"""Command line: ``erh-report meta|check|build|diff|import``.
+"""Command line: ``erh-report meta|check|init|build|diff|import``.
 
 Heavy libraries (numpy, pandas, scipy, matplotlib) are imported inside the command functions, so that
 ``erh-report --help`` answers at once.
@@ -53,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="SMD as metafor's Hedges' g (default) or RevMan 5's")
     meta.add_argument("--json", action="store_true", help="print one JSON object")
     # several effects per study
-    from erh_report.dependent_command import add_options
+    from erh_report.meta.dependent import add_options
     add_options(meta)
 
     check = commands.add_parser(
@@ -64,6 +64,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("data_dir", nargs="?", default="data", metavar="DATA_DIR",
                        help="the review's data folder (default: data)")
+
+    init = commands.add_parser(
+        "init",
+        help="start a new review folder: every file with its header, a commented review.yaml, a README",
+        description="Write a new review into DIR (which must be new or empty): every table as a CSV file with "
+        "its header only, a review.yaml whose every key is commented with its meaning and allowed values, "
+        "and a README. 'erh-report check DIR' then lists the next steps. --example writes the illustrative "
+        "review (invented data) instead.",
+    )
+    init.add_argument("folder", metavar="DIR", help="the new review's folder")
+    init.add_argument("--example", action="store_true", help="write the illustrative review (invented data)")
 
     build = commands.add_parser(
         "build",
@@ -123,10 +134,33 @@ def _run_diff(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from erh_report.data import load_review
+    from pathlib import Path
 
-    review = load_review(args.data_dir)
+    from erh_report.data import load_review
+    from erh_report.starter import next_steps
+
+    try:
+        review = load_review(args.data_dir)
+    except InputError as error:
+        print(f"erh-report: {error.summary()}", file=sys.stderr)
+        steps = next_steps(error.problems, Path(args.data_dir))
+        if steps:
+            print("Next steps:\n" + "\n".join(f"  {n}. {step}" for n, step in enumerate(steps, start=1)))
+        return EXIT_INPUT_ERROR
     print(f"OK: {review.summary()}")
+    return 0
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from erh_report.starter import init_review
+
+    written = init_review(Path(args.folder), example=args.example)
+    what = "the illustrative review (invented data)" if args.example else "a new review"
+    print(f"wrote {what} into {args.folder}: {', '.join(p.name for p in written)}")
+    if not args.example:
+        print(f"next: fill in the files, then `erh-report check {args.folder}` lists what is still missing")
     return 0
 
 
@@ -148,17 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "meta":
-            from erh_report.meta_command import run_meta
+            from erh_report.meta.command import run_meta
 
             return run_meta(args)
         if args.command == "check":
             return _run_check(args)
         if args.command == "build":
             return _run_build(args)
+        if args.command == "init":
+            return _run_init(args)
         if args.command == "diff":
             return _run_diff(args)
         if args.command == "import":
-            from erh_report.import_command import run_import
+            from erh_report.importers.command import run_import
 
             return run_import(args)
     except InputError as error:

@@ -26,7 +26,7 @@ from erh_report.diff.numbers import (
 from erh_report.diff.report import Changes, FileChange
 from erh_report.diff.text import html_sentences, marked_html, split_sentences
 
-ANALYSIS = "bonding_fu12"
+ANALYSIS = "attachment_fu12"
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -101,7 +101,8 @@ def test_report_workbook_and_exit_codes(builds: tuple[Path, Path], tmp_path: Pat
     page = (out / "changes.html").read_text(encoding="utf-8")
     assert f'id="a-{ANALYSIS}"' in page and 'class="flip"' in page and "<caption>" in page
     book = load_workbook(out / "changes.xlsx")
-    assert book.sheetnames == ["numbers", "significance", "certainty", "studies", "figures", "sentences"]
+    assert book.sheetnames == ["data_cells", "data_rows", "review_yaml", "numbers", "significance", "certainty",
+                               "studies", "figures", "sentences"]
     numbers = list(book["numbers"].iter_rows(min_row=2, values_only=True))
     assert len(numbers) == len(compare_numbers(old, new).changes)
     assert run_diff(old, new, tmp_path / "again", fail_on_change=True) == 1

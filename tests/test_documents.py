@@ -10,20 +10,23 @@ import hashlib
 import json
 import re
 import subprocess
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from docx import Document as WordDocument
+from docx_checks import overflowing_words, pictures
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from review_copies import copy_data
+from review_copies import DATA, copy_data
 
 from erh_report.build import build
 from erh_report.data import load_review
 from erh_report.grade import assess_review
 from erh_report.numbers import get_style
 from erh_report.render.documents import write_documents
+from erh_report.render.docx_images import FALLBACK_PPI
 from erh_report.synthesis import run
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
@@ -277,3 +280,78 @@ def test_pdf_text_is_searchable_with_pdftotext(built):
     done = subprocess.run(["pdftotext", "-layout", str(out / "manuscript.pdf"), "-"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "Key Points" in done.stdout and "Conclusions" in done.stdout
+
+
+def test_docx_figures_are_svg_with_a_png_sharp_at_200_percent_zoom(built):
+    """Every figure is its SVG, with a PNG fallback of FALLBACK_PPI at the size it is placed (2 x 96 dpi:
+    sharp at 200% zoom), not the 300 dpi of the figure's own, larger, size."""
+    _, out = built
+    for name in DOCS:
+        for picture in pictures(out / f"{name}.docx"):
+            assert picture.svg_name is not None, (name, picture)
+            assert picture.ppi == pytest.approx(FALLBACK_PPI, abs=1.5), (name, picture)
+    with zipfile.ZipFile(out / "manuscript.docx") as package:
+        svgs = {package.read(p.svg_name) for p in pictures(out / "manuscript.docx")}
+    assert svgs <= {path.read_bytes() for path in (out / "figures").glob("*.svg")}, "the figures' own SVG files"
+
+
+def test_supplement_docx_of_the_whole_example_stays_under_20_mb(built):
+    """The supplement's bytes per figure here, times the figures the whole illustrative review has, is at
+    most the 20 MB submission systems and e-mail take."""
+    from erh_report.figures.render import plan
+
+    _, out = built
+    review = load_review(DATA)
+    whole = len(plan(run(review), get_style(review.config.settings.number_style)))
+    here = len(pictures(out / "supplement.docx"))
+    per_figure = (out / "supplement.docx").stat().st_size / here
+    assert whole > 100 and per_figure * whole <= 20 * 1024 * 1024, (whole, here, per_figure)
+
+
+def test_no_word_of_any_docx_table_is_wider_than_its_cell(built):
+    """Each table's columns hold their longest unbreakable word, measured with the table font's advance
+    widths (Liberation Sans, Arial's metric twin), so Word and LibreOffice never break a word."""
+    _, out = built
+    for name in DOCS:
+        overflowing, checked = overflowing_words(out / f"{name}.docx")
+        assert checked > 50, name
+        assert overflowing == [], (name, overflowing[:5])
+
+
+def test_cross_references_and_citations_are_links_that_resolve_in_html(built):
+    """Every "Figure 2", "Table 1", "eTable 3" in the text and every citation number is a link, and every
+    internal link of the HTML lands on an element with that id."""
+    _, out = built
+    for name in DOCS:
+        page = (out / f"{name}.html").read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', page))
+        targets = re.findall(r'href="#([^"]+)"', page)
+        assert set(targets) <= ids, (name, set(targets) - ids)
+        if name == "manuscript":
+            assert re.search(r'See <a href="#[^"]+" class="xref">Figure \d+</a>', page)
+            assert re.search(r'<sup><a href="#ref-1" class="cite">1</a>', page)
+
+
+def test_pdf_links_resolve_also_across_the_parts(built):
+    """In the joined PDF every link goes to a named destination of the whole document; no link is left
+    pointing at another part, and links from one part reach pages laid out in another."""
+    import pikepdf
+
+    _, out = built
+    with pikepdf.open(out / "manuscript.pdf") as pdf:
+        names = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+        page_of = {page.objgen: number for number, page in enumerate(pdf.pages)}
+        links = []
+        for number, page in enumerate(pdf.pages):
+            for annot in page.obj.get("/Annots", []):
+                if annot.get("/Subtype") != "/Link":
+                    continue
+                action = annot.get("/A")
+                assert action is None or not str(action.get("/URI", "")).startswith("erh-dest:")
+                if "/Dest" in annot:
+                    name = str(annot.Dest)
+                    assert name in names, name
+                    links.append((number, page_of[names[name][0].objgen]))
+        html = (out / "manuscript.html").read_text(encoding="utf-8")
+        assert len(links) >= len(re.findall(r'class="(?:xref|cite)"', html))
+        assert any(target > source + 1 for source, target in links), "a link into a later part"

@@ -8,15 +8,27 @@ import zipfile
 from pathlib import Path
 
 import docx
+import lxml.etree
 import lxml.html
 import matplotlib
+import PIL.Image
 import pytest
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Emu
 
-from erh_report.render.docx_tables import CHAR_TWIPS, build_grid, column_widths
+from erh_report.render.docx_images import FALLBACK_PPI, SVG_BLIP_URI, fallback_png, svg_blip_targets
+from erh_report.render.docx_tables import (
+    CELL_MARGIN,
+    CHAR_TWIPS,
+    TABLE_TEXT_PT,
+    WORD_SLACK,
+    build_grid,
+    column_widths,
+    longest_word,
+    text_width,
+)
 from erh_report.render.docx_writer import HEADING_FONT, SYMBOL_FONT, TEXT_FONT, write_docx
 
 matplotlib.use("Agg")
@@ -197,7 +209,7 @@ def test_table_cells_small_numbers_right_and_widths_fit_page(base: Path) -> None
     table = document.tables[0]
     number = table.rows[2].cells[1].paragraphs[0]
     assert number.alignment == WD_ALIGN_PARAGRAPH.RIGHT
-    assert number.style.name == "Table Text" and document.styles["Table Text"].font.size.pt == 8.5
+    assert number.style.name == "Table Text" and document.styles["Table Text"].font.size.pt == TABLE_TEXT_PT
     assert table.rows[2].cells[0].paragraphs[0].alignment is None
     assert table.rows[2].cells[0].paragraphs[0].runs[0].bold, "th is bold"
     section = document.sections[0]
@@ -253,24 +265,39 @@ def test_column_widths_share_the_width_by_content() -> None:
     assert widths[1] >= 3 * CHAR_TWIPS, "a column is never narrower than its longest word"
 
 
-def test_header_breaks_only_at_its_soft_hyphen() -> None:
-    """A narrow numeric column still holds its header's longest piece, with the hyphen drawn at the break."""
+def test_header_wraps_at_its_soft_hyphen_only_when_the_table_is_too_narrow_for_the_whole_word() -> None:
+    """A narrow numeric column holds its header's longest piece with the hyphen drawn, and the whole word
+    as soon as there is room for it."""
     table = lxml.html.fragment_fromstring(
         "<table><thead><tr><th>Outcome</th><th>Stud\u00adies</th><th>Absolute effect</th></tr></thead>"
         "<tbody><tr><td>A long outcome name that wants most of the width of the table</td><td>31</td>"
         "<td>SMD 0.28 SD higher (0.17 higher to 0.38 higher)</td></tr></tbody></table>")
-    widths = column_widths(build_grid(table), 2300)  # too narrow for every word: all are squeezed alike
-    assert sum(widths) == 2300
-    assert widths[1] >= (len("Stud") + 2) * CHAR_TWIPS, widths
+    padding = WORD_SLACK + 2 * CELL_MARGIN
+    piece = text_width("Stud-", bold=True) + padding
+    whole = text_width("Studies", bold=True) + padding
+    first = max(text_width("Outcome", bold=True), longest_word(["A long outcome name that wants most of the"]))
+    smallest = first + padding + piece + max(text_width("Absolute", bold=True), text_width("higher)")) + padding
+    narrow = column_widths(build_grid(table), int(smallest) + 3)
+    assert piece <= narrow[1] < whole, narrow
+    wide = column_widths(build_grid(table), 9000)
+    assert wide[1] >= whole, wide
 
 
-def test_words_in_capitals_get_more_room_than_the_same_word_in_lower_case() -> None:
-    """CRITICAL and IMPORTANT (GRADE's importance column) are wider than their letter count suggests."""
+def test_words_in_capitals_get_the_room_their_glyphs_take() -> None:
+    """CRITICAL and IMPORTANT (GRADE's importance column) are wider than their letter count suggests: the
+    column holds the word's advance width in the table font."""
     table = lxml.html.fragment_fromstring(
         "<table><tr><td>IMPORTANT</td><td>important</td><td>A description long enough to want the rest of "
         "the width of the table for itself</td></tr></table>")
     widths = column_widths(build_grid(table), 4000)
-    assert widths[0] > widths[1] >= (len("important") + 1) * CHAR_TWIPS
+    assert widths[0] > widths[1]
+    assert widths[0] >= text_width("IMPORTANT") + 2 * CELL_MARGIN
+    assert widths[1] >= text_width("important") + 2 * CELL_MARGIN
+
+
+def test_text_width_is_the_sum_of_the_fonts_advance_widths() -> None:
+    """Liberation Sans (Arial's metric twin): 'W' is 1933 and 'i' 455 of 2048 units per em."""
+    assert text_width("Wi", size_pt=10) == pytest.approx((1933 + 455) / 2048 * 10 * 20)
 
 
 def test_styles_name_the_pdf_fonts_without_theme_fonts(base: Path) -> None:
@@ -301,8 +328,43 @@ def test_figure_picture_at_text_width_with_alt_and_caption(base: Path) -> None:
     assert document.styles["Figure"].paragraph_format.keep_with_next
     texts = [(p.style.name, p.text) for p in document.paragraphs if p.text]
     assert texts == [("Caption", "Figure 1. Forest plot."), ("Normal", "After.")]
-    media = [n for n in zipfile.ZipFile(base / "out.docx").namelist() if n.startswith("word/media/")]
-    assert media == ["word/media/image1.png"], "the PNG beside the SVG goes into the document"
+    package = zipfile.ZipFile(base / "out.docx")
+    media = [n for n in package.namelist() if n.startswith("word/media/")]
+    assert media == ["word/media/image1.png", "word/media/image1.svg"], "the SVG and the PNG beside it"
+    assert package.read("word/media/image1.svg") == (base / "figures" / "forest.svg").read_bytes()
+
+
+def test_svg_figure_is_named_by_the_picture_with_the_png_as_fallback(base: Path) -> None:
+    """As Word 2016+ writes it: a:blip embeds the PNG and its svgBlip extension the SVG."""
+    _write('<figure><img src="figures/forest.svg" alt="x"></figure>', base)
+    package = zipfile.ZipFile(base / "out.docx")
+    (blip,) = lxml.etree.fromstring(package.read("word/document.xml")).iter(qn("a:blip"))
+    (ext,) = blip.iter(qn("a:ext"))
+    assert ext.get("uri") == SVG_BLIP_URI
+    rels = lxml.etree.fromstring(package.read("word/_rels/document.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+    assert targets[blip.get(qn("r:embed"))] == "media/image1.png"
+    assert [targets[r_id] for r_id in svg_blip_targets(package.read("word/document.xml"))] == ["media/image1.svg"]
+    types = package.read("[Content_Types].xml").decode()
+    assert '<Override PartName="/word/media/image1.svg" ContentType="image/svg+xml"/>' in types
+
+
+def test_png_fallback_is_resampled_for_the_placed_size(base: Path) -> None:
+    """A 300 dpi PNG of a wide figure is stored at FALLBACK_PPI of the width it is placed at, no more."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(12, 3))
+    fig.savefig(base / "figures" / "wide.png", dpi=300)
+    fig.savefig(base / "figures" / "wide.svg")
+    plt.close(fig)
+    document = _write('<figure><img src="figures/wide.svg" alt="wide"></figure>', base)
+    (shape,) = document.inline_shapes
+    png = zipfile.ZipFile(base / "out.docx").read("word/media/image1.png")
+    with PIL.Image.open(io.BytesIO(png)) as image:
+        assert image.width == round(shape.width / Emu(914400) * FALLBACK_PPI)
+        assert image.height == pytest.approx(image.width / 4, abs=1)
+    again = fallback_png((base / "figures" / "wide.png").read_bytes(), shape.width)
+    assert again == png, "the same figure gives the same bytes"
 
 
 def test_figure_caption_placed_below_the_picture(base: Path) -> None:

@@ -23,7 +23,7 @@ from erh_report.figures.render import plan
 from erh_report.numbers import get_style
 from erh_report.synthesis import ReviewResults, run_analysis
 
-CHOSEN = ("bonding_fu12", "secure_attachment_fu12")  # an SMD and an OR analysis, small enough to be quick
+CHOSEN = ("sensitivity_fu12", "secure_attachment_fu12")  # an SMD and an OR analysis, small enough to be quick
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,8 @@ def test_no_text_is_clipped_in_any_kind_of_figure(results):
 def test_same_results_give_the_same_bytes(results, rendered, tmp_path):
     out, figures, _ = rendered
     again = [j for j in plan(results, JAMA) if j.figure.id in
-             ("prisma", "forest-secure_attachment_fu12", "funnel-bonding_fu12", "rob-summary-bonding_fu12",
-              "dose-bonding_fu12-dose_hours")]
+             ("prisma", "forest-secure_attachment_fu12", "funnel-sensitivity_fu12", "rob-summary-sensitivity_fu12",
+              "dose-sensitivity_fu12-dose_hours")]
     assert len(again) == 5
     for job in again:  # serially here, in worker processes the first time
         fig, *_ = run_job(job, tmp_path)
@@ -94,11 +94,11 @@ def test_same_results_give_the_same_bytes(results, rendered, tmp_path):
 
 def test_funnel_reports_egger_and_trim_and_fill(results, rendered):
     out, figures, _ = rendered
-    ar = results.get("bonding_fu12")
+    ar = results.get("sensitivity_fu12")
     eg, tf = ar.egger, ar.trimfill
-    t = texts(out / "funnel-bonding_fu12.svg")
+    t = texts(out / "funnel-sensitivity_fu12.svg")
     assert t["funnel-info"][0] == f"Egger's regression test: z = {JAMA.number(eg.statistic)}, {JAMA.p(eg.pval)}"
-    svg = out / "funnel-bonding_fu12.svg"
+    svg = out / "funnel-sensitivity_fu12.svg"
     if tf.k0:
         assert f"{tf.k0} stud" in t["funnel-info"][1]
         assert markers(svg, "funnel-filled") == tf.k0
@@ -107,27 +107,27 @@ def test_funnel_reports_egger_and_trim_and_fill(results, rendered):
 
 def test_rob_summary_shares_are_weighted_by_the_analysis(results, rendered):
     out, _, _ = rendered
-    ar = results.get("bonding_fu12")
+    ar = results.get("sensitivity_fu12")
     w = ar.effects["weight"].to_numpy(dtype=float)
     overall = [results.review.rob(s, ar.analysis.outcome_id).overall for s in ar.effects["study_id"]]
-    t = texts(out / "rob-summary-bonding_fu12.svg")
+    t = texts(out / "rob-summary-sensitivity_fu12.svg")
     for cat in ("low", "some concerns", "high"):
         share = 100 * w[[o == cat for o in overall]].sum() / w.sum()
         if share > 10:
             assert f"{JAMA.number(share, 0)}%" in t["rob-share-Overall"]
-    traffic = texts(out / "rob-traffic-bonding_fu12.svg")
+    traffic = texts(out / "rob-traffic-sensitivity_fu12.svg")
     assert [s for k, v in traffic.items() if k.startswith("rob-study-") for s in v] == list(ar.effects["study"])
     assert traffic["rob-header"] == ["D1", "D2", "D3", "D4", "D5", "Overall"]
     assert len(ROB_DOMAINS) == 5
 
 
 def test_rob_figure_names_studies_without_an_assessment(results, tmp_path):
-    ar = results.get("bonding_fu12")
+    ar = results.get("sensitivity_fu12")
     first = ar.effects["study_id"].iloc[0]
     index = {k: v for k, v in results.review._rob_index.items() if k[0] != first}
     review = dataclasses.replace(results.review, _rob_index=index)
     res = ReviewResults(review, [run_analysis(review, ar.analysis)])
-    (job,) = [j for j in plan(res, JAMA) if j.figure.id == "rob-traffic-bonding_fu12"]
+    (job,) = [j for j in plan(res, JAMA) if j.figure.id == "rob-traffic-sensitivity_fu12"]
     fig, *_ = run_job(job, tmp_path)
     t = texts(tmp_path / fig.svg_path)
     assert ar.effects["study"].iloc[0] in " ".join(t["rob-footnote"])
@@ -136,13 +136,13 @@ def test_rob_figure_names_studies_without_an_assessment(results, tmp_path):
 
 def test_dose_plot_states_the_slope(results, rendered):
     out, _, _ = rendered
-    ar = results.get("bonding_fu12")
+    ar = results.get("sensitivity_fu12")
     reg, keep = ar.metaregression["dose_hours"]
     s = reg.coefficients[1]
-    t = texts(out / "dose-bonding_fu12-dose_hours.svg")
+    t = texts(out / "dose-sensitivity_fu12-dose_hours.svg")
     slope = JAMA.estimate_ci(s.estimate, s.ci_low, s.ci_high, decimals=3)
     assert t["dose-info"][0] == f"Slope per contact hour: {slope}, {JAMA.p(s.pval)}"
-    assert markers(out / "dose-bonding_fu12-dose_hours.svg", "dose-bubbles") == int(np.sum(keep))
+    assert markers(out / "dose-sensitivity_fu12-dose_hours.svg", "dose-bubbles") == int(np.sum(keep))
 
 
 def test_prisma_boxes_hold_the_counts_and_their_text(results, rendered):
@@ -191,9 +191,9 @@ def test_prisma_counts_that_do_not_add_up_give_a_message(results, tmp_path):
 
 def test_cochrane_style_reaches_the_figures(results, tmp_path):
     cochrane = get_style("Cochrane")
-    (job,) = [j for j in plan(results, cochrane) if j.figure.id == "forest-bonding_fu12"]
+    (job,) = [j for j in plan(results, cochrane) if j.figure.id == "forest-sensitivity_fu12"]
     fig, *_ = run_job(job, tmp_path)
-    r = results.get("bonding_fu12").result
+    r = results.get("sensitivity_fu12").result
     line = texts(tmp_path / fig.svg_path)["forest-total-overall-label"][0]
     assert line.endswith(f"({cochrane.p(r.pval)})")
     assert cochrane.p(r.pval).startswith(("P = 0.", "P < 0.0"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from review_copies import copy_data, set_cell
+from review_copies import copy_data, read_rows, set_cell
 
 from erh_report.cli import main
 
@@ -239,6 +239,9 @@ def test_cjk_labels_are_drawn_with_the_fallback_font(data: Path, capsys: pytest.
 
 
 def test_build_refuses_effects_outside_double_precision(data: Path, capsys: pytest.CaptureFixture[str]):
+    header, first, second = read_rows(data / "outcome_data.csv")[:3]
+    assert first[:4] == second[:4] and first[header.index("followup_months")] == "0"  # one result's two arms
     set_cell(data / "outcome_data.csv", 2, "mean", "1e300")
     err = refused(data, capsys)
-    assert "outcome_data.csv, row 2: the effect size is beyond ±1e+50 in analysis bonding_post (rows 2, 3)" in err
+    analysis = f"{first[header.index('outcome')]}_post"
+    assert f"outcome_data.csv, row 2: the effect size is beyond ±1e+50 in analysis {analysis} (rows 2, 3)" in err

@@ -49,25 +49,25 @@ def test_outcome_not_in_catalogue(data: Path):
 
 
 def test_instrument_not_in_catalogue_names_where_it_is_listed(data: Path):
-    set_cell(data / "outcome_data.csv", 6, "instrument", "EPDS")
-    set_cell(data / "outcome_data.csv", 7, "instrument", "EPDS")
+    row = find_row(data / "outcome_data.csv", outcome="bonding", role="intervention")
+    set_cell(data / "outcome_data.csv", row, "instrument", "EPDS")
+    set_cell(data / "outcome_data.csv", row + 1, "instrument", "EPDS")  # its control arm
     found = texts(problems_of(data))
     assert found[0] == (
-        "outcome_data.csv, row 6, column 'instrument': instrument not in the catalogue for outcome "
+        f"outcome_data.csv, row {row}, column 'instrument': instrument not in the catalogue for outcome "
         "'bonding' (it is listed under depression) (found 'EPDS'); expected one of PBQ, MIBS, MPAS"
     )
 
 
 def test_instrument_without_direction(data: Path):
     path = data / "review.yaml"
-    text = path.read_text()
-    line = "          - {id: PBQ, name: \"Postpartum Bonding Questionnaire (total)\", higher_is_better: false}"
-    assert line in text
-    path.write_text(text.replace(line, "          - {id: PBQ, name: \"Postpartum Bonding Questionnaire\"}"))
-    row = text.splitlines().index(line) + 1
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == "- id: PBQ")
+    direction = next(i for i in range(start, len(lines)) if "higher_is_better" in lines[i])
+    path.write_text("".join(lines[:direction] + lines[direction + 1 :]))
     assert only(data) == (
-        f"review.yaml, row {row}, column 'domains.0.outcomes.0.instruments.0.higher_is_better': required value "
-        "is missing; expected a value"
+        f"review.yaml, row {start + 1}, column 'domains.0.outcomes.0.instruments.0.higher_is_better': required "
+        "value is missing; expected a value"
     )
 
 
@@ -78,7 +78,7 @@ def test_duplicate_outcome_row(data: Path):
     found = texts(problems_of(data))
     assert found[0] == (
         f"outcome_data.csv, row {last}, column 'arm': duplicate row: same study, outcome, instrument, "
-        "follow-up and arm as row 6 (found 'S002, bonding, PBQ, 0, intervention'); expected each combination once"
+        f"follow-up and arm as row 6 (found '{', '.join(rows[5][:5])}'); expected each combination once"
     )
 
 
@@ -92,17 +92,33 @@ def test_duplicate_study_id(data: Path):
 def test_study_with_two_time_points_when_the_window_wants_one(data: Path):
     path = data / "review.yaml"
     text = path.read_text()
-    path.write_text(text.replace("max_months: 12, pick: earliest}", "max_months: 12, pick: single}"))
+    post = "    max_months: 12\n    pick: earliest\n"
+    assert post in text
+    path.write_text(text.replace(post, post.replace("earliest", "single"), 1))
+    study, instrument, rows = _two_post_time_points(data / "outcome_data.csv")
     problems = problems_of(data)
-    s013 = [p for p in problems if "study S013 " in p.message and "bonding_post" in p.message]
-    assert len(s013) == 1
-    p = s013[0]
-    assert (p.file, p.row, p.column) == ("outcome_data.csv", 109, "instrument")
-    assert p.message == (
-        "study S013 would contribute two effects to analysis bonding_post: reports MIBS at 2 time points "
-        "(1 month, 6 months) in window 'Post-intervention' and the window's pick is 'single'"
-    )
-    assert p.expected is not None and p.expected.endswith("rows 109, 110, 111, 112")
+    found = [p for p in problems if f"study {study} " in p.message and "bonding_post" in p.message]
+    assert len(found) == 1
+    p = found[0]
+    assert (p.file, p.row, p.column) == ("outcome_data.csv", rows[0], "instrument")
+    assert p.message.startswith(f"study {study} would contribute two effects to analysis bonding_post: reports "
+                                f"{instrument} at {len(rows) // 2} time points (")
+    assert p.message.endswith(") in window 'Post-intervention' and the window's pick is 'single'")
+    assert p.expected is not None and p.expected.endswith("rows " + ", ".join(map(str, rows)))
+
+
+def _two_post_time_points(path: Path) -> tuple[str, str, list[int]]:
+    """A study that reports its only bonding instrument at two or more times before 12 months, with the
+    spreadsheet rows of those results."""
+    rows = read_rows(path)
+    header = rows[0]
+    at = {name: header.index(name) for name in ("study_id", "outcome", "instrument", "followup_months")}
+    found: dict[str, dict[str, list[int]]] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if row[at["outcome"]] == "bonding" and float(row[at["followup_months"]]) < 12:
+            found.setdefault(row[at["study_id"]], {}).setdefault(row[at["instrument"]], []).append(number)
+    return next((study, instrument, numbers) for study, by in found.items() if len(by) == 1
+                for instrument, numbers in by.items() if len(numbers) >= 4)
 
 
 def test_study_with_two_instruments_when_the_rule_wants_one(data: Path):
@@ -139,20 +155,24 @@ def test_rob_judgement_not_in_vocabulary(data: Path):
 
 
 def test_rob_overall_better_than_a_domain(data: Path):
-    row = find_row(data / "risk_of_bias.csv", study_id="S002", outcome="disorganised_attachment")
+    rows = read_rows(data / "risk_of_bias.csv")
+    row = next(i for i, r in enumerate(rows[1:], start=2) if r[2:7].count("high") == 1)
+    domain = rows[row - 1][2:7].index("high") + 1
     set_cell(data / "risk_of_bias.csv", row, "overall", "low")
     assert only(data) == (
-        f"risk_of_bias.csv, row {row}, column 'overall': overall judgement is better than domain D3 ('high') "
-        "(found 'low'); expected at least 'high' (RoB 2 algorithm)"
+        f"risk_of_bias.csv, row {row}, column 'overall': overall judgement is better than domain D{domain} "
+        "('high') (found 'low'); expected at least 'high' (RoB 2 algorithm)"
     )
 
 
 def test_missing_rob_row(data: Path):
     rows = read_rows(data / "risk_of_bias.csv")
-    write_rows(data / "risk_of_bias.csv", [rows[0], *rows[2:]])  # S001 bonding gone
+    write_rows(data / "risk_of_bias.csv", [rows[0], *rows[2:]])  # the first study's first outcome gone
+    study, outcome = rows[1][:2]
+    used = find_row(data / "outcome_data.csv", study_id=study, outcome=outcome)
     assert only(data) == (
-        "risk_of_bias.csv: no risk-of-bias judgement for study S001, outcome bonding (used in "
-        "outcome_data.csv row 2); expected a row for this study and outcome, or for the study with a "
+        f"risk_of_bias.csv: no risk-of-bias judgement for study {study}, outcome {outcome} (used in "
+        f"outcome_data.csv row {used}); expected a row for this study and outcome, or for the study with a "
         "blank outcome"
     )
 
@@ -179,11 +199,15 @@ def test_bad_cells(data: Path, column: str, value: str, text: str):
 
 
 def test_events_more_than_total(data: Path):
-    set_cell(data / "outcome_data.csv", 46, "events", "88")
+    rows = read_rows(data / "outcome_data.csv")
+    events, total = rows[0].index("events"), rows[0].index("total")
+    row = next(i for i, r in enumerate(rows[1:], start=2) if r[events])
+    n = int(rows[row - 1][total])
+    set_cell(data / "outcome_data.csv", row, "events", str(n + 1))
     found = texts(problems_of(data))
     assert found[0] == (
-        "outcome_data.csv, row 46, column 'events': more events than participants (found 88); "
-        "expected at most total (87)"
+        f"outcome_data.csv, row {row}, column 'events': more events than participants (found {n + 1}); "
+        f"expected at most total ({n})"
     )
 
 
@@ -222,20 +246,30 @@ def test_missing_file_and_unknown_file(data: Path):
 
 def test_control_arm_missing(data: Path):
     rows = read_rows(data / "outcome_data.csv")
+    assert (rows[5][5], rows[6][5]) == ("intervention", "control")
     write_rows(data / "outcome_data.csv", [r for i, r in enumerate(rows, start=1) if i != 7])
+    study, outcome, instrument, months = rows[5][:4]
     found = texts(problems_of(data))
     assert found[0] == (
-        "outcome_data.csv, row 6, column 'role': S002 bonding/PBQ at 0 months needs exactly one control arm "
-        "and at least one intervention arm (found 0 control, 1 intervention); expected intervention and "
-        "control rows"
+        f"outcome_data.csv, row 6, column 'role': {study} {outcome}/{instrument} at {months} months needs "
+        "exactly one control arm and at least one intervention arm (found 0 control, 1 intervention); "
+        "expected intervention and control rows"
     )
 
 
 def test_arms_larger_than_randomised(data: Path):
-    set_cell(data / "outcome_data.csv", 6, "n", "200")
+    rows = read_rows(data / "outcome_data.csv")
+    assert (rows[5][5], rows[6][5]) == ("intervention", "control")
+    study, outcome, instrument, months = rows[5][:4]
+    study_row = find_row(data / "studies.csv", study_id=study)
+    randomised = int(read_rows(data / "studies.csv")[study_row - 1][read_rows(data / "studies.csv")[0].index(
+        "n_randomised")])
+    arms = randomised + int(rows[6][6])
+    set_cell(data / "outcome_data.csv", 6, "n", str(randomised))
     assert only(data) == (
-        "outcome_data.csv, row 6, column 'n': S002 bonding/PBQ at 0 months: arms add up to 220 participants, "
-        "more than the 45 randomised (studies row 3) (found 220); expected at most 45"
+        f"outcome_data.csv, row 6, column 'n': {study} {outcome}/{instrument} at {months} months: arms add up "
+        f"to {arms} participants, more than the {randomised} randomised (studies row {study_row}) (found "
+        f"{arms}); expected at most {randomised}"
     )
 
 
@@ -269,13 +303,15 @@ def test_reference_key_missing(data: Path):
 
 def test_review_yaml_unknown_key_and_bad_setting(data: Path):
     path = data / "review.yaml"
-    text = path.read_text()
-    text = text.replace("  method: REML ", "  methd: REML ").replace("level: 95", "level: 150")
-    path.write_text(text)
+    lines = path.read_text().splitlines()
+    method, level = lines.index("  method: REML"), lines.index("  level: 95")
+    lines[method], lines[level] = "  methd: REML", "  level: 150"
+    path.write_text("\n".join(lines) + "\n")
     assert texts(problems_of(data)) == [
-        "review.yaml, row 38, column 'settings.level': value out of range (found 150); expected a number < 100",
-        "review.yaml, row 36, column 'settings.methd': unknown key (found 'REML'); expected only the keys "
-        "described in the documentation",
+        f"review.yaml, row {level + 1}, column 'settings.level': value out of range (found 150); expected a "
+        "number < 100",
+        f"review.yaml, row {method + 1}, column 'settings.methd': unknown key (found 'REML'); expected only the "
+        "keys described in the documentation",
     ]
 
 
@@ -287,8 +323,10 @@ def test_review_yaml_not_yaml(data: Path):
 
 def test_not_utf8_is_read_as_windows_text(data: Path):
     path = data / "studies.csv"
-    path.write_bytes(path.read_text().replace("Italy", "Itàly").encode("cp1252"))
-    assert load_review(data).study_map["S002"].country == "Itàly"
+    set_cell(path, 3, "country", "Itàly")
+    study = read_rows(path)[2][0]
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    assert load_review(data).study_map[study].country == "Itàly"
 
 
 def test_all_problems_at_once(data: Path):
@@ -304,7 +342,9 @@ def test_cli_check_ok_and_problems(data: Path, tmp_path: Path):
     ok = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(data)], capture_output=True,
                         text=True)
     assert ok.returncode == 0
-    assert ok.stdout.startswith("OK: 93 studies, 14,996 dyads randomised")
+    studies = read_rows(data / "studies.csv")
+    dyads = sum(int(row[studies[0].index("n_randomised")]) for row in studies[1:])
+    assert ok.stdout.startswith(f"OK: {len(studies) - 1} studies, {dyads:,} dyads randomised")
     set_cell(data / "outcome_data.csv", 6, "sd", "0")
     bad = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(data)], capture_output=True,
                          text=True)

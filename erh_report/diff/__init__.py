@@ -34,16 +34,17 @@ def _kind(folder: Path) -> str:
 
 def compare_builds(old: Path, new: Path):  # -> Changes (imported lazily)
     """Everything that differs between two build folders."""
+    from erh_report.diff.data import INPUTS, compare_data, inputs_of
     from erh_report.diff.numbers import compare_numbers
     from erh_report.diff.report import Changes, compare_outputs, is_figure
     from erh_report.diff.text import compare_html
 
-    files = compare_outputs(old, new)
+    files = [f for f in compare_outputs(old, new) if not f.path.startswith(f"{INPUTS}/")]
     sentences = []
     for name in DOCUMENTS:
         sentences += compare_html(old / f"{name}.html", new / f"{name}.html", name)
     return Changes(str(old), str(new), compare_numbers(old, new), sentences,
-                   [f for f in files if is_figure(f.path)], files)
+                   [f for f in files if is_figure(f.path)], files, compare_data(inputs_of(old), inputs_of(new)))
 
 
 def revision_date(day: str | None, environ: Mapping[str, str] = os.environ) -> str:
@@ -67,11 +68,14 @@ def revision_date(day: str | None, environ: Mapping[str, str] = os.environ) -> s
 
 def write_diff(changes, old: Path, new: Path, out: Path, date: str | None = None,
                author: str | None = None) -> list[Path]:
-    """changes.html, changes.xlsx and, for each document both builds have as DOCX, <name>-tracked.docx."""
+    """changes.html, changes.xlsx, the correction notice (when a reported number changed) and, for each
+    document both builds have as DOCX, <name>-tracked.docx."""
+    from erh_report.diff.notice import cause, write_notice
     from erh_report.diff.report import write_report
     from erh_report.diff.tracked import AUTHOR, DATE, tracked_docx
 
     written = write_report(changes, out)
+    written += write_notice(old, new, out, cause(changes.data))
     for name in DOCUMENTS:
         before, after = old / f"{name}.docx", new / f"{name}.docx"
         if before.is_file() and after.is_file():

@@ -1,6 +1,8 @@
 """The change report: changes.html for people (one self-contained page) and changes.xlsx for the record.
 
-Significance flips and certainty changes come first because they are what a journal asks about; then
+What changed in the data comes first, as the cause of everything else: each changed cell (file, row,
+study, column, old and new), rows added or removed, review.yaml values changed. Then the outputs:
+significance flips and certainty changes because they are what a journal asks about; then
 every number per analysis, the studies that entered or left, the figures whose files changed, and the
 sentences side by side. Nothing depends on colour alone: flips are also labelled in words.
 """
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from erh_report.diff.data import DataChanges
 from erh_report.diff.numbers import NumberChanges
 from erh_report.diff.text import SentenceChange, marked_html
 from erh_report.spreadsheet import neutralise
@@ -40,9 +43,10 @@ class Changes:
     sentences: list[SentenceChange] = field(default_factory=list)
     figures: list[FileChange] = field(default_factory=list)
     files: list[FileChange] = field(default_factory=list)
+    data: DataChanges = field(default_factory=DataChanges)
 
     def __bool__(self) -> bool:
-        return bool(self.numbers or self.sentences or self.figures or self.files)
+        return bool(self.numbers or self.sentences or self.figures or self.files or self.data)
 
     def figure_ids(self) -> set[str]:
         """The figures that changed: one for its SVG and PNG files together."""
@@ -60,7 +64,7 @@ class Changes:
         others = [f for f in self.files if not is_figure(f.path)]
         if others:
             parts.append(f"{_count(len(others), 'other output file')} changed")
-        return "; ".join(parts)
+        return f"data: {self.data.summary()}; outputs: " + "; ".join(parts)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -105,6 +109,23 @@ CERTAINTY_HEADER = ["analysis_id", "outcome", "timepoint", "old", "new"]
 FIGURE_HEADER = ["file", "status", "old_sha256", "new_sha256"]
 SENTENCE_HEADER = ["document", "section", "old", "new"]
 STUDY_HEADER = ["analysis_id", "study_id", "study", "change"]
+
+
+DATA_CELL_HEADER = ["file", "row", "study", "row ids", "column", "old", "new"]
+DATA_ROW_HEADER = ["file", "row", "study", "row ids", "change"]
+SETTING_HEADER = ["file", "row", "key", "old", "new"]
+
+
+def data_cell_rows(changes: Changes) -> list[list[str]]:
+    return [[c.file, str(c.row), c.study, c.key, c.column, c.old, c.new] for c in changes.data.cells]
+
+
+def data_row_rows(changes: Changes) -> list[list[str]]:
+    return [[r.file, str(r.row), r.study, r.key, r.status] for r in changes.data.rows]
+
+
+def setting_rows(changes: Changes) -> list[list[str]]:
+    return [[s.file, "" if s.row is None else str(s.row), s.key, s.old, s.new] for s in changes.data.settings]
 
 
 def flip_rows(changes: Changes) -> list[list[str]]:
@@ -222,6 +243,25 @@ def _sentence_table(changes: Changes) -> str:
             + "\n".join(rows) + "\n</tbody>\n</table>")
 
 
+def _data_section(changes: Changes) -> str:
+    """The cause: what the authors changed in the data, before what it moved."""
+    data = changes.data
+    parts = []
+    if data.missing:
+        parts.append(f"<p>{html.escape(data.missing)}.</p>")
+    if data.cells:
+        parts.append(_table("Data cells that changed: old \u2192 new (rows as the spreadsheet shows them, header "
+                            "= row 1)", DATA_CELL_HEADER, data_cell_rows(changes), numeric=(1, 5, 6)))
+    if data.rows:
+        parts.append(_table("Data rows added or removed", DATA_ROW_HEADER, data_row_rows(changes), numeric=(1,)))
+    if data.settings:
+        parts.append(_table("review.yaml values that changed (settings, plan, catalogue)", SETTING_HEADER,
+                            setting_rows(changes), numeric=(1,)))
+    if data.files:
+        parts.append(_table("Other input files that changed", ["file", "status"], [list(f) for f in data.files]))
+    return "\n".join(parts)
+
+
 def render_html(changes: Changes) -> str:
     n = changes.numbers
     flips = _table("Results whose statistical significance changed", FLIP_HEADER[1:],
@@ -236,6 +276,7 @@ def render_html(changes: Changes) -> str:
     files = _table("Other output files that changed", ["file", "status"],
                    [[f.path, f.status] for f in others]) if others else ""
     sections = [
+        _section("data", "What changed in the data", _data_section(changes), "No input changed."),
         _section("significance", "Significance that changed", flips, "No result changed significance."),
         _section("certainty", "GRADE certainty that changed", certainty, "No certainty rating changed."),
         _section("numbers", "Numbers that moved, per analysis", _analysis_tables(changes),
@@ -245,7 +286,7 @@ def render_html(changes: Changes) -> str:
         _section("sentences", "Sentences that changed", _sentence_table(changes), "No sentence changed."),
     ]
     nav = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in (
-        ("significance", "Significance"), ("certainty", "GRADE certainty"), ("numbers", "Numbers"),
+        ("data", "Data"), ("significance", "Significance"), ("certainty", "GRADE certainty"), ("numbers", "Numbers"),
         ("studies", "Studies"), ("figures", "Figures"), ("sentences", "Sentences")))
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -274,6 +315,9 @@ def write_xlsx(changes: Changes, path: Path) -> None:
     from openpyxl.styles import Font
 
     sheets = {
+        "data_cells": (DATA_CELL_HEADER, data_cell_rows(changes)),
+        "data_rows": (DATA_ROW_HEADER, data_row_rows(changes)),
+        "review_yaml": (SETTING_HEADER, setting_rows(changes)),
         "numbers": (NUMBER_HEADER, number_rows(changes)),
         "significance": (FLIP_HEADER, flip_rows(changes)),
         "certainty": (CERTAINTY_HEADER, certainty_rows(changes)),

@@ -8,33 +8,23 @@ the same shape, made by this seeded generator. Running it again writes the same 
 Study labels are neutral ("Study 001 (2015)"); no real author is attached to any number, and
 ``review.yaml`` says ``illustrative: true`` so that every output built from it says so too.
 
-True parameters (what an analysis of these data should roughly recover)
------------------------------------------------------------------------
-* 93 studies, about 15,000 dyads randomised (log-normal sizes, median about 120 dyads per trial);
-  each trial has an 11 % chance of two intervention arms and one control arm (6 trials in data/).
-* True standardised mean differences (positive = favours the intervention), post-intervention /
-  at 12 months or later (effects fade):
+True parameters (what an analysis of these data should roughly recover) are in ``catalogue.yaml``
+beside this file, with the review's fixed settings and the catalogue of outcomes and instruments:
 
-  ====================== ============ ============ =========
-  outcome                post         >= 12 months tau (SD)
-  ====================== ============ ============ =========
-  bonding                0.35         0.15         0.20
-  sensitivity            0.40         0.20         0.20
-  attachment (AQS)       0.30         0.15         0.20
-  dyadic interaction     0.35         0.15         0.20
-  socio-emotional        0.05         0.03         0.08
-  cognitive              0.05         0.03         0.08
-  language               0.04         0.02         0.08
-  motor                  0.02         0.00         0.08
-  parent anxiety         0.20         0.10         0.10
-  parent depression      0.06         0.03         0.10
-  ====================== ============ ============ =========
-
-  Dichotomous outcomes, as log odds ratios favouring the intervention: secure attachment 0.55 / 0.25,
-  disorganised attachment 0.45 / 0.20 (fewer disorganised infants), tau 0.35.
+* 93 studies and exactly 14,993 dyads randomised, as the published review reports (log-normal sizes,
+  median about 120 dyads per trial); each trial has an 11 % chance of two intervention arms.
+* True standardised mean differences per outcome, post-intervention and at 12 months or later (effects
+  fade), and their between-study SD (tau): moderate effects on bonding, sensitivity, attachment and dyadic
+  interaction, a small one on parent anxiety, none on child development or parent depression; the child
+  development outcomes vary most between trials (different instruments and settings).
+* Risk of bias: larger trials are more often well conducted (concealed allocation, blinded assessors);
+  outcomes the parent rates (bonding, socio-emotional scores, anxiety, depression) are at some risk of bias
+  in measurement even then, observer-rated ones mostly not. So GRADE rates some analyses down for risk of
+  bias and others only for inconsistency, imprecision or publication bias: certainty from very low to
+  moderate, as in the published review.
 * No dose effect: the true effect does not depend on contact hours (1-60 h) or sessions.
 * No difference between high- and low-risk populations or between intervention types.
-* Outcome-level results judged at high overall risk of bias carry an extra +0.10 SMD of bias.
+* Outcome-level results judged at high overall risk of bias carry an extra SMD of bias (``high_rob_bias``).
 * About 25 % of study-outcomes report two instruments, 25 % of studies a second post-intervention
   time point, 35 % a follow-up at 12-24 months, and 3 % of continuous results only a precomputed
   effect with its standard error.
@@ -44,6 +34,7 @@ True parameters (what an analysis of these data should roughly recover)
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import random
@@ -51,16 +42,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 SEED = 20221029
 N_STUDIES = 93
-DYADS_PER_STUDY = 161.2  # 93 x 161.2 = about 15,000
-
-DOMAINS = (
-    ("erh", "Early relational health", "primary"),
-    ("child", "Child socio-emotional functioning and development", "secondary"),
-    ("parent", "Parent/caregiver mental health", "secondary"),
-)
-ABBREVIATIONS = {"erh": ("    abbreviation: ERH",)}
+#: Dyads randomised over all studies, as the published review reports them.
+TOTAL_DYADS = 14_993
+CATALOGUE = Path(__file__).with_name("catalogue.yaml")
+METHOD_REFERENCES = Path(__file__).with_name("method_references.bib")
 
 
 @dataclass(frozen=True)
@@ -92,241 +81,61 @@ class Out:
     base_risk: float = 0.0
 
 
-OUTCOMES: tuple[Out, ...] = (
-    Out(
-        "bonding",
-        "Parent-infant bonding",
-        "erh",
-        "continuous",
-        "critical",
-        0.35,
-        0.15,
-        0.20,
-        0.30,
-        True,
-        (
-            Ins("PBQ", "Postpartum Bonding Questionnaire (total)", False, 12.0, 9.0),
-            Ins("MIBS", "Mother-to-Infant Bonding Scale", False, 3.0, 2.5),
-            Ins("MPAS", "Maternal Postnatal Attachment Scale", True, 80.0, 8.0),
-        ),
-    ),
-    Out(
-        "sensitivity",
-        "Parent/caregiver sensitivity",
-        "erh",
-        "continuous",
-        "critical",
-        0.40,
-        0.20,
-        0.20,
-        0.45,
-        False,
-        (
-            Ins("AMSS", "Ainsworth Maternal Sensitivity Scale", True, 5.0, 2.0),
-            Ins("EAS_S", "Emotional Availability Scales: sensitivity", True, 20.0, 5.0),
-            Ins("MBQS", "Maternal Behavior Q-Sort", True, 0.40, 0.30),
-        ),
-    ),
-    Out(
-        "attachment",
-        "Attachment security (continuous)",
-        "erh",
-        "continuous",
-        "critical",
-        0.30,
-        0.15,
-        0.20,
-        0.18,
-        False,
-        (
-            Ins("AQS", "Attachment Q-Sort security score", True, 0.30, 0.20),
-            Ins("AQS_SR", "Attachment Q-Sort, parent-sorted", True, 0.35, 0.22),
-        ),
-    ),
-    Out(
-        "secure_attachment",
-        "Secure attachment",
-        "erh",
-        "dichotomous",
-        "critical",
-        0.55,
-        0.25,
-        0.35,
-        0.22,
-        False,
-        (Ins("SSP_SECURE", "Strange Situation Procedure: secure classification", True),),
-        base_risk=0.55,
-    ),
-    Out(
-        "disorganised_attachment",
-        "Disorganised attachment",
-        "erh",
-        "dichotomous",
-        "important",
-        0.45,
-        0.20,
-        0.35,
-        0.12,
-        False,
-        (Ins("SSP_DISORG", "Strange Situation Procedure: disorganised classification", False),),
-        base_risk=0.25,
-    ),
-    Out(
-        "dyadic_interaction",
-        "Dyadic interaction",
-        "erh",
-        "continuous",
-        "critical",
-        0.35,
-        0.15,
-        0.20,
-        0.40,
-        False,
-        (
-            Ins("CARE", "CARE-Index dyadic synchrony", True, 7.0, 3.0),
-            Ins("NCAST", "NCAST Parent-Child Interaction Teaching Scale", True, 55.0, 7.0),
-            Ins("CIB", "Coding Interactive Behavior: dyadic reciprocity", True, 3.2, 0.8),
-        ),
-    ),
-    Out(
-        "socioemotional",
-        "Child socio-emotional functioning",
-        "child",
-        "continuous",
-        "important",
-        0.05,
-        0.03,
-        0.08,
-        0.30,
-        True,
-        (
-            Ins("ASQSE", "Ages and Stages Questionnaire: Social-Emotional (total)", False, 35.0, 25.0),
-            Ins("BITSEA_P", "BITSEA problem scale", False, 10.0, 6.0),
-            Ins("BITSEA_C", "BITSEA competence scale", True, 16.0, 3.0),
-        ),
-    ),
-    Out(
-        "cognitive",
-        "Child cognitive development",
-        "child",
-        "continuous",
-        "important",
-        0.05,
-        0.03,
-        0.08,
-        0.22,
-        False,
-        (
-            Ins("BSID_COG", "Bayley-III cognitive composite", True, 100.0, 15.0),
-            Ins("MSEL_VR", "Mullen Scales: visual reception", True, 50.0, 10.0),
-        ),
-    ),
-    Out(
-        "language",
-        "Child language development",
-        "child",
-        "continuous",
-        "important",
-        0.04,
-        0.02,
-        0.08,
-        0.18,
-        False,
-        (
-            Ins("BSID_LANG", "Bayley-III language composite", True, 98.0, 15.0),
-            Ins("CDI", "MacArthur-Bates CDI: words produced", True, 60.0, 40.0),
-        ),
-    ),
-    Out(
-        "motor",
-        "Child motor development",
-        "child",
-        "continuous",
-        "important",
-        0.02,
-        0.00,
-        0.08,
-        0.15,
-        False,
-        (
-            Ins("BSID_MOT", "Bayley-III motor composite", True, 100.0, 14.0),
-            Ins("ASQ_GM", "Ages and Stages Questionnaire-3: gross motor", True, 50.0, 10.0),
-        ),
-    ),
-    Out(
-        "anxiety",
-        "Parent/caregiver anxiety",
-        "parent",
-        "continuous",
-        "important",
-        0.20,
-        0.10,
-        0.10,
-        0.22,
-        True,
-        (
-            Ins("STAI_S", "State-Trait Anxiety Inventory: state", False, 38.0, 11.0),
-            Ins("GAD7", "Generalized Anxiety Disorder 7-item scale", False, 5.0, 4.5),
-            Ins("HADS_A", "Hospital Anxiety and Depression Scale: anxiety", False, 6.0, 4.0),
-        ),
-    ),
-    Out(
-        "depression",
-        "Parent/caregiver depression",
-        "parent",
-        "continuous",
-        "important",
-        0.06,
-        0.03,
-        0.10,
-        0.38,
-        True,
-        (
-            Ins("EPDS", "Edinburgh Postnatal Depression Scale", False, 8.0, 5.0),
-            Ins("BDI2", "Beck Depression Inventory-II", False, 10.0, 8.0),
-            Ins("CESD", "Center for Epidemiologic Studies Depression Scale", False, 14.0, 10.0),
-            Ins("PHQ9", "Patient Health Questionnaire-9", False, 6.0, 5.0),
-        ),
-    ),
-)
-HIGH_ROB_BIAS = 0.10
-INTERVENTION_TYPES = (
-    ("video feedback", 0.25, 8.0),
-    ("home visiting", 0.30, 20.0),
-    ("skin-to-skin contact", 0.12, 12.0),
-    ("parenting group", 0.18, 14.0),
-    ("infant massage", 0.15, 5.0),
-)
-COUNTRIES = (
-    ("United States", 0.34),
-    ("United Kingdom", 0.10),
-    ("Netherlands", 0.08),
-    ("Australia", 0.07),
-    ("Canada", 0.06),
-    ("Sweden", 0.04),
-    ("Germany", 0.04),
-    ("Iran", 0.04),
-    ("Turkey", 0.04),
-    ("Brazil", 0.03),
-    ("South Africa", 0.03),
-    ("China", 0.03),
-    ("Norway", 0.03),
-    ("Italy", 0.03),
-    ("Pakistan", 0.02),
-    ("Chile", 0.02),
-)
-DATABASES = (("PubMed", 3812), ("Medline", 2947), ("CINAHL", 1604), ("ERIC", 318), ("PsycInfo", 2455))
-REGISTERS = (("ClinicalTrials.gov", 412), ("ISRCTN", 96), ("EU Clinical Trials Register", 37), ("ANZCTR", 58))
-FULLTEXT_REASONS = (
-    ("Intervention began after 6 months of age", 112),
-    ("Not a dyadic intervention", 97),
-    ("No early relational health outcome", 84),
-    ("Not a randomised controlled trial", 71),
-    ("Ineligible population", 38),
-    ("Conference abstract without usable data", 29),
-)
-OTHER_REASONS = (("Intervention began after 6 months of age", 5), ("Not a dyadic intervention", 6))
-OTHER_SOURCES = (("Citation searching", 38), ("Contact with authors", 9))
+@dataclass(frozen=True)
+class Catalogue:
+    """The illustrative review's fixed parts and true parameters (``catalogue.yaml``)."""
+
+    review: dict
+    domains: tuple[dict, ...]
+    outcomes: tuple[Out, ...]
+    high_rob_bias: float
+    well_conducted: dict
+    intervention_types: tuple[tuple[str, float, float], ...]
+    countries: tuple[tuple[str, float], ...]
+    databases: tuple[tuple[str, int], ...]
+    registers: tuple[tuple[str, int], ...]
+    fulltext_reasons: tuple[tuple[str, int], ...]
+    other_reasons: tuple[tuple[str, int], ...]
+    other_sources: tuple[tuple[str, int], ...]
+    grade_overrides: tuple[dict, ...]
+
+
+def _outcome(record: dict) -> Out:
+    instruments = tuple(
+        Ins(i["id"], i["name"], i["higher_is_better"], i.get("mean", 0.0), i.get("sd", 1.0))
+        for i in record["instruments"]
+    )
+    return Out(record["id"], record["name"], record["domain"], record["type"], record["importance"],
+               record["effect"]["post"], record["effect"]["follow_up"], record["tau"], record["p_measured"],
+               record["self_report"], instruments, record.get("base_risk", 0.0))
+
+
+def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
+    """The catalogue as plain records."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def pairs(key: str, *fields: str) -> tuple:
+        return tuple(tuple(item[f] for f in fields) for item in raw[key])
+
+    return Catalogue(
+        review=raw["review"],
+        domains=tuple(raw["domains"]),
+        outcomes=tuple(_outcome(record) for record in raw["outcomes"]),
+        high_rob_bias=raw["high_rob_bias"],
+        well_conducted=raw["well_conducted"],
+        intervention_types=pairs("intervention_types", "name", "share", "median_hours"),
+        countries=pairs("countries", "name", "share"),
+        databases=pairs("databases", "name", "records"),
+        registers=pairs("registers", "name", "records"),
+        fulltext_reasons=pairs("fulltext_reasons", "reason", "reports"),
+        other_reasons=pairs("other_reasons", "reason", "reports"),
+        other_sources=pairs("other_sources", "name", "records"),
+        grade_overrides=tuple(raw["grade_overrides"]),
+    )
+
+
+CAT = load_catalogue()
+OUTCOMES = CAT.outcomes
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -376,29 +185,47 @@ class Study:
     age_weeks: int
     n: int
     arms: tuple[str, ...]
+    well_conducted: bool = False
+
+
+def _sizes(rng: random.Random, n_studies: int, total: int) -> list[int]:
+    """Log-normal trial sizes (median about 120) that add up to exactly ``total``, none below 24."""
+    raw = [math.exp(rng.gauss(math.log(120), 0.75)) for _ in range(n_studies)]
+    scale = total / sum(raw)
+    sizes = [max(24, round(r * scale)) for r in raw]
+    order = sorted(range(n_studies), key=lambda i: (-sizes[i], i))
+    step = 0
+    while sum(sizes) != total:  # rounding and the floor leave a few dyads over or short: the largest absorb them
+        sizes[order[step % n_studies]] += 1 if sum(sizes) < total else -1
+        step += 1
+    return sizes
 
 
 def _studies(rng: random.Random, n_studies: int) -> list[Study]:
-    raw_sizes = [math.exp(rng.gauss(math.log(120), 0.75)) for _ in range(n_studies)]
-    scale = DYADS_PER_STUDY * n_studies / sum(raw_sizes)
+    total = round(TOTAL_DYADS * n_studies / N_STUDIES)
+    sizes = _sizes(rng, n_studies, total)
+    by_size = sorted(range(n_studies), key=sizes.__getitem__)
+    size_rank = {i: rank / max(1, n_studies - 1) for rank, i in enumerate(by_size)}
+    good = CAT.well_conducted
     studies = []
     for i in range(n_studies):
         number = f"{i + 1:03d}" if n_studies < 1000 else f"{i + 1:04d}"
         year = 1993 + int(29 * rng.random() ** 0.7)
-        itype = _pick(rng, [(t, p) for t, p, _ in INTERVENTION_TYPES])
-        median_hours = next(h for t, _, h in INTERVENTION_TYPES if t == itype)
+        itype = _pick(rng, [(t, p) for t, p, _ in CAT.intervention_types])
+        median_hours = next(h for t, _, h in CAT.intervention_types if t == itype)
         hours = min(60.0, max(1.0, round(2 * math.exp(rng.gauss(math.log(median_hours), 0.8))) / 2))
         session_length = rng.choice((0.5, 1.0, 1.0, 1.5, 2.0))
         sessions = max(1, round(hours / session_length))
         multi = rng.random() < 0.11
         arms = ("intervention A", "intervention B", "control") if multi else ("intervention", "control")
-        n = max(24, round(raw_sizes[i] * scale))
+        # Larger trials are more often well conducted (concealed allocation, blinded assessors, registered).
+        well = rng.random() < good["base"] + good["per_size_rank"] * size_rank[i]
         studies.append(
             Study(
                 id=f"S{number}",
                 label=f"Study {number} ({year})",
                 year=year,
-                country=_pick(rng, COUNTRIES),
+                country=_pick(rng, CAT.countries),
                 design="cluster RCT" if rng.random() < 0.1 else "RCT",
                 risk="high" if rng.random() < 0.7 else "low",
                 itype=itype,
@@ -407,23 +234,25 @@ def _studies(rng: random.Random, n_studies: int) -> list[Study]:
                 hours=hours,
                 sessions=sessions,
                 age_weeks=int(rng.random() * 25),
-                n=n,
+                n=sizes[i],
                 arms=arms,
+                well_conducted=well,
             )
         )
     return studies
 
 
 # ---------------------------------------------------------------------------------- outcomes
-def _rob(rng: random.Random, self_report: bool) -> list[str]:
-    levels = ("low", "some concerns", "high")
-    d = [
-        _pick(rng, list(zip(levels, (0.65, 0.28, 0.07), strict=True))),
-        _pick(rng, list(zip(levels, (0.55, 0.37, 0.08), strict=True))),
-        _pick(rng, list(zip(levels, (0.52, 0.33, 0.15), strict=True))),
-        _pick(rng, list(zip(levels, (0.30, 0.60, 0.10) if self_report else (0.75, 0.22, 0.03), strict=True))),
-        _pick(rng, list(zip(levels, (0.60, 0.38, 0.02), strict=True))),
-    ]
+#: RoB 2 judgement probabilities (low, some concerns, high) per domain D1-D5 for a trial that is not well
+#: conducted; D4 (measurement of the outcome) depends on whether the parent rates the outcome.
+ROB_LEVELS = ("low", "some concerns", "high")
+
+
+def _rob(rng: random.Random, self_report: bool, well_conducted: bool) -> list[str]:
+    """RoB 2 judgements D1-D5 and overall (the worst of them) of one study's result for one outcome."""
+    table = CAT.well_conducted["rob" if well_conducted else "rob_otherwise"]
+    d = [_pick(rng, list(zip(ROB_LEVELS, table[key], strict=True)))
+         for key in ("d1", "d2", "d3", "d4_self_report" if self_report else "d4", "d5")]
     overall = "high" if "high" in d else "some concerns" if "some concerns" in d else "low"
     return [*d, overall]
 
@@ -446,9 +275,9 @@ def _outcome_rows(rng: random.Random, studies: list[Study]) -> tuple[list[list[o
                 times.append(36.0)
         n_arms = len(s.arms)
         for o in measured:
-            judgements = _rob(rng, o.self_report)
+            judgements = _rob(rng, o.self_report, s.well_conducted)
             rob.append([s.id, o.id, *judgements])
-            bias = HIGH_ROB_BIAS if judgements[-1] == "high" else 0.0
+            bias = CAT.high_rob_bias if judgements[-1] == "high" else 0.0
             instruments = (
                 [o.instruments[0]]
                 if len(o.instruments) == 1
@@ -537,9 +366,9 @@ def _scaled(items: tuple[tuple[str, int], ...], factor: float) -> list[tuple[str
 def _prisma(n_studies: int) -> tuple[list[list[object]], list[tuple[str, str]]]:
     """Counts that add up, scaled to the number of studies; also which reports were excluded why."""
     f = n_studies / N_STUDIES
-    databases, registers = _scaled(DATABASES, f), _scaled(REGISTERS, f)
-    fulltext, other_excl = _scaled(FULLTEXT_REASONS, f), _scaled(OTHER_REASONS, f)
-    other_sources = _scaled(OTHER_SOURCES, f)
+    databases, registers = _scaled(CAT.databases, f), _scaled(CAT.registers, f)
+    fulltext, other_excl = _scaled(CAT.fulltext_reasons, f), _scaled(CAT.other_reasons, f)
+    other_sources = _scaled(CAT.other_sources, f)
     reports = n_studies + round(11 * f)
     other_sought, other_not = round(21 * f), round(2 * f)
     other_assessed = other_sought - other_not
@@ -578,133 +407,39 @@ def _prisma(n_studies: int) -> tuple[list[list[object]], list[tuple[str, str]]]:
 
 
 # ---------------------------------------------------------------------------------- review.yaml
-def _yaml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+REVIEW_HEADER = (
+    "# Illustrative review: invented data made by erh_report/example/generate.py from its catalogue.yaml.\n"
+    "# Replace this folder with your own extraction; docs/data.md describes every key and column.\n"
+)
+
+
+def review_config() -> dict:
+    """review.yaml of the illustrative review as data: the catalogue's fixed part, its search sources,
+    domains and outcomes."""
+    fixed = dict(CAT.review)
+    sources = [{"name": name, "kind": "database"} for name, _ in CAT.databases]
+    sources += [{"name": name, "kind": "register"} for name, _ in CAT.registers]
+    sources += [{"name": name, "kind": "other"} for name in fixed.pop("other_search_sources")]
+    search = {"date": dt.date.fromisoformat(fixed.pop("search_date")), "sources": sources}
+    domains = []
+    for domain in CAT.domains:
+        outcomes = []
+        for o in (o for o in OUTCOMES if o.domain == domain["id"]):
+            record: dict = {"id": o.id, "name": o.name, "type": o.type, "importance": o.importance}
+            if o.type == "continuous":
+                record["thresholds"] = {"small": 0.2, "moderate": 0.5, "large": 0.8}
+            record["instruments"] = [{"id": i.id, "name": i.name, "higher_is_better": i.higher_is_better}
+                                     for i in o.instruments]
+            outcomes.append(record)
+        domains.append({**domain, "outcomes": outcomes})
+    plan = fixed.pop("plan")
+    return {**fixed, "search": search, "domains": domains, "plan": plan}
 
 
 def review_yaml() -> str:
-    """review.yaml of the illustrative review; the catalogue is built from OUTCOMES above."""
-    lines = [
-        "# Illustrative review: invented data made by erh_report/example/generate.py (see its docstring).",
-        "# Replace this folder with your own extraction; docs/data.md describes every key and column.",
-        "illustrative: true",
-        'title: "Dyadic Parent/Caregiver-Infant Interventions Initiated in the First 6 Months of Life to '
-        'Support Early Relational Health: A Meta-Analysis"',
-        'short_title: "Dyadic interventions for early relational health"',
-        "authors:",
-        '  - {name: "Author One", affiliations: [1], corresponding: true, email: "author.one@example.org"}',
-        '  - {name: "Author Two", affiliations: [1, 2]}',
-        '  - {name: "Author Three", affiliations: [2]}',
-        "affiliations:",
-        '  - {id: 1, name: "Department of Example Studies, Illustrative University"}',
-        '  - {id: 2, name: "Centre for Invented Data, Example City"}',
-        "question:",
-        '  population: "Parent/caregiver-infant dyads with infants in the first 6 months of life"',
-        '  intervention: "Dyadic parent/caregiver-infant interventions initiated in the first 6 months"',
-        '  comparator: "Usual care, waiting list or attention control"',
-        '  outcomes: "Early relational health; child socio-emotional functioning and development; '
-        'parent/caregiver mental health"',
-        '  study_design: "Randomised controlled trials"',
-        "search:",
-        "  date: 2022-04-28",
-        "  sources:",
-    ]
-    lines += [f"    - {{name: {_yaml_str(name)}, kind: database}}" for name, _ in DATABASES]
-    lines += [f"    - {{name: {_yaml_str(name)}, kind: register}}" for name, _ in REGISTERS]
-    lines += [
-        '    - {name: "Backward and forward citation searching", kind: other}',
-        '    - {name: "Contact with authors of unpublished and ongoing studies", kind: other}',
-        "settings:",
-        "  effect_measure: SMD          # Hedges' g",
-        "  dichotomous_measure: OR",
-        "  method: REML                 # tau-squared estimator",
-        "  hksj: false                  # Hartung-Knapp-Sidik-Jonkman adjustment",
-        "  level: 95",
-        "  number_style: JAMA",
-        "  smd_variant: metafor         # or revman",
-        "domains:",
-    ]
-    for did, dname, role in DOMAINS:
-        lines += [f"  - id: {did}", f"    name: {_yaml_str(dname)}", *ABBREVIATIONS.get(did, ()), f"    role: {role}",
-                  "    outcomes:"]
-        for o in (o for o in OUTCOMES if o.domain == did):
-            lines += [
-                f"      - id: {o.id}",
-                f"        name: {_yaml_str(o.name)}",
-                f"        type: {o.type}",
-                f"        importance: {o.importance}",
-            ]
-            if o.type == "continuous":
-                lines.append("        thresholds: {small: 0.2, moderate: 0.5, large: 0.8}")
-            lines.append("        instruments:")
-            for ins in o.instruments:
-                lines.append(
-                    f"          - {{id: {ins.id}, name: {_yaml_str(ins.name)}, "
-                    f"higher_is_better: {str(ins.higher_is_better).lower()}}}"
-                )
-    lines += [
-        "plan:",
-        "  windows:",
-        '    - {id: post, label: "Post-intervention", min_months: 0, max_months: 12, pick: earliest}',
-        '    - {id: fu12, label: "Follow-up of 1 year or more", min_months: 12, pick: earliest}',
-        "  instrument_rule: catalogue_order   # or largest_n, or single (then two instruments is an error)",
-        "  multi_arm: combine                 # or split_control",
-        "  analyses: all                      # every outcome in every window",
-        "  min_studies: 2",
-        "  subgroups: [population_risk, intervention_type]",
-        "  moderators: [dose_hours, sessions]",
-        "  min_studies_subgroup: 4",
-        "  min_studies_metaregression: 10",
-        "  min_studies_egger: 10",
-        "  sensitivity: {exclude_high_rob: true, leave_one_out: true}",
-        "  primary_window: post              # the window of the key results (abstract, Key Points, figures)",
-        '  dose: {moderator: dose_hours, name: "contact hours", unit: "contact hour"}',
-    ]
-    return "\n".join(lines) + "\n"
-
-
-METHOD_REFERENCES = """\
-@article{page2021prisma,
-  author = {Page, Matthew J. and McKenzie, Joanne E. and Bossuyt, Patrick M. and others},
-  title = {The {PRISMA} 2020 statement: an updated guideline for reporting systematic reviews},
-  journal = {BMJ}, year = {2021}, volume = {372}, pages = {n71}, doi = {10.1136/bmj.n71}
-}
-@article{sterne2019rob2,
-  author = {Sterne, Jonathan A. C. and Savovi{\\'c}, Jelena and Page, Matthew J. and others},
-  title = {{RoB} 2: a revised tool for assessing risk of bias in randomised trials},
-  journal = {BMJ}, year = {2019}, volume = {366}, pages = {l4898}, doi = {10.1136/bmj.l4898}
-}
-@article{guyatt2008grade,
-  author = {Guyatt, Gordon H. and Oxman, Andrew D. and Vist, Gunn E. and others},
-  title = {{GRADE}: an emerging consensus on rating quality of evidence and strength of recommendations},
-  journal = {BMJ}, year = {2008}, volume = {336}, pages = {924--926}, doi = {10.1136/bmj.39489.470347.AD}
-}
-@article{viechtbauer2010metafor,
-  author = {Viechtbauer, Wolfgang},
-  title = {Conducting meta-analyses in {R} with the metafor package},
-  journal = {Journal of Statistical Software}, year = {2010}, volume = {36}, number = {3}, pages = {1--48},
-  doi = {10.18637/jss.v036.i03}
-}
-@article{egger1997bias,
-  author = {Egger, Matthias and Davey Smith, George and Schneider, Martin and Minder, Christoph},
-  title = {Bias in meta-analysis detected by a simple, graphical test},
-  journal = {BMJ}, year = {1997}, volume = {315}, pages = {629--634}, doi = {10.1136/bmj.315.7109.629}
-}
-@article{duval2000trimfill,
-  author = {Duval, Sue and Tweedie, Richard},
-  title = {Trim and fill: a simple funnel-plot-based method of testing and adjusting for publication bias
-           in meta-analysis},
-  journal = {Biometrics}, year = {2000}, volume = {56}, number = {2}, pages = {455--463},
-  doi = {10.1111/j.0006-341X.2000.00455.x}
-}
-@article{garner2021relational,
-  author = {Garner, Andrew and Yogman, Michael and {Committee on Psychosocial Aspects of Child and Family Health}},
-  title = {Preventing childhood toxic stress: partnering with families and communities to promote relational
-           health},
-  journal = {Pediatrics}, year = {2021}, volume = {148}, number = {2}, pages = {e2021052582},
-  doi = {10.1542/peds.2021-052582}
-}
-"""
+    """review.yaml of the illustrative review, written by yaml.safe_dump."""
+    body = yaml.safe_dump(review_config(), sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+    return REVIEW_HEADER + body
 
 
 def _references(studies: list[Study]) -> str:
@@ -713,7 +448,7 @@ def _references(studies: list[Study]) -> str:
         f"  year = {{{s.year}}},\n  note = {{Invented record of the illustrative review; not a real publication}}\n}}\n"
         for s in studies
     ]
-    return METHOD_REFERENCES + "".join(entries)
+    return METHOD_REFERENCES.read_text(encoding="utf-8") + "".join(entries)
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -786,16 +521,8 @@ def generate(n_studies: int = N_STUDIES, seed: int = SEED) -> dict[str, str]:
     for i, (reason, source) in enumerate(excluded, start=1):
         year = 1990 + rng.randrange(32)
         excluded_rows.append([f"Excluded report {i:0{width}d} ({year})", year, reason, source, ""])
-    grade_rows: list[list[object]] = [
-        ["analysis_id", "domain", "judgement", "reason"],
-        [
-            "dyadic_interaction_fu12",
-            "indirectness",
-            "serious",
-            "Follow-up assessments used different interaction tasks from the post-intervention ones "
-            "(illustrative override).",
-        ],
-    ]
+    grade_rows: list[list[object]] = [["analysis_id", "domain", "judgement", "reason"]]
+    grade_rows += [[o["analysis_id"], o["domain"], o["judgement"], o["reason"]] for o in CAT.grade_overrides]
     return {
         "review.yaml": review_yaml(),
         "studies.csv": _csv(study_rows),

@@ -13,6 +13,7 @@ from erh_report.figures import Figure
 from erh_report.grade import GradeReport
 from erh_report.numbers import NumberStyle
 from erh_report.render.context import Numbering, build_context, manuscript_extras, supplement_extras
+from erh_report.render.crossrefs import link_cross_references
 from erh_report.render.environment import TEMPLATES, environment
 from erh_report.render.html import TemplateProblem, inline_figures, render
 from erh_report.render.pdf import assemble_pdf, read_layout, render_page_numbers, render_part, split_parts, write_layout
@@ -136,6 +137,7 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
     pending: list[_Pending] = []
     for doc in DOCUMENTS:
         html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
+        html = link_cross_references(html)
         names = [f"{doc.name}.{ext}" for ext in FORMATS]
         key = document_key(html + (header or ""), out_dir, code, cache.figure_keys) if cache is not None else ""
         if cache is not None and cache.get("documents", key, names, out_dir):

@@ -17,25 +17,25 @@ from docx.shared import Twips
 from docx.table import Table, _Cell
 
 from erh_report.render import docx_ooxml as ox
+from erh_report.render.font_metrics import text_width_twips
 
 #: Rules in eighths of a point: top and bottom of the table, under the header, under a spanning header.
 OUTER_RULE = 8
 HEADER_RULE = 6
 SPANNER_RULE = 4
-#: Cell margins (twips) and the estimated width of one character of the table font (twips).
-CELL_MARGIN = 60
+#: Cell margins (twips) and the narrowest column (twips, about one character of the table font).
+CELL_MARGIN = 50
 CHAR_TWIPS = 98
-#: How much wider than the average character a capital letter is, in the table font (Arial / Liberation Sans).
-CAPITAL_EXTRA = 0.2
+#: The table text's size in points, and the room (twips) a word gets beyond its advance width: Word and
+#: LibreOffice round glyph positions to their layout units, a word that fits exactly may still wrap.
+TABLE_TEXT_PT = 8.0
+WORD_SLACK = 30
 #: No single column asks for more than this share of the width before the others have their minimum.
 MAX_COLUMN_SHARE = 0.45
 
 _SPACE = re.compile(r"[ \t\n\r\f]+")
-_WIDE = frozenset("\u2295\u2296\u2a01\u25ef\u25cb\u25cf\u2b24")
 #: Where a line may wrap: at a space, or after a hyphen or dash.
 _BREAKS = re.compile(r" |(?<=[-\u2010\u2013\u2014])")
-#: Where a header may wrap: also at a soft hyphen (the templates put them in long header words).
-_HEAD_BREAKS = re.compile(r" |(?<=[-\u2010\u2013\u2014])|\u00ad")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def build_grid(table_el, exclude: frozenset = frozenset()) -> Grid:
     return Grid(len(rows), n_cols, tuple(cells), header_rows, tuple(part for part, _ in rows))
 
 
-def _text_lines(element) -> list[str]:
+def cell_lines(element) -> list[str]:
     """The cell's text as it would wrap at its line breaks (br and block children)."""
     pieces: list[str] = []
 
@@ -148,44 +148,71 @@ def _text_lines(element) -> list[str]:
     return [_SPACE.sub(" ", line).strip() for line in "".join(pieces).split("\n")]
 
 
-def _chars(text: str) -> float:
-    """Length of a text in average characters: the GRADE symbols are about two wide, and capitals (as in
-    CRITICAL, IMPORTANT) a fifth wider than the average letter."""
-    return len(text) + sum(1 for ch in text if ch in _WIDE) + CAPITAL_EXTRA * sum(1 for ch in text if ch.isupper())
+def _bold_inside(element) -> bool:
+    """Whether some of the cell's text is bold (a header cell, or strong/b inside)."""
+    return element.tag == "th" or any(child.tag in ("strong", "b") for child in element.iter() if child is not element)
 
 
-def column_widths(grid: Grid, available: int) -> list[int]:
+def text_width(text: str, bold: bool = False, size_pt: float = TABLE_TEXT_PT) -> float:
+    """Width of ``text`` in twips as Word and LibreOffice set it in the table font (see font_metrics)."""
+    return text_width_twips(text.replace("\u00ad", ""), size_pt, bold)
+
+
+def longest_word(lines: list[str], breaks: re.Pattern = _BREAKS, bold: bool = False,
+                 size_pt: float = TABLE_TEXT_PT) -> float:
+    """Width in twips of the widest piece of text between two places where a line may wrap."""
+    return max((text_width(piece, bold, size_pt) for line in lines for piece in breaks.split(line)), default=0.0)
+
+
+def _hyphenated_piece(lines: list[str], bold: bool, size_pt: float) -> float:
+    """Width of the widest piece of a header broken at its soft hyphens too, a drawn hyphen included."""
+    widest = 0.0
+    for line in lines:
+        for word in _BREAKS.split(line):
+            syllables = word.split("\u00ad")
+            for index, syllable in enumerate(syllables):
+                hyphen = "-" if index < len(syllables) - 1 else ""
+                widest = max(widest, text_width(syllable + hyphen, bold, size_pt))
+    return widest
+
+
+def column_widths(grid: Grid, available: int, size_pt: float = TABLE_TEXT_PT) -> list[int]:
     """Column widths in twips that add up to ``available``, like a browser's automatic table layout.
 
-    Widths grow in steps while there is room: first every body word on one line, then header words and
-    whole numbers (a number and its interval read best unbroken), then every line of text unwrapped; the
-    room left at a step is shared by how much each column still wants. A table too wide even for its body
-    words is squeezed alike."""
+    Widths are measured from the table font's advance widths (``font_metrics``). They grow in steps while
+    there is room: first every body word on one line (headers may still wrap at a soft hyphen), then whole
+    header words, then whole numbers (a number and its interval read best unbroken), then every line of text
+    unwrapped; the room left at a step is shared by how much each column still wants. A table too wide even
+    for its body words is squeezed alike."""
     if grid.n_cols == 0:
         return []
-    words = [float(CHAR_TWIPS)] * grid.n_cols
-    unbroken = [float(CHAR_TWIPS)] * grid.n_cols
-    lines_wide = [float(CHAR_TWIPS)] * grid.n_cols
+    least = float(CHAR_TWIPS + 2 * CELL_MARGIN)
+    words = [least] * grid.n_cols
+    head_words = [least] * grid.n_cols
+    unbroken = [least] * grid.n_cols
+    lines_wide = [least] * grid.n_cols
+    padding = WORD_SLACK + 2 * CELL_MARGIN
     for cell in grid.cells:
         if cell.colspan != 1:
             continue
-        lines = _text_lines(cell.element)
-        word = (max((_chars(piece) for line in lines for piece in _BREAKS.split(line)), default=0) + 1) * CHAR_TWIPS
-        whole = (max((_chars(line) for line in lines), default=0) + 1) * CHAR_TWIPS
+        lines = cell_lines(cell.element)
+        bold = _bold_inside(cell.element)
+        word = longest_word(lines, _BREAKS, bold, size_pt) + padding
+        whole = max((text_width(line, bold, size_pt) for line in lines), default=0.0) + padding
         numeric = "num" in (cell.element.get("class") or "").split()
         col = cell.col
         if cell.part != "head":
-            words[col] = max(words[col], word + 2 * CELL_MARGIN)
-        else:  # a header breaks only at spaces, hyphens and soft hyphens: its longest piece, hyphen drawn, fits
-            piece = max((_chars(p) for line in lines for p in _HEAD_BREAKS.split(line)), default=0)
-            words[col] = max(words[col], (piece + 2) * CHAR_TWIPS + 2 * CELL_MARGIN)
-        unbroken[col] = max(unbroken[col], (whole if numeric else word) + 2 * CELL_MARGIN)
-        lines_wide[col] = max(lines_wide[col], whole + 2 * CELL_MARGIN)
+            words[col] = max(words[col], word)
+        else:  # a header may wrap at a soft hyphen too, the hyphen drawn; whole words come next
+            words[col] = max(words[col], _hyphenated_piece(lines, bold, size_pt) + padding)
+            head_words[col] = max(head_words[col], word)
+        unbroken[col] = max(unbroken[col], whole if numeric else word)
+        lines_wide[col] = max(lines_wide[col], whole)
     cap = available * MAX_COLUMN_SHARE
     widths = [min(w, cap) for w in words]
     if sum(widths) >= available:
         widths = [w * available / sum(widths) for w in widths]
-    for wanted in (unbroken, lines_wide):
+    for wanted in (head_words, unbroken, lines_wide):
         target = [max(w, min(t, cap)) for w, t in zip(widths, wanted, strict=True)]
         spare = available - sum(widths)
         need = sum(target) - sum(widths)

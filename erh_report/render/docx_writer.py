@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,8 +40,9 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from erh_report.render import docx_images as images
 from erh_report.render import docx_ooxml as ox
-from erh_report.render.docx_tables import Grid, GridCell, add_grid_table, build_grid
+from erh_report.render.docx_tables import TABLE_TEXT_PT, Grid, GridCell, add_grid_table, build_grid
 
 #: Elements that start a new paragraph (or hold paragraphs); everything else is inline.
 BLOCK_TAGS = frozenset({
@@ -131,7 +133,7 @@ def _setup_styles(document: DocxDocument) -> None:
     caption.paragraph_format.space_before = Pt(12)
     caption.paragraph_format.space_after = Pt(6)
 
-    _add_paragraph_style(document, TABLE_TEXT, size=8.5, before=1, after=1)
+    _add_paragraph_style(document, TABLE_TEXT, size=TABLE_TEXT_PT, before=1, after=1)
     _add_paragraph_style(document, TABLE_NOTE, size=8, before=0, after=2)
     figure = _add_paragraph_style(document, FIGURE, size=None, before=12, after=0)
     figure.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -239,6 +241,7 @@ class _Writer:
     created: list[Paragraph] = field(default_factory=list)
     next_shape_id: int = 0
     image_parts: dict[str, ImagePart] = field(default_factory=dict)
+    svg_parts: dict[str, object] = field(default_factory=dict)
     style_ids: dict[str, str] = field(default_factory=dict)
 
     def style_id(self, name: str | None) -> str | None:
@@ -503,7 +506,8 @@ class _Writer:
     def _picture(self, run: Run, img, flow: _Flow) -> None:
         """Insert the image of an img element: at the text width in a figure (never taller than the page),
         otherwise at its own size shrunk to fit; the alt text becomes the picture's description."""
-        image = Image.from_blob(self._image_source(img.get("src") or ""))
+        png, svg = self._image_source(img.get("src") or "")
+        image = Image.from_blob(png)
         px_w, px_h = max(image.px_width, 1), max(image.px_height, 1)
         max_width = flow.cell_width if flow.in_cell and flow.cell_width else self._text_width()
         width = max_width if flow.figure and not flow.in_cell else min(int(image.width), max_width)
@@ -513,10 +517,13 @@ class _Writer:
             height = max_height
             width = int(height * px_w / px_h)
         part = run.part
-        r_id = part.relate_to(self._image_part(image), RT.IMAGE)
+        placed = Image.from_blob(images.fallback_png(png, width)) if svg is not None else image
+        r_id = part.relate_to(self._image_part(placed), RT.IMAGE)
         if self.next_shape_id == 0:
             self.next_shape_id = part.next_id
         inline = CT_Inline.new_pic_inline(self.next_shape_id, r_id, image.filename, Emu(width), Emu(height))
+        if svg is not None:
+            images.link_svg(inline, part, self._svg_part(svg))
         self.next_shape_id += 1
         run._r.add_drawing(inline)
         for doc_pr in run._r.iter(qn("wp:docPr")):
@@ -533,9 +540,19 @@ class _Writer:
             self.image_parts[image.sha1] = part
         return part
 
-    def _image_source(self, src: str) -> bytes:
-        """The image bytes for an img src: a data: URI, or a file under base_dir; an SVG is replaced by the
-        PNG of the same name beside it (Word cannot be trusted with SVG; figures are written as both)."""
+    def _svg_part(self, svg: bytes):
+        """The package's part for this SVG, one per distinct drawing."""
+        key = hashlib.sha1(svg).hexdigest()
+        part = self.svg_parts.get(key)
+        if part is None:
+            part = images.add_svg_part(self.document.part.package, svg, len(self.svg_parts) + 1)
+            self.svg_parts[key] = part
+        return part
+
+    def _image_source(self, src: str) -> tuple[bytes, bytes | None]:
+        """The image bytes for an img src (a data: URI, or a file under base_dir) and, for an SVG, the SVG
+        too: the picture is then the SVG with the PNG of the same name beside it as the fallback for readers
+        without SVG (figures are written as both)."""
         if src.startswith("data:"):
             head, _, payload = src.partition(",")
             if "svg" in head:
@@ -544,15 +561,17 @@ class _Writer:
                 data = base64.b64decode(payload) if ";base64" in head else unquote(payload).encode("latin-1")
             except (binascii.Error, ValueError) as error:
                 raise ValueError(f"an img data: URI could not be decoded: {error}") from error
-            return data
+            return data, None
         parts = urlsplit(src)
         relative = unquote(parts.path)
         path = Path(relative) if parts.scheme == "file" else self.base_dir / relative
+        svg = None
         if path.suffix.lower() == ".svg":
+            svg = path.read_bytes() if path.is_file() else None
             path = path.with_suffix(".png")
         if not path.is_file():
             raise FileNotFoundError(f"image {src!r} of the document not found: {path}")
-        return path.read_bytes()
+        return path.read_bytes(), svg
 
     # ---- inline -----------------------------------------------------------------------------------------------
 

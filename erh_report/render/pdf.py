@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,26 @@ def split_parts(html: str) -> list[str]:
     head, body, tail = _split_document(html)
     head = head.replace("</head>", _NO_PAGE_NUMBERS + "</head>", 1)
     pieces = [piece for piece in body.split(PART_MARK) if piece.strip()] or [""]
-    return [f"{head}<main>{piece}</main>{tail}" for piece in pieces]
+    return cross_part_links([f"{head}<main>{piece}</main>{tail}" for piece in pieces])
+
+
+#: A link to an anchor in another part is written as a URI of this scheme (a part alone cannot resolve it);
+#: the join turns it into a link to the named destination of the whole document.
+CROSS_PART = "erh-dest:"
+_HREF = re.compile(r'href="#([^"]+)"')
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def cross_part_links(parts: list[str]) -> list[str]:
+    """Each part with its links to anchors of other parts as ``erh-dest:`` links (same-part links stay)."""
+    ids = [set(_ID.findall(part)) for part in parts]
+    every = set().union(*ids) if ids else set()
+
+    def rewrite(part: str, own: set[str]) -> str:
+        return _HREF.sub(lambda m: m.group(0) if m.group(1) in own or m.group(1) not in every
+                         else f'href="{CROSS_PART}{m.group(1)}"', part)
+
+    return [rewrite(part, own) for part, own in zip(parts, ids, strict=True)]
 
 
 def _identifier(text: str) -> bytes:
@@ -108,7 +129,10 @@ def assemble_pdf(parts: list[tuple[Path, dict[str, Any]]], page_numbers: Path, o
         offsets: list[int] = []
         for source in sources:
             offsets.append(len(out.pages))
-            out.pages.extend(source.pages)
+            with warnings.catch_warnings():  # the named destinations are rebuilt for the whole below
+                if hasattr(pikepdf, "PageCopyWarning"):
+                    warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                out.pages.extend(source.pages)
         if len(numbers.pages) != len(out.pages):
             raise RuntimeError(f"page numbers for {len(numbers.pages)} pages, document has {len(out.pages)}")
         for page, number in zip(out.pages, numbers.pages, strict=True):
@@ -120,6 +144,7 @@ def assemble_pdf(parts: list[tuple[Path, dict[str, Any]]], page_numbers: Path, o
                 out.docinfo[key] = first.docinfo[key]
         _outline(out, parts, offsets)
         _named_destinations(out, parts, offsets)
+        _resolve_cross_part_links(out)
         out.save(out_path, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     finally:
@@ -171,6 +196,19 @@ def _named_destinations(out: Any, parts: list[tuple[Path, dict[str, Any]]], offs
             seen.add(name)
             tree[name] = pikepdf.Array([out.pages[page + offset].obj, pikepdf.Name.XYZ, left, top, 0])
     out.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+
+
+def _resolve_cross_part_links(out: Any) -> None:
+    """Turn every ``erh-dest:NAME`` link of the joined pages into a link to the named destination NAME."""
+    import pikepdf
+
+    for page in out.pages:
+        for annot in page.obj.get("/Annots", []):
+            action = annot.get("/A")
+            uri = str(action.get("/URI", "")) if action is not None else ""
+            if uri.startswith(CROSS_PART):
+                del annot["/A"]
+                annot.Dest = pikepdf.String(uri[len(CROSS_PART):])
 
 
 def write_pdf(html: str, base_dir: Path, out_path: Path) -> None:

@@ -199,7 +199,7 @@ def run_meta(args: argparse.Namespace) -> int:
 def _run_meta(args: argparse.Namespace) -> int:
     from erh_report.analysis import bias, model, subgroup
     from erh_report.analysis.effect_sizes import escalc
-    from erh_report.console import format_meta_summary
+    from erh_report.meta.console import format_meta_summary
 
     level = args.level * 100 if 0 < args.level < 1 else args.level
     path = Path(args.file)
@@ -218,7 +218,7 @@ def _run_meta(args: argparse.Namespace) -> int:
     es = escalc(args.measure, data, smd_variant=args.smd_variant)
     check_computable(table.path, [n for n, _ in table.rows], es.yi, es.vi, moderators, args.moderator)
     # several effects per study: --cluster with --model multilevel, --robust or --aggregate
-    from erh_report import dependent_command
+    from erh_report.meta import dependent as dependent_command
     if dependent_command.requested(args):
         dependent_command.check_options(args)
         return dependent_command.run_dependent(args, table, es, moderators, level)
@@ -287,7 +287,7 @@ def run_pooled(args: argparse.Namespace, table: Table, data: dict[str, list[floa
     from erh_report.analysis.model import ModelError
     from erh_report.analysis.pooling import pool
     from erh_report.analysis.revman import revman_analysis
-    from erh_report.console import format_meta_summary
+    from erh_report.meta.console import format_meta_summary
 
     unsupported = [opt for opt, on in (("--hksj", args.hksj), ("--moderator", args.moderator),
                                        ("--egger", args.egger), ("--trimfill", args.trimfill)) if on]

@@ -67,7 +67,7 @@ def check_options(args: argparse.Namespace) -> None:
 
 def parse_clusters(table, column: str) -> list[str]:
     """The cluster label of every row: a column that exists and has no empty cell."""
-    from erh_report.meta_command import parse_groups
+    from erh_report.meta.command import parse_groups
 
     return parse_groups(table, column, "cluster", "the study this effect comes from")
 
@@ -118,9 +118,9 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
     from erh_report.analysis.aggregate import aggregate
     from erh_report.analysis.multilevel import fit_multilevel
     from erh_report.analysis.robust import robust_multilevel, robust_uni
-    from erh_report.console import format_meta_summary, format_multilevel_summary, format_robust
     from erh_report.jsonable import plain
-    from erh_report.meta_command import result_summary
+    from erh_report.meta.command import result_summary
+    from erh_report.meta.console import format_meta_summary, format_multilevel_summary, format_robust
 
     clusters = parse_clusters(table, args.cluster)
     terms = args.moderator or None
