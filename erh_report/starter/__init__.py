@@ -19,7 +19,7 @@ STARTER = Path(__file__).parent
 TABLE_ROWS = {
     "studies": "one row per included study",
     "outcome_data": "one row per study × outcome × instrument × time point × arm",
-    "risk_of_bias": "the RoB 2 judgements, one row per study and outcome",
+    "risk_of_bias": "the risk-of-bias judgements (settings.rob_tool), one row per study and outcome",
     "prisma": "the PRISMA 2020 flow counts, one row per box",
     "excluded_studies": "the full-text reports excluded, with reasons (optional)",
     "grade": "GRADE judgements that replace the suggested ones (optional)",
