@@ -57,7 +57,8 @@ class Review:
         text = (
             f"{len(self.studies)} studies, {randomised}"
             f"{len(self.outcome_data):,} outcome rows, {len(self.analyses)} analyses planned "
-            f"({runnable} with at least {self.config.plan.min_studies} studies)"
+            f"({runnable} with at least {self.config.plan.min_studies} "
+            f"{'study' if self.config.plan.min_studies == 1 else 'studies'})"
         )
         if self.illustrative:
             text += "; the data are illustrative"
