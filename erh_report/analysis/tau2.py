@@ -201,25 +201,28 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(FISHER_MAXITER):
         adj = _fisher_step(ya, va, Xa, t, method)
         new = t + adj
-        if not (new >= 0).all():  # NaN steps, and metafor's halving of steps that would make τ² negative
+        if np.count_nonzero(new >= 0) < new.size:  # NaN steps; metafor's halving of steps below τ² = 0
             adj[np.isnan(adj)] = 0.0
             adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
-            low = t + adj < 0
-            while low.any():
-                adj[low] /= 2
-                low = t + adj < 0
+            low = np.flatnonzero(t + adj < 0)
+            t_low, adj_low = t[low], adj[low]
+            while low.size:  # halve until τ² stays >= 0 (exact in binary: as metafor's loop)
+                adj_low /= 2
+                still = t_low + adj_low < 0
+                adj[low[~still]] = adj_low[~still]
+                low, t_low, adj_low = low[still], t_low[still], adj_low[still]
             new = t + adj
         done = np.abs(t - new) <= FISHER_THRESHOLD
         leave = done | (new == before)
         before, t = t, new
-        if leave.any():
+        if np.count_nonzero(leave):
             tau2[idx[leave]] = new[leave]
             converged[idx[done]] = True
-            keep = ~leave
-            if not keep.any():
+            keep = np.flatnonzero(~leave)
+            if keep.size == 0:
                 break
-            idx, t, before = idx[keep], t[keep], before[keep]
-            ya, va, Xa = ya[keep], va[keep], None if Xa is None else Xa[keep]
+            idx, t, before = idx.take(keep), t.take(keep), before.take(keep)
+            ya, va, Xa = ya.take(keep, 0), va.take(keep, 0), None if Xa is None else Xa.take(keep, 0)
     else:
         tau2[idx] = t
     return tau2, converged
@@ -312,7 +315,7 @@ def _safeguarded(y, v, X, method: str) -> np.ndarray:
     if X is None and method in ("ML", "REML"):  # proven unimodal: the score's one root, for all at once
         reml = method == "REML"
         single = unimodal.single_maximum(y, v, reml=reml)
-        start = np.maximum(0.0, _hedges_raw(y[single], v[single], None)[0])
+        start = dersimonian_laird(y[single], v[single], None).tau2
         tau2[single] = unimodal.unique_maximum(y[single], v[single], start, reml=reml)
         search = np.flatnonzero(~single)
     for i in search:

@@ -173,7 +173,7 @@ def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: boo
                    ) -> np.ndarray:
     """The τ² of the maximum for data sets with a single maximum (see ``single_maximum``), to machine
     precision: 0 where the score is not positive there, else the score's root by Newton's method from
-    ``start``, kept inside a bracket that halves when a step would leave it."""
+    ``start``, kept inside a bracket that is halved (on a log scale) when a step would leave it."""
     def score_and_slope(rows, t):
         a, b, c, d = _parts(y[rows], v[rows], t[:, None], reml)[:, :, 0]
         return a - b, c - 2 * d
@@ -201,7 +201,7 @@ def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: boo
             new = t[active] - s / slope
         ta, la, ha = t[active], lo[active], hi[active]
         inside = (new > la) & (new < ha)
-        new = np.where(inside, new, (la + ha) / 2)
+        new = np.where(inside, new, np.where(la > 0, np.sqrt(la * ha), ha / 16))  # else halve on a log scale
         done = (np.abs(new - ta) <= 4 * EPS * ta) | (s == 0) | (ha - la <= 4 * EPS * ha)
         t[active] = np.where(s == 0, ta, new)
         active = active[~done]
