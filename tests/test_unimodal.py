@@ -14,6 +14,7 @@ from test_properties import meta_data
 
 from erh_report.analysis import tau2 as tau2_module
 from erh_report.analysis import unimodal
+from erh_report.analysis.model import fit
 
 CONVERGENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "convergence.json").read_text())
 NARROW = (np.array([0, 1.5, 0, 0, 0, 1, 1, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 0.0]),
@@ -77,3 +78,15 @@ def test_the_proof_near_a_point_rejects_a_point_away_from_the_maximum():
     near = tau2_module._accepted_distance(np.array([best]))
     assert unimodal.single_maximum_near(y, v, np.array([best]), near, reml=True)[0]
     assert not unimodal.single_maximum_near(y, v, np.array([best * 1.5]), near, reml=True)[0]
+
+
+def test_a_dominant_weight_is_not_settled_by_rounding():
+    """vi 1e-9 beside 1: tr(P) is a difference of two numbers near 1e9 and loses its digits at τ² = 0; the
+    error bound then keeps that interval open, and the fit still ends at the exact search's maximum."""
+    yi, vi = np.array([0.3, 1.2, -0.5, 0.8]), np.array([1e-9, 1.0, 0.5, 2.0])
+    error = unimodal._parts(yi[None], vi[None], np.array([[0.0, 0.1]]), True)[4, 0]
+    assert error[0] > 1e-3 and error[1] < 1e-9
+    assert not unimodal.single_maximum(yi[None], vi[None], reml=True)[0]
+    default = fit(yi, vi, method="REML").tau2
+    exact = fit(yi, vi, method="REML", exact=True).tau2
+    assert abs(default - exact) <= tau2_module._accepted_distance(np.array([exact]))[0]

@@ -44,7 +44,8 @@ rowdot = getattr(np, "vecdot", _rowdot_einsum)
 
 def _parts(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool, rows: np.ndarray | None = None
            ) -> np.ndarray:
-    """A, B, C, D (see the module's docstring) of rows ``y``, ``v`` (n, k) at τ² = ``u`` (n, G): (4, n, G);
+    """A, B, C, D (see the module's docstring) and E, a bound on the relative rounding error of B and C,
+    of rows ``y``, ``v`` (n, k) at τ² = ``u`` (n, G): (5, n, G);
     of the rows ``rows`` of ``y`` and ``v`` if given (u then has a row for each).
 
     Computed in blocks of rows whose temporaries stay small: large ones are fresh pages from the system
@@ -55,7 +56,7 @@ def _parts(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool, rows: np.nda
     for i in range(0, n, step):
         block = slice(i, i + step) if rows is None else rows[i:i + step]
         blocks.append(_parts_block(y[block], v[block], u[i:i + step], reml))
-    return np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0] if blocks else np.zeros((4, 0, G))
+    return np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0] if blocks else np.zeros((5, 0, G))
 
 
 def _parts_block(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool) -> np.ndarray:
@@ -75,26 +76,31 @@ def _parts_block(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool) -> np.
     wz = w * z
     wzz = rowdot(wz, z)
     # y'P³y = sum w z² - (sum w z)² / sum w, less a bound on the rounding of that difference
-    d = wzz - wz.sum(2) ** 2 / sw - 4 * (y.shape[1] + 2) * EPS * wzz
-    return np.stack([a, b, c, d])
+    k = y.shape[1]
+    d = wzz - wz.sum(2) ** 2 / sw - 4 * (k + 2) * EPS * wzz
+    # B and C are differences: a bound on their relative rounding error (large when one weight dominates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = 8 * (k + 2) * EPS * np.maximum(sw / b, 3 * sw2 / c)
+    return np.stack([a, b, c, d, e])
 
 
 def _settled(pieces: list[np.ndarray]) -> np.ndarray:
-    """Which intervals (``pieces``: lo, hi, A B C D at lo, A B C D at hi, min v, max v, top) are settled:
+    """Which intervals (``pieces``: lo, hi, A B C D E at lo, A B C D E at hi, min v, max v, top) are settled:
     S keeps its sign on them, or crosses zero only downwards, or they lie beyond ``top``."""
-    lo, hi, a_lo, b_lo, c_lo, d_lo, a_hi, b_hi, c_hi, d_hi, v_min, v_max, top = pieces
-    big = 1 + MARGIN
-    s_lo, s_hi, l_lo, l_hi = v_min + lo, v_min + hi, v_max + lo, v_max + hi
-    s_ratio = s_lo / s_hi  # (min v + τ²) grows by 1 / s_ratio over the interval
-    positive = ((a_hi > b_lo * big) | (a_hi * l_hi > b_lo * l_lo * big)
-                | (a_lo * s_ratio**2 > b_hi * big) | (a_hi * s_ratio > b_hi * big))
-    negative = ((a_lo * big < b_hi) | (a_lo * l_lo * big < b_hi * l_hi)
-                | (a_hi * big < b_lo * s_ratio**2) | (a_lo * big < b_lo * s_ratio))
-    c_big = c_lo * l_lo**2 * big
-    downward = ((c_lo * big < 2 * d_hi) | (c_big < 2 * d_hi * l_hi**2) | (c_big < 2 * b_hi * l_hi)
-                | (c_hi * big < 2 * d_lo * s_ratio**3) | (c_lo * big < 2 * d_lo * s_ratio**3)
-                | (c_hi * big < 2 * d_hi * s_ratio**2))
-    return positive | negative | downward | (lo >= top) | (hi <= lo)
+    with np.errstate(invalid="ignore", over="ignore"):  # an infinite error bound settles nothing
+        lo, hi, a_lo, b_lo, c_lo, d_lo, e_lo, a_hi, b_hi, c_hi, d_hi, e_hi, v_min, v_max, top = pieces
+        big = 1 + MARGIN + e_lo + e_hi
+        s_lo, s_hi, l_lo, l_hi = v_min + lo, v_min + hi, v_max + lo, v_max + hi
+        s_ratio = s_lo / s_hi  # (min v + τ²) grows by 1 / s_ratio over the interval
+        positive = ((a_hi > b_lo * big) | (a_hi * l_hi > b_lo * l_lo * big)
+                    | (a_lo * s_ratio**2 > b_hi * big) | (a_hi * s_ratio > b_hi * big))
+        negative = ((a_lo * big < b_hi) | (a_lo * l_lo * big < b_hi * l_hi)
+                    | (a_hi * big < b_lo * s_ratio**2) | (a_lo * big < b_lo * s_ratio))
+        c_big = c_lo * l_lo**2 * big
+        downward = ((c_lo * big < 2 * d_hi) | (c_big < 2 * d_hi * l_hi**2) | (c_big < 2 * b_hi * l_hi)
+                    | (c_hi * big < 2 * d_lo * s_ratio**3) | (c_lo * big < 2 * d_lo * s_ratio**3)
+                    | (c_hi * big < 2 * d_hi * s_ratio**2))
+        return positive | negative | downward | (lo >= top) | (hi <= lo)
 
 
 def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: np.ndarray, reml: bool
@@ -115,8 +121,8 @@ def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: 
         lo, hi = pieces[0], pieces[1]
         mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 16)  # halve on a log scale (τ² spans decades)
         at_mid = list(_parts(y, v, mid[:, None], reml, rows)[:, :, 0])
-        left = [lo, mid, *pieces[2:6], *at_mid, *pieces[10:]]
-        right = [mid, hi, *at_mid, *pieces[6:]]
+        left = [lo, mid, *pieces[2:7], *at_mid, *pieces[12:]]
+        right = [mid, hi, *at_mid, *pieces[7:]]
         rows, pieces = np.concatenate([rows, rows]), [np.concatenate(pair) for pair in zip(left, right, strict=True)]
     proven = np.ones(n, bool)
     proven[rows] = False
@@ -175,7 +181,7 @@ def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: boo
     precision: 0 where the score is not positive there, else the score's root by Newton's method from
     ``start``, kept inside a bracket that is halved (on a log scale) when a step would leave it."""
     def score_and_slope(rows, t):
-        a, b, c, d = _parts(y[rows], v[rows], t[:, None], reml)[:, :, 0]
+        a, b, c, d, _ = _parts(y[rows], v[rows], t[:, None], reml)[:, :, 0]
         return a - b, c - 2 * d
 
     n = y.shape[0]
