@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from erh_report.analysis import wls
+from erh_report.analysis import unimodal, wls
 from erh_report.analysis.roots import R_DEFAULT_TOL, RootNotBracketed, zeroin
+from erh_report.analysis.unimodal import rowdot
 
 FISHER_THRESHOLD = 1e-5
 FISHER_MAXITER = 100
@@ -127,9 +128,15 @@ def sidik_jonkman(y, v, X, **_) -> Tau2Estimate:
 def log_likelihood(y, v, X, tau2, *, reml: bool) -> np.ndarray:
     """(Restricted) log-likelihood at τ², without REML's constant log|X'X| term (as metafor's check)."""
     k, p = _dims(y, X)
-    w = 1 / (v + tau2[:, None])
+    vt = v + tau2[:, None]
+    w = 1 / vt
+    if X is None:  # intercept only: plain sums (metafor's check runs on every fit)
+        resid = y - (rowdot(w, y) / w.sum(1))[:, None]
+        ll = -0.5 * np.log(vt).sum(1) - 0.5 * rowdot(w * resid, resid)
+        return ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(w.sum(1)) if reml else (
+            ll - 0.5 * k * np.log(2 * np.pi))
     fit = wls.wls(y, w, X)
-    ll = -0.5 * np.sum(np.log(v + tau2[:, None]), axis=1) - 0.5 * fit.ypy
+    ll = -0.5 * np.sum(np.log(vt), axis=1) - 0.5 * fit.ypy
     if reml:
         return ll - 0.5 * (k - p) * np.log(2 * np.pi) - 0.5 * wls.log_det(wls.cross(X, w))
     return ll - 0.5 * k * np.log(2 * np.pi)
@@ -148,21 +155,22 @@ def _score(y, v, X, tau2, method: str) -> np.ndarray:
 
 
 def _fisher_step_intercept(y, v, tau2, method: str) -> np.ndarray:
-    """The Fisher scoring step for intercept-only models, with plain sums (the hot loop)."""
-    w = 1 / (v + tau2[:, None])
+    """The Fisher scoring step for intercept-only models, with plain sums (the hot loop: few passes)."""
+    w = np.add(v, tau2[:, None])
+    np.reciprocal(w, out=w)
     sw = w.sum(1)
-    resid = y - (w * y).sum(1)[:, None] / sw[:, None]
-    py = w * resid
+    resid = np.subtract(y, (rowdot(w, y) / sw)[:, None])
     if method == "EB":
         k = y.shape[1]
-        return ((py * resid).sum(1) * k / (k - 1) - k) / sw
+        return (rowdot(w * resid, resid) * k / (k - 1) - k) / sw
+    resid *= w  # P y
+    yppy = rowdot(resid, resid)
     w2 = w * w
     sw2 = w2.sum(1)
-    yppy = (py * py).sum(1)
     if method == "ML":
         return (yppy - sw) / sw2
     ratio = sw2 / sw
-    return (yppy - (sw - ratio)) / (sw2 - 2 * (w2 * w).sum(1) / sw + ratio * ratio)
+    return (yppy - (sw - ratio)) / (sw2 - 2 * rowdot(w2, w) / sw + ratio * ratio)
 
 
 def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
@@ -192,24 +200,31 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     before = np.full_like(t, np.nan)
     for _ in range(FISHER_MAXITER):
         adj = _fisher_step(ya, va, Xa, t, method)
-        adj[np.isnan(adj)] = 0.0
-        adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
-        low = t + adj < 0
-        while low.any():
-            adj[low] /= 2
-            low = t + adj < 0
         new = t + adj
-        tau2[idx] = new
+        if np.count_nonzero(new >= 0) < new.size:  # NaN steps; metafor's halving of steps below τ² = 0
+            adj[np.isnan(adj)] = 0.0
+            adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
+            low = np.flatnonzero(t + adj < 0)
+            t_low, adj_low = t[low], adj[low]
+            while low.size:  # halve until τ² stays >= 0 (exact in binary: as metafor's loop)
+                adj_low /= 2
+                still = t_low + adj_low < 0
+                adj[low[~still]] = adj_low[~still]
+                low, t_low, adj_low = low[still], t_low[still], adj_low[still]
+            new = t + adj
         done = np.abs(t - new) <= FISHER_THRESHOLD
-        converged[idx[done]] = True
         leave = done | (new == before)
         before, t = t, new
-        if leave.any():
-            keep = ~leave
-            if not keep.any():
+        if np.count_nonzero(leave):
+            tau2[idx[leave]] = new[leave]
+            converged[idx[done]] = True
+            keep = np.flatnonzero(~leave)
+            if keep.size == 0:
                 break
-            idx, t, before = idx[keep], t[keep], before[keep]
-            ya, va, Xa = ya[keep], va[keep], None if Xa is None else Xa[keep]
+            idx, t, before = idx.take(keep), t.take(keep), before.take(keep)
+            ya, va, Xa = ya.take(keep, 0), va.take(keep, 0), None if Xa is None else Xa.take(keep, 0)
+    else:
+        tau2[idx] = t
     return tau2, converged
 
 
@@ -295,7 +310,17 @@ def _global_or_none(y1, v1, X1, found: float, method: str) -> float | None:
 
 
 def _safeguarded(y, v, X, method: str) -> np.ndarray:
-    return np.array([_safeguarded_one(y[i], v[i], None if X is None else X[i], method) for i in range(y.shape[0])])
+    tau2 = np.empty(y.shape[0])
+    search = np.arange(y.shape[0])
+    if X is None and method in ("ML", "REML"):  # proven unimodal: the score's one root, for all at once
+        reml = method == "REML"
+        single = unimodal.single_maximum(y, v, reml=reml)
+        start = dersimonian_laird(y[single], v[single], None).tau2
+        tau2[single] = unimodal.unique_maximum(y[single], v[single], start, reml=reml)
+        search = np.flatnonzero(~single)
+    for i in search:
+        tau2[i] = _safeguarded_one(y[i], v[i], None if X is None else X[i], method)
+    return tau2
 
 
 GLOBAL_GRID = 12
@@ -358,6 +383,18 @@ def _beaten_on_grid(y, v, X, tau2, method: str) -> np.ndarray:
     return higher | np.any(rising_above | falling_below, axis=1)
 
 
+def _may_have_another_maximum(y, v, X, tau2, converged, method: str) -> np.ndarray:
+    """Indices of the converged fits that may lie away from the global maximum: those for which a single
+    maximum near ``tau2`` cannot be proven cheaply (intercept-only models) and the grid sees another."""
+    if X is None:
+        converged = converged & ~unimodal.single_maximum_near(y, v, tau2, _accepted_distance(tau2),
+                                                              reml=method == "REML")
+    idx = np.flatnonzero(converged)
+    if idx.size == 0:
+        return idx
+    return idx[_beaten_on_grid(y[idx], v[idx], _rows(X, idx), tau2[idx], method)]
+
+
 def _accepted_distance(tau2):
     """How far metafor's stopping point may lie from the maximum (its threshold, 100 steps' worth)."""
     return 100 * FISHER_THRESHOLD + 1e-3 * tau2
@@ -389,7 +426,7 @@ def _iterative(y, v, X, method: str, exact: bool) -> Tau2Estimate:
             tau2[idx] = _safeguarded(y[idx], v[idx], _rows(X, idx), method)
         local = np.zeros(n, bool)
         if method in ("ML", "REML"):
-            for i in np.flatnonzero(converged & _beaten_on_grid(y, v, X, tau2, method)):
+            for i in _may_have_another_maximum(y, v, X, tau2, converged, method):
                 better = _global_or_none(y[i], v[i], None if X is None else X[i], float(tau2[i]), method)
                 if better is not None:
                     tau2[i], local[i] = better, True

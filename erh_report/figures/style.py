@@ -13,13 +13,14 @@ import textwrap
 from functools import lru_cache
 from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
+import png as pypng
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.font_manager import FontProperties
-from PIL import Image
 
 #: Settings applied to every figure (inside ``rc_context``), in workers and in the main process alike.
 RC = {
@@ -77,14 +78,21 @@ def _renderer() -> RendererAgg:
     return RendererAgg(10, 10, 72)  # 72 dpi: one pixel is one point
 
 
+@lru_cache(maxsize=64)
+def _font(size: float, bold: bool) -> FontProperties:
+    return FontProperties(family=RC["font.sans-serif"], size=size, weight="bold" if bold else "normal")
+
+
 @lru_cache(maxsize=8192)
 def text_width(text: str, size: float = FONT, bold: bool = False) -> float:
     """Width of one line of text in points, as matplotlib will draw it."""
     if not text:
         return 0.0
-    prop = FontProperties(family=RC["font.sans-serif"], size=size, weight="bold" if bold else "normal")
-    with rc_context({"text.hinting": RC["text.hinting"]}):
-        width, _, _ = _renderer().get_text_width_height_descent(text, prop, ismath=False)
+    if mpl.rcParams["text.hinting"] == RC["text.hinting"]:  # inside a figure's rc_context: measure as is
+        width, _, _ = _renderer().get_text_width_height_descent(text, _font(size, bold), ismath=False)
+        return float(width)
+    with rc_context({"text.hinting": RC["text.hinting"]}):  # a copy of every setting: only when needed
+        width, _, _ = _renderer().get_text_width_height_descent(text, _font(size, bold), ismath=False)
     return float(width)
 
 
@@ -203,10 +211,20 @@ def save(fig: MplFigure, out_dir: Path, figure_id: str, title: str, description:
     """Write ``<id>.svg`` (text as text) and ``<id>.png`` (300 dpi), byte-identical for the same input."""
     svg, png = out_dir / f"{figure_id}.svg", out_dir / f"{figure_id}.png"
     fig.savefig(svg, format="svg", metadata={**SVG_METADATA, "Title": title, "Description": description})
-    # PNG without the (always opaque) alpha channel and with light compression: a third of the encoding
-    # time of savefig's RGBA at level 6, for files about 10% larger.
-    Image.fromarray(raster(fig, PNG_DPI)).save(png, format="png", dpi=(PNG_DPI, PNG_DPI), compress_level=3)
+    write_png(png, raster(fig, PNG_DPI), PNG_DPI)
     return svg, png
+
+
+def write_png(path: Path, pixels: np.ndarray, dpi: float) -> None:
+    """RGB pixels as a PNG: no alpha channel (always opaque), no row filters (figures are mostly flat
+    white, which compresses as well unfiltered: files 9% smaller and written in a third of the time of
+    Pillow's adaptive filters), light compression."""
+    height, width, _ = pixels.shape
+    per_metre = round(dpi / 0.0254)
+    writer = pypng.Writer(width, height, greyscale=False, compression=3, x_pixels_per_unit=per_metre,
+                          y_pixels_per_unit=per_metre, unit_is_meter=True)
+    with open(path, "wb") as out:
+        writer.write(out, pixels.reshape(height, -1))
 
 
 def raster(fig: MplFigure, dpi: float) -> np.ndarray:

@@ -1,0 +1,217 @@
+"""A cheap proof, per data set, that the (restricted) likelihood in τ² has a single maximum.
+
+For the intercept-only model write V = diag(v) + τ²I, W = V⁻¹ and P = W - W11'W / 1'W1. The score of the
+REML log-likelihood is S(τ²) = y'PPy - tr(P) (of the ML one, y'PPy - tr(W)), and dP/dτ² = -PP. So
+
+- A = y'PPy, B = tr(P) (ML: tr(W)), C = tr(PP) (ML: tr(WW)) and D = y'PPPy all fall as τ² grows
+  (their derivatives are -2y'P³y, -tr(PP), -2tr(P³), -3y'P⁴y: none positive). On an interval [a, b]
+  therefore A(b) - B(a) <= S <= A(a) - B(b), and S' = C - 2 y'P³y <= C(a) - 2 D(b): the values at the two
+  ends bound the score and its slope in between.
+- Where S = 0, y'PPy = B, and since Py is orthogonal to the null space of P, y'P³y >= λ y'PPy with λ the
+  smallest non-zero eigenvalue of P, λ >= min w; also C <= max w · B. So S' <= (max w - 2 min w) B < 0
+  at every zero once max w < 2 min w, i.e. for every τ² > max v - 2 min v: there the score can only
+  cross zero downwards. (All v equal is the textbook case: the likelihood is then unimodal.)
+
+The end values bound tighter when scaled: with λ between min w = 1/(max v + τ²) and max w = 1/(min v + τ²)
+bounding the non-zero eigenvalues of P, A·(max v + τ²)², B·(max v + τ²), C·(max v + τ²)², D·(max v + τ²)³
+fall and A·(min v + τ²)², B·(min v + τ²), C·(min v + τ²)², D·(min v + τ²)³ rise (ML: the same with W).
+
+If every zero of S on [0, ∞) is a downward crossing, S has at most one zero and the likelihood at most one
+maximum: S cannot change sign twice. An interval is settled when S keeps its sign on it (first bullet) or
+every zero in it is a downward crossing (S' < 0 there, or the eigenvalue bound with B(b) and min w at b).
+Only [0, max v - 2 min v] needs intervals; those not settled are halved a few times. Data sets left
+unsettled are the ones that may have a second maximum, and only they need a search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MARGIN = 1e-9  # relative slack on every comparison, far above the rounding of the sums
+ROUNDS = 6  # halvings of the intervals not settled
+EPS = float(np.finfo(float).eps)
+BLOCK = 8192  # elements (64 KB) per temporary array
+MAX_GRID = 32  # grid points added for a small batch
+
+
+def _rowdot_einsum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...k,...k->...", a, b)
+
+
+# sum of a * b over the last axis in one pass: numpy >= 2's vecdot has the least call overhead
+rowdot = getattr(np, "vecdot", _rowdot_einsum)
+
+
+def _parts(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool, rows: np.ndarray | None = None
+           ) -> np.ndarray:
+    """A, B, C, D (see the module's docstring) and E, a bound on the relative rounding error of B and C,
+    of rows ``y``, ``v`` (n, k) at τ² = ``u`` (n, G): (5, n, G);
+    of the rows ``rows`` of ``y`` and ``v`` if given (u then has a row for each).
+
+    Computed in blocks of rows whose temporaries stay small: large ones are fresh pages from the system
+    on every call, whose faults tripled the cost."""
+    n, (G, k) = u.shape[0], u.shape[1:] + y.shape[1:]
+    step = max(1, BLOCK // (G * k))
+    blocks = []
+    for i in range(0, n, step):
+        block = slice(i, i + step) if rows is None else rows[i:i + step]
+        blocks.append(_parts_block(y[block], v[block], u[i:i + step], reml))
+    return np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0] if blocks else np.zeros((5, 0, G))
+
+
+def _parts_block(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool) -> np.ndarray:
+    w = np.add(v[:, None, :], u[:, :, None])
+    np.reciprocal(w, out=w)
+    sw = w.sum(2)
+    z = np.subtract(y[:, None, :], (rowdot(w, y[:, None, :]) / sw)[:, :, None])
+    z *= w  # P y
+    a = rowdot(z, z)
+    w2 = w * w
+    sw2 = w2.sum(2)
+    if reml:
+        b = sw - sw2 / sw
+        c = sw2 - 2 * rowdot(w2, w) / sw + (sw2 / sw) ** 2
+    else:
+        b, c = sw, sw2
+    wz = w * z
+    wzz = rowdot(wz, z)
+    # y'P³y = sum w z² - (sum w z)² / sum w, less a bound on the rounding of that difference
+    k = y.shape[1]
+    d = wzz - wz.sum(2) ** 2 / sw - 4 * (k + 2) * EPS * wzz
+    # B and C are differences: a bound on their relative rounding error (large when one weight dominates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = 8 * (k + 2) * EPS * np.maximum(sw / b, 3 * sw2 / c)
+    return np.stack([a, b, c, d, e])
+
+
+def _settled(pieces: list[np.ndarray]) -> np.ndarray:
+    """Which intervals (``pieces``: lo, hi, A B C D E at lo, A B C D E at hi, min v, max v, top) are settled:
+    S keeps its sign on them, or crosses zero only downwards, or they lie beyond ``top``."""
+    with np.errstate(invalid="ignore", over="ignore"):  # an infinite error bound settles nothing
+        lo, hi, a_lo, b_lo, c_lo, d_lo, e_lo, a_hi, b_hi, c_hi, d_hi, e_hi, v_min, v_max, top = pieces
+        big = 1 + MARGIN + e_lo + e_hi
+        s_lo, s_hi, l_lo, l_hi = v_min + lo, v_min + hi, v_max + lo, v_max + hi
+        s_ratio = s_lo / s_hi  # (min v + τ²) grows by 1 / s_ratio over the interval
+        positive = ((a_hi > b_lo * big) | (a_hi * l_hi > b_lo * l_lo * big)
+                    | (a_lo * s_ratio**2 > b_hi * big) | (a_hi * s_ratio > b_hi * big))
+        negative = ((a_lo * big < b_hi) | (a_lo * l_lo * big < b_hi * l_hi)
+                    | (a_hi * big < b_lo * s_ratio**2) | (a_lo * big < b_lo * s_ratio))
+        c_big = c_lo * l_lo**2 * big
+        downward = ((c_lo * big < 2 * d_hi) | (c_big < 2 * d_hi * l_hi**2) | (c_big < 2 * b_hi * l_hi)
+                    | (c_hi * big < 2 * d_lo * s_ratio**3) | (c_lo * big < 2 * d_lo * s_ratio**3)
+                    | (c_hi * big < 2 * d_hi * s_ratio**2))
+        return positive | negative | downward | (lo >= top) | (hi <= lo)
+
+
+def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: np.ndarray, reml: bool
+            ) -> np.ndarray:
+    """Which of ``rows`` have every interval between consecutive ``points`` (n, G; with their ``parts``)
+    settled, halving those that are not up to ROUNDS times."""
+    n, G = points.shape
+    v_max, v_min = v.max(1), v.min(1)
+    rows = np.repeat(rows, G - 1)
+    j = np.tile(np.arange(G - 1), rows.size // (G - 1))
+    pieces = [points[rows, j], points[rows, j + 1], *parts[:, rows, j], *parts[:, rows, j + 1],
+              v_min[rows], v_max[rows], top[rows]]
+    for halvings in range(ROUNDS + 1):
+        open_ = ~_settled(pieces)
+        rows, pieces = rows[open_], [p[open_] for p in pieces]
+        if rows.size == 0 or halvings == ROUNDS:
+            break
+        lo, hi = pieces[0], pieces[1]
+        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 16)  # halve on a log scale (τ² spans decades)
+        at_mid = list(_parts(y, v, mid[:, None], reml, rows)[:, :, 0])
+        left = [lo, mid, *pieces[2:7], *at_mid, *pieces[12:]]
+        right = [mid, hi, *at_mid, *pieces[7:]]
+        rows, pieces = np.concatenate([rows, rows]), [np.concatenate(pair) for pair in zip(left, right, strict=True)]
+    proven = np.ones(n, bool)
+    proven[rows] = False
+    return proven
+
+
+def _top(v: np.ndarray) -> np.ndarray:
+    """max v - 2 min v (at least 0): beyond it every zero of the score is a downward crossing."""
+    return np.maximum(0.0, (v.max(1) - 2 * v.min(1)) * (1 + 1e-9))
+
+
+def _with_grid(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, reml: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``points`` (n, G) and their ``parts``, with a log grid on [0, top] added and all sorted: as many grid
+    points as fit in one block, so a small batch (one fit) is settled in one evaluation, not in rounds
+    of a few numpy calls each."""
+    n, (G, k) = points.shape[0], points.shape[1:] + y.shape[1:]
+    extra = int(np.clip(BLOCK // max(1, n * k) - G, 0, MAX_GRID))
+    if extra == 0:
+        return points, parts
+    grid = top[:, None] * np.geomspace(1e-4, 1, extra + 1)[None, :-1]
+    points = np.concatenate([points, grid], axis=1)
+    parts = np.concatenate([parts, _parts(y, v, grid, reml)], axis=2)
+    order = np.argsort(points, axis=1)
+    return np.take_along_axis(points, order, 1), np.take_along_axis(parts, order[None], 2)
+
+
+def single_maximum(y: np.ndarray, v: np.ndarray, *, reml: bool) -> np.ndarray:
+    """True for the data sets (rows of ``y``, ``v``: intercept-only models) whose (restricted) likelihood
+    provably has one maximum over τ² >= 0: the score has at most one zero there, crossing downwards."""
+    top = _top(v)
+    points = np.stack([np.zeros_like(top), top], axis=1)
+    points, parts = _with_grid(y, v, points, _parts(y, v, points, reml), top, reml)
+    return _proven(y, v, points, parts, top, np.arange(y.shape[0]), reml)
+
+
+def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np.ndarray, *,
+                        reml: bool) -> np.ndarray:
+    """True for the data sets (rows of ``y``, ``v``: intercept-only models) whose (restricted) likelihood
+    provably has one maximum over τ² >= 0, lying within ``near`` of ``tau2``; False where that could not
+    be shown (which does not mean there is another maximum)."""
+    top = _top(v)
+    below, above = np.maximum(0.0, tau2 - near), tau2 + near
+    points = np.stack([np.zeros_like(top), below, above, np.maximum(above, top)], axis=1)
+    parts = _parts(y, v, points, reml)
+    score = parts[0] - parts[1]
+    # the maximum lies in [below, above] if S(below) > 0 (or below = 0) and S(above) < 0
+    located = (score[:, 2] < 0) & ((below == 0) | (score[:, 1] > 0))
+    points, parts = _with_grid(y, v, points, parts, top, reml)
+    return located & _proven(y, v, points, parts, top, np.flatnonzero(located), reml)
+
+
+def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: bool, maxiter: int = 200
+                   ) -> np.ndarray:
+    """The τ² of the maximum for data sets with a single maximum (see ``single_maximum``), to machine
+    precision: 0 where the score is not positive there, else the score's root by Newton's method from
+    ``start``, kept inside a bracket that is halved (on a log scale) when a step would leave it."""
+    def score_and_slope(rows, t):
+        a, b, c, d, _ = _parts(y[rows], v[rows], t[:, None], reml)[:, :, 0]
+        return a - b, c - 2 * d
+
+    n = y.shape[0]
+    tau2 = np.zeros(n)
+    s0, _ = score_and_slope(np.arange(n), tau2)
+    rows = np.flatnonzero(s0 > 0)
+    lo = np.zeros(rows.size)
+    hi = np.maximum(_top(v[rows]), np.var(y[rows], axis=1) * y.shape[1]) + np.max(v[rows], axis=1)
+    for _ in range(maxiter):  # an upper end of the bracket: the score is negative beyond the root
+        s_hi, _ = score_and_slope(rows, hi)
+        up = s_hi >= 0
+        if not up.any():
+            break
+        lo[up], hi[up] = hi[up], hi[up] * 4
+    t = np.where((start[rows] > lo) & (start[rows] < hi), start[rows], (lo + hi) / 2)
+    active = np.arange(rows.size)
+    for _ in range(maxiter):
+        s, slope = score_and_slope(rows[active], t[active])
+        pos = s > 0
+        lo[active[pos]] = t[active[pos]]
+        hi[active[~pos]] = t[active[~pos]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = t[active] - s / slope
+        ta, la, ha = t[active], lo[active], hi[active]
+        inside = (new > la) & (new < ha)
+        new = np.where(inside, new, np.where(la > 0, np.sqrt(la * ha), ha / 16))  # else halve on a log scale
+        done = (np.abs(new - ta) <= 4 * EPS * ta) | (s == 0) | (ha - la <= 4 * EPS * ha)
+        t[active] = np.where(s == 0, ta, new)
+        active = active[~done]
+        if active.size == 0:
+            break
+    tau2[rows] = t
+    return tau2
