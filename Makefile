@@ -17,6 +17,7 @@ paper: setup
 test: setup
 	$(VENV_PYTHON) -m pytest
 	$(VENV_PYTHON) -m ruff check erh_report tests benchmarks
+	$(VENV_PYTHON) -m ruff format --check erh_report tests benchmarks
 
 setup: system-packages python-packages
 
@@ -47,6 +48,7 @@ $(VENV)/.installed: pyproject.toml $(VENV_PYTHON)
 
 lint:
 	$(VENV_PYTHON) -m ruff check erh_report tests benchmarks
+	$(VENV_PYTHON) -m ruff format --check erh_report tests benchmarks
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VENV_PYTHON) $$b || exit 1; done

@@ -71,8 +71,9 @@ def main() -> None:
                 print("  " + m)
         noop, messages = timed_build(data, work / "noop", cache)
         same = outputs(work / "noop") == outputs(work / "cold")
-        print(f"no-op rebuild: {noop:.1f} s = {100 * noop / cold:.1f}% of cold (target < 5%); "
-              f"outputs identical: {same}")
+        print(
+            f"no-op rebuild: {noop:.1f} s = {100 * noop / cold:.1f}% of cold (target < 5%); outputs identical: {same}"
+        )
         what = change_one_cell(data)
         one, messages = timed_build(data, work / "one", cache)
         print(f"one cell changed ({what}): {one:.1f} s = {100 * one / cold:.1f}% of cold (target < 25%)")

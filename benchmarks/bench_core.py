@@ -87,10 +87,12 @@ def head_to_head(yi, vi, repeats: int = HEAD_TO_HEAD_REPEATS) -> float:
             cpu[name] = min(cpu[name], time.process_time() - start_cpu)
             wall[name] = min(wall[name], time.perf_counter() - start_wall)
     ratio = cpu["PyMARE"] / cpu["erh_report"]
-    print(f"\nREML head to head, alternating, best of {repeats} (load {os.getloadavg()[0]:.1f}):"
-          f" erh_report {1000 * cpu['erh_report']:.1f} ms CPU ({1000 * wall['erh_report']:.1f} ms wall),"
-          f" PyMARE {1000 * cpu['PyMARE']:.1f} ms CPU ({1000 * wall['PyMARE']:.1f} ms wall):"
-          f" {ratio:.2f}x as fast (wall {wall['PyMARE'] / wall['erh_report']:.2f}x)")
+    print(
+        f"\nREML head to head, alternating, best of {repeats} (load {os.getloadavg()[0]:.1f}):"
+        f" erh_report {1000 * cpu['erh_report']:.1f} ms CPU ({1000 * wall['erh_report']:.1f} ms wall),"
+        f" PyMARE {1000 * cpu['PyMARE']:.1f} ms CPU ({1000 * wall['PyMARE']:.1f} ms wall):"
+        f" {ratio:.2f}x as fast (wall {wall['PyMARE'] / wall['erh_report']:.2f}x)"
+    )
     return ratio
 
 
@@ -103,8 +105,12 @@ def main() -> int:
     ratios = {}
     for method in ("DL", "REML"):
         rows = {}
-        for name, function in (("erh_report batched", erh_batched), ("erh_report one at a time", erh_single),
-                               ("statsmodels combine_effects", statsmodels_fits), ("PyMARE vectorised", pymare_fits)):
+        for name, function in (
+            ("erh_report batched", erh_batched),
+            ("erh_report one at a time", erh_single),
+            ("statsmodels combine_effects", statsmodels_fits),
+            ("PyMARE vectorised", pymare_fits),
+        ):
             if name.startswith("statsmodels") and method == "REML":
                 name += " (PM)"
             seconds, (est, tau2) = best_of(lambda f=function, m=method: f(yi, vi, m))
@@ -120,8 +126,10 @@ def main() -> int:
     for method, ratio in ratios.items():
         print(f"{method}: erh_report batched is {ratio:.1f}x as fast as PyMARE's vectorised fit")
     head_to_head(yi, vi)
-    print("\nerh_report's batched fit computes metafor's full output (SEs, CIs, Q, I², H², PI, SE of tau²);"
-          "\nPyMARE's only the estimates. statsmodels has no REML: its Paule-Mandel is shown instead.")
+    print(
+        "\nerh_report's batched fit computes metafor's full output (SEs, CIs, Q, I², H², PI, SE of tau²);"
+        "\nPyMARE's only the estimates. statsmodels has no REML: its Paule-Mandel is shown instead."
+    )
     return 0
 
 

@@ -87,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     for kind, times in by_kind.items():
         print(f"{kind:<20} {len(times):>7} {sum(times):>8.1f} {statistics.median(times):>9.2f}")
     total = sum(r.cpu_seconds for r in rendered)
-    print(f"\n{len(rendered)} figures, {size / 1e6:.1f} MB; {total:.1f} CPU s of drawing; "
-          f"{wall:.1f} s wall clock with {args.jobs} job(s)")
+    print(
+        f"\n{len(rendered)} figures, {size / 1e6:.1f} MB; {total:.1f} CPU s of drawing; "
+        f"{wall:.1f} s wall clock with {args.jobs} job(s)"
+    )
     return 0
 
 

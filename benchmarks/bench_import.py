@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sources", nargs="*", default=[str(DEFAULT)])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    print(f"{'source':<24} {'KB':>6} {'analyses':>8} {'rows':>5} {'parse s':>8} {'write+check s':>13} "
-          f"{'results s':>9} {'tables s':>8} {'total s':>8} {'stored check s':>14} {'compared':>8}")
+    print(
+        f"{'source':<24} {'KB':>6} {'analyses':>8} {'rows':>5} {'parse s':>8} {'write+check s':>13} "
+        f"{'results s':>9} {'tables s':>8} {'total s':>8} {'stored check s':>14} {'compared':>8}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for i, source in enumerate(args.sources):
             path = Path(source)
@@ -63,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             t_tables, _ = _best(lambda r=results: tables(r), args.repeat)
             t_cmp, diffs = _best(lambda r=review: [d for o in r.outcomes for d in compare(o)], args.repeat)
             total = t_parse + t_check + t_run + t_tables
-            print(f"{path.name:<24} {path.stat().st_size / 1024:>6.0f} {len(review.outcomes):>8} "  # type: ignore[union-attr]
-                  f"{len(checked.outcome_data):>5} {t_parse:>8.3f} {t_check:>13.3f} {t_run:>9.3f} "  # type: ignore[union-attr]
-                  f"{t_tables:>8.3f} {total:>8.3f} {t_cmp:>14.3f} {len(diffs):>8}", flush=True)  # type: ignore[arg-type]
+            print(
+                f"{path.name:<24} {path.stat().st_size / 1024:>6.0f} {len(review.outcomes):>8} "  # type: ignore[union-attr]
+                f"{len(checked.outcome_data):>5} {t_parse:>8.3f} {t_check:>13.3f} {t_run:>9.3f} "  # type: ignore[union-attr]
+                f"{t_tables:>8.3f} {total:>8.3f} {t_cmp:>14.3f} {len(diffs):>8}",
+                flush=True,
+            )  # type: ignore[arg-type]
     return 0
 
 

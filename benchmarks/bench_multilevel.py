@@ -54,8 +54,7 @@ def review_analyses(rng: np.random.Generator) -> list[tuple[str, np.ndarray, np.
 def simulated(n_studies: int, per_study: int, rng: np.random.Generator):
     study = np.repeat(np.arange(n_studies), per_study)
     vi = rng.uniform(0.01, 0.12, study.size)
-    yi = (0.3 + rng.normal(0, 0.2, n_studies)[study] + rng.normal(0, 0.12, study.size)
-          + rng.normal(0, np.sqrt(vi)))
+    yi = 0.3 + rng.normal(0, 0.2, n_studies)[study] + rng.normal(0, 0.12, study.size) + rng.normal(0, np.sqrt(vi))
     return yi, vi, study
 
 
@@ -88,8 +87,10 @@ def main() -> int:
     n_studies = sum(len(np.unique(s)) for _, _, _, s in analyses)
     t_fit = best_of(RUNS, lambda: fit_review(False))
     t_both = best_of(RUNS, lambda: fit_review(True))
-    print(f"illustrative review: {len(analyses)} analyses, {n_studies} study-analysis pairs, {n_effects} effects, "
-          f"{len(fitted)} fitted")
+    print(
+        f"illustrative review: {len(analyses)} analyses, {n_studies} study-analysis pairs, {n_effects} effects, "
+        f"{len(fitted)} fitted"
+    )
     per = t_fit / len(fitted) * 1000
     print(f"  multilevel REML, all analyses:           {t_fit:.3f} s ({per:.1f} ms per analysis)")
     print(f"  multilevel REML + CR2 robust, all:       {t_both:.3f} s")
@@ -100,8 +101,10 @@ def main() -> int:
     t_rob = best_of(RUNS, lambda: robust_multilevel(holder["res"]))
     res = holder["res"]
     print(f"930 studies x 3 effects (k = {res.k}):")
-    print(f"  multilevel REML:                         {t_big:.3f} s "
-          f"(sigma2 = {res.sigma2[0]:.4f}, {res.sigma2[1]:.4f}; estimate {res.estimate:.4f})")
+    print(
+        f"  multilevel REML:                         {t_big:.3f} s "
+        f"(sigma2 = {res.sigma2[0]:.4f}, {res.sigma2[1]:.4f}; estimate {res.estimate:.4f})"
+    )
     print(f"  CR2 robust with Satterthwaite df:        {t_rob:.3f} s")
     return 0
 

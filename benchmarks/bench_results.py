@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"{'studies':>8} {'rows':>7} {'analyses':>8} {'check s':>8} {'analyses s':>10} {'tables s':>9} "
-          f"{'ms/study':>9}")
+    print(
+        f"{'studies':>8} {'rows':>7} {'analyses':>8} {'check s':>8} {'analyses s':>10} {'tables s':>9} {'ms/study':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             folder = Path(tmp) / str(n)
@@ -45,9 +46,11 @@ def main(argv: list[str] | None = None) -> int:
             t_check, review = _best(lambda f=folder: load_review(f), args.repeat)
             t_run, results = _best(lambda r=review: run(r), args.repeat)
             t_tables, _ = _best(lambda r=results: tables(r), args.repeat)
-            print(f"{n:>8} {len(review.outcome_data):>7} {len(review.analyses):>8} {t_check:>8.3f} "  # type: ignore[union-attr]
-                  f"{t_run:>10.3f} {t_tables:>9.3f} {1000 * (t_check + t_run + t_tables) / n:>9.2f}",
-                  flush=True)
+            print(
+                f"{n:>8} {len(review.outcome_data):>7} {len(review.analyses):>8} {t_check:>8.3f} "  # type: ignore[union-attr]
+                f"{t_run:>10.3f} {t_tables:>9.3f} {1000 * (t_check + t_run + t_tables) / n:>9.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -39,10 +39,12 @@ def one(n: int, work: Path) -> dict:
     start = time.perf_counter()
     build(data, out, progress=messages.append, cache_dir=False)
     seconds = time.perf_counter() - start
-    stages = next((m[len(STAGE_LINE):] for m in messages if m.startswith(STAGE_LINE)), "")
+    stages = next((m[len(STAGE_LINE) :] for m in messages if m.startswith(STAGE_LINE)), "")
     sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name in WATCHED}
     return {
-        "studies": n, "seconds": seconds, "stages": stages,
+        "studies": n,
+        "seconds": seconds,
+        "stages": stages,
         "builder_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "outputs_mb": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6,
@@ -63,15 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load {os.getloadavg()[0]:.1f} at the start", flush=True)
     with tempfile.TemporaryDirectory(prefix="erh-scale-") as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
-            done = subprocess.run([sys.executable, __file__, "--one", str(n), "--work", tmp],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", str(n), "--work", tmp], capture_output=True, text=True, check=True
+            )
             row = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append(row)
             base = rows[0]
-            print(f"{n:>5} studies: {row['seconds']:7.1f} s ({row['seconds'] / base['seconds']:4.1f}x the "
-                  f"{base['studies']}), {row['seconds'] / n * 1000:6.0f} ms/study; peak {row['builder_mb']:6.0f} MB "
-                  f"builder, {row['worker_mb']:5.0f} MB largest worker; outputs {row['outputs_mb']:6.1f} MB; "
-                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+            print(
+                f"{n:>5} studies: {row['seconds']:7.1f} s ({row['seconds'] / base['seconds']:4.1f}x the "
+                f"{base['studies']}), {row['seconds'] / n * 1000:6.0f} ms/study; peak {row['builder_mb']:6.0f} MB "
+                f"builder, {row['worker_mb']:5.0f} MB largest worker; outputs {row['outputs_mb']:6.1f} MB; "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
             print(f"       stages: {row['stages']}", flush=True)
             print("       " + ", ".join(f"{k} {v:.1f} MB" for k, v in row["sizes_mb"].items()), flush=True)
             for folder in (Path(tmp) / f"data-{n}", Path(tmp) / f"build-{n}"):

@@ -114,8 +114,9 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     return frames
 
 
-def write_results_workbook(frames: dict[str, pd.DataFrame], review: Review, folder: Path,
-                           cache: Cache | None = None) -> None:
+def write_results_workbook(
+    frames: dict[str, pd.DataFrame], review: Review, folder: Path, cache: Cache | None = None
+) -> None:
     """Every results table in one XLSX workbook (from the cache when the CSV and JSON it holds are unchanged)."""
     about = _about(review)
 
@@ -132,8 +133,9 @@ def write_results_workbook(frames: dict[str, pd.DataFrame], review: Review, fold
     cached_file(cache, "workbooks", sources, "results" + _openpyxl_version(), folder / XLSX_NAME, workbook)
 
 
-def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folder: Path,
-                               cache: Cache | None = None) -> None:
+def write_supplementary_tables(
+    results: ReviewResults, grade: GradeReport, folder: Path, cache: Cache | None = None
+) -> None:
     """The eTables as CSV files (tables/) and one XLSX workbook, for journals."""
     from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
 
@@ -148,8 +150,14 @@ def write_supplementary_tables(results: ReviewResults, grade: GradeReport, folde
         write_workbook(frames, book, note)
         normalise_zip(book)
 
-    cached_file(cache, "workbooks", sorted((folder / "tables").glob("*.csv")),
-                "supplementary" + note + _openpyxl_version(), book, supplementary_workbook)
+    cached_file(
+        cache,
+        "workbooks",
+        sorted((folder / "tables").glob("*.csv")),
+        "supplementary" + note + _openpyxl_version(),
+        book,
+        supplementary_workbook,
+    )
 
 
 STAGES = ("results", "figures", "documents")
@@ -162,8 +170,11 @@ def _openpyxl_version() -> str:
 
 
 #: Supplementary tables that say nothing when the source does not hold what they are made from.
-_TABLES_FROM = {"grade": ("evidence_profiles", "summary_of_findings", "grade_footnotes"),
-                "risk_of_bias": ("risk_of_bias",), "prisma": ("prisma", "excluded_studies")}
+_TABLES_FROM = {
+    "grade": ("evidence_profiles", "summary_of_findings", "grade_footnotes"),
+    "risk_of_bias": ("risk_of_bias",),
+    "prisma": ("prisma", "excluded_studies"),
+}
 
 
 def not_provided_tables(review: Review) -> list[str]:
@@ -206,8 +217,15 @@ def build(
         return _build_locked(review, target, progress, stages, jobs, cache_dir, started)
 
 
-def _build_locked(review: Review, target: Path, progress: Callable[[str], None] | None,
-                  stages: tuple[str, ...], jobs: int, cache_dir: Path | None | bool, started: float) -> ReviewResults:
+def _build_locked(
+    review: Review,
+    target: Path,
+    progress: Callable[[str], None] | None,
+    stages: tuple[str, ...],
+    jobs: int,
+    cache_dir: Path | None | bool,
+    started: float,
+) -> ReviewResults:
     """``build`` once the data are checked and OUT is known to be safe and is locked."""
     from erh_report.cache import default_cache_dir, render_figures_cached
     from erh_report.grade import assess_review
@@ -233,9 +251,16 @@ def _build_locked(review: Review, target: Path, progress: Callable[[str], None] 
             figures = render_figures_cached(results, tmp / "figures", style, cache, jobs=jobs, progress=progress)
             failed = [f for f in figures if f.note.startswith("could not be drawn")]
             if failed:  # the paper must not go out with a broken figure: keep the previous build
-                raise InputError([Problem(f"figures/{f.id}.svg", f.note, expected="a figure that draws; "
-                                          "see the message, fix the data or report the error")
-                                  for f in failed])
+                raise InputError(
+                    [
+                        Problem(
+                            f"figures/{f.id}.svg",
+                            f.note,
+                            expected="a figure that draws; see the message, fix the data or report the error",
+                        )
+                        for f in failed
+                    ]
+                )
             timings["figures"] = time.perf_counter() - clock
             if "documents" in stages:
                 from erh_report.render.documents import write_documents
@@ -246,8 +271,9 @@ def _build_locked(review: Review, target: Path, progress: Callable[[str], None] 
                     write_supplementary_tables(results, grade, tmp, cache)
 
                 clock = time.perf_counter()
-                write_documents(results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs,
-                                while_waiting=workbooks)
+                write_documents(
+                    results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs, while_waiting=workbooks
+                )
                 timings["documents"] = time.perf_counter() - clock
         if "documents" not in stages:
             write_results_workbook(frames, review, tmp / "results", cache)

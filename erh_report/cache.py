@@ -79,8 +79,11 @@ class Cache:
     def _verified(self, entry: Path, names: list[str]) -> bool:
         try:
             hashes = json.loads((entry / HASHES).read_text(encoding="utf-8"))
-            return (isinstance(hashes, dict) and all(n in hashes for n in names)
-                    and all(_sha256(entry / name) == digest for name, digest in hashes.items()))
+            return (
+                isinstance(hashes, dict)
+                and all(n in hashes for n in names)
+                and all(_sha256(entry / name) == digest for name, digest in hashes.items())
+            )
         except (OSError, ValueError):
             return False
 
@@ -128,8 +131,10 @@ class Cache:
         """What the build should tell about the cache: damaged entries made again, a cache not written."""
         lines = []
         if self.dropped:
-            lines.append(f"cache: {len(self.dropped)} damaged entr{'y' if len(self.dropped) == 1 else 'ies'} "
-                         "deleted and made again: " + ", ".join(self.dropped))
+            lines.append(
+                f"cache: {len(self.dropped)} damaged entr{'y' if len(self.dropped) == 1 else 'ies'} "
+                "deleted and made again: " + ", ".join(self.dropped)
+            )
         if self.unwritable:
             lines.append(f"cache: could not be written, the next build will not be faster: {self.unwritable}")
         return lines
@@ -153,8 +158,15 @@ def _load_figure(record: Path) -> Figure:
     return figure
 
 
-def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberStyle, cache: Cache, *,
-                          jobs: int = 2, progress: Progress | None = None) -> list[Figure]:
+def render_figures_cached(
+    results: ReviewResults,
+    out_dir: Path,
+    style: NumberStyle,
+    cache: Cache,
+    *,
+    jobs: int = 2,
+    progress: Progress | None = None,
+) -> list[Figure]:
     """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache."""
     out_dir.mkdir(parents=True, exist_ok=True)
     code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy"))
@@ -167,8 +179,11 @@ def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberSt
         fig = job.figure
         entry = cache.entry("figures", keys[fig.id])
         record = None if entry is None else entry / "figure.pickle"
-        if record is not None and record.is_file() and cache.get("figures", keys[fig.id],
-                                                                 [f"{fig.id}.svg", f"{fig.id}.png"], out_dir):
+        if (
+            record is not None
+            and record.is_file()
+            and cache.get("figures", keys[fig.id], [f"{fig.id}.svg", f"{fig.id}.png"], out_dir)
+        ):
             try:
                 done[fig.id] = _load_figure(record)
                 continue
@@ -182,8 +197,15 @@ def render_figures_cached(results: ReviewResults, out_dir: Path, style: NumberSt
         done[fig.id] = fig
         record = out_dir / f".{fig.id}.pickle"
         record.write_bytes(pickle.dumps(fig, protocol=5))
-        cache.put("figures", keys[fig.id], {f"{fig.id}.svg": out_dir / f"{fig.id}.svg",
-                                           f"{fig.id}.png": out_dir / f"{fig.id}.png", "figure.pickle": record})
+        cache.put(
+            "figures",
+            keys[fig.id],
+            {
+                f"{fig.id}.svg": out_dir / f"{fig.id}.svg",
+                f"{fig.id}.png": out_dir / f"{fig.id}.png",
+                "figure.pickle": record,
+            },
+        )
         record.unlink()
         if progress:
             progress(f"figure {len(done)}/{len(todo)}: {fig.id} {seconds:.2f} s")
@@ -216,14 +238,18 @@ def document_key(html: str, base_dir: Path, code: str, figure_keys: dict[str, st
 def render_code_hash() -> str:
     """The documents' code, templates, converters and fonts: a cached document is reused only if all match.
     fontTools (the DOCX column widths) and Pillow (the DOCX figures' PNG fallbacks) shape the DOCX bytes too."""
-    code = _code_hash(PACKAGE / "render", PACKAGE.parent / "templates",
-                      extra=("weasyprint", "pikepdf", "python-docx", "lxml", "fonttools", "pillow"))
+    code = _code_hash(
+        PACKAGE / "render",
+        PACKAGE.parent / "templates",
+        extra=("weasyprint", "pikepdf", "python-docx", "lxml", "fonttools", "pillow"),
+    )
     return hashlib.sha256((code + json.dumps(fonts(), sort_keys=True)).encode()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------ workbooks
-def cached_file(cache: Cache | None, kind: str, sources: list[Path], extra: str, target: Path,
-                make: Callable[[], None]) -> None:
+def cached_file(
+    cache: Cache | None, kind: str, sources: list[Path], extra: str, target: Path, make: Callable[[], None]
+) -> None:
     """Make ``target`` with ``make()`` unless the cache has it for the same ``sources`` (their bytes) and
     ``extra``: for derived files such as the XLSX workbooks, which are slow to write and change only when
     the tables they hold change."""

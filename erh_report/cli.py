@@ -33,27 +33,47 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     meta.add_argument("file", metavar="FILE.csv")
     meta.add_argument("--measure", required=True, type=str.upper, choices=tuple(MEASURES))
-    meta.add_argument("--method", default=None, type=str.upper, choices=tuple(METHODS),
-                      help="tau^2 estimator, or FE (default: REML; FE with --pooling MH or PETO)")
-    meta.add_argument("--pooling", default="IV", type=str.upper, choices=("IV", "MH", "PETO"),
-                      help="inverse variance (rma.uni, default), Mantel-Haenszel (rma.mh with --method FE; "
-                      "RevMan's M-H random effects with --method DL) or Peto (rma.peto)")
-    meta.add_argument("--zero-cells", choices=("metafor", "revman"), default=None,
-                      help="2x2 tables with a zero cell: metafor's rules, or RevMan 5's (0.5 added before the "
-                      "Mantel-Haenszel sums, double-zero studies left out); default revman for --pooling MH "
-                      "--method DL, else metafor")
+    meta.add_argument(
+        "--method",
+        default=None,
+        type=str.upper,
+        choices=tuple(METHODS),
+        help="tau^2 estimator, or FE (default: REML; FE with --pooling MH or PETO)",
+    )
+    meta.add_argument(
+        "--pooling",
+        default="IV",
+        type=str.upper,
+        choices=("IV", "MH", "PETO"),
+        help="inverse variance (rma.uni, default), Mantel-Haenszel (rma.mh with --method FE; "
+        "RevMan's M-H random effects with --method DL) or Peto (rma.peto)",
+    )
+    meta.add_argument(
+        "--zero-cells",
+        choices=("metafor", "revman"),
+        default=None,
+        help="2x2 tables with a zero cell: metafor's rules, or RevMan 5's (0.5 added before the "
+        "Mantel-Haenszel sums, double-zero studies left out); default revman for --pooling MH "
+        "--method DL, else metafor",
+    )
     meta.add_argument("--hksj", action="store_true", help=f"Knapp-Hartung ({HKSJ}) adjustment")
-    meta.add_argument("--moderator", action="append", default=[], metavar="COL",
-                      help="meta-regression moderator column (repeatable)")
+    meta.add_argument(
+        "--moderator", action="append", default=[], metavar="COL", help="meta-regression moderator column (repeatable)"
+    )
     meta.add_argument("--subgroup", metavar="COL", help="subgroup analysis by this column")
     meta.add_argument("--egger", action="store_true", help="Egger's regression test")
     meta.add_argument("--trimfill", action="store_true", help="trim-and-fill")
     meta.add_argument("--level", type=float, default=95.0, help="confidence level in percent")
-    meta.add_argument("--smd-variant", choices=("metafor", "revman"), default="metafor",
-                      help="SMD as metafor's Hedges' g (default) or RevMan 5's")
+    meta.add_argument(
+        "--smd-variant",
+        choices=("metafor", "revman"),
+        default="metafor",
+        help="SMD as metafor's Hedges' g (default) or RevMan 5's",
+    )
     meta.add_argument("--json", action="store_true", help="print one JSON object")
     # several effects per study
     from erh_report.meta.dependent import add_options
+
     add_options(meta)
 
     check = commands.add_parser(
@@ -62,8 +82,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Check every file of a data folder against its schema and across files. Prints "
         "'OK: ...' or every problem with its file, row and column; exit code 2 on problems.",
     )
-    check.add_argument("data_dir", nargs="?", default="data", metavar="DATA_DIR",
-                       help="the review's data folder (default: data)")
+    check.add_argument(
+        "data_dir", nargs="?", default="data", metavar="DATA_DIR", help="the review's data folder (default: data)"
+    )
 
     init = commands.add_parser(
         "init",
@@ -84,15 +105,23 @@ def _build_parser() -> argparse.ArgumentParser:
         "tables and manifest.json. Nothing is written if the data have problems; OUT is replaced only "
         "when the whole build has succeeded.",
     )
-    build.add_argument("data_dir", nargs="?", default="data", metavar="DATA_DIR",
-                       help="the review's data folder (default: data)")
+    build.add_argument(
+        "data_dir", nargs="?", default="data", metavar="DATA_DIR", help="the review's data folder (default: data)"
+    )
     build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
     build.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
-    build.add_argument("--only", choices=("results", "figures", "documents"), default="documents",
-                       help="stop after this stage (default: documents, i.e. everything)")
-    build.add_argument("--no-cache", action="store_true",
-                       help="draw and render everything again (default: reuse unchanged figures and documents "
-                       "from .erh-cache/ beside the output folder)")
+    build.add_argument(
+        "--only",
+        choices=("results", "figures", "documents"),
+        default="documents",
+        help="stop after this stage (default: documents, i.e. everything)",
+    )
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="draw and render everything again (default: reuse unchanged figures and documents "
+        "from .erh-cache/ beside the output folder)",
+    )
 
     diff = commands.add_parser(
         "diff",
@@ -106,9 +135,12 @@ def _build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--out", default="diff", metavar="DIR", help="output folder (default: diff)")
     diff.add_argument("--fail-on-change", action="store_true", help="exit code 1 when something changed (for CI)")
     diff.add_argument("--author", default="erh-report", help="author of the revision marks (default: erh-report)")
-    diff.add_argument("--date", metavar="YYYY-MM-DD",
-                      help="date of the revision marks (default: today in UTC, or the date of SOURCE_DATE_EPOCH "
-                      "when it is set, for byte-identical output)")
+    diff.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="date of the revision marks (default: today in UTC, or the date of SOURCE_DATE_EPOCH "
+        "when it is set, for byte-identical output)",
+    )
     imp = commands.add_parser(
         "import",
         help="make a data folder from a RevMan 5 file, its CSV export or a Cochrane data package",
@@ -129,8 +161,14 @@ def _run_diff(args: argparse.Namespace) -> int:
 
     from erh_report.diff import revision_date, run_diff
 
-    return run_diff(Path(args.old), Path(args.new), Path(args.out), args.fail_on_change,
-                    date=revision_date(args.date), author=args.author)
+    return run_diff(
+        Path(args.old),
+        Path(args.new),
+        Path(args.out),
+        args.fail_on_change,
+        date=revision_date(args.date),
+        author=args.author,
+    )
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -167,10 +205,18 @@ def _run_init(args: argparse.Namespace) -> int:
 def _run_build(args: argparse.Namespace) -> int:
     from erh_report.build import build, stderr_progress
 
-    stages = {"results": ("results",), "figures": ("results", "figures"),
-              "documents": ("results", "figures", "documents")}[args.only]
-    build(args.data_dir, args.out, progress=None if args.quiet else stderr_progress, stages=stages,
-          cache_dir=not args.no_cache)
+    stages = {
+        "results": ("results",),
+        "figures": ("results", "figures"),
+        "documents": ("results", "figures", "documents"),
+    }[args.only]
+    build(
+        args.data_dir,
+        args.out,
+        progress=None if args.quiet else stderr_progress,
+        stages=stages,
+        cache_dir=not args.no_cache,
+    )
     return 0
 
 

@@ -22,17 +22,40 @@ from erh_report.data.plan import Analysis, StudyInput, select_effects
 from erh_report.data.validate import Review
 
 APPROACHES = ("select", "aggregate", "multilevel")
-COLUMNS = ("analysis_id", "analysis", "approach", "within_study_correlation", "method", "k_effects",
-           "k_studies", "estimate", "se", "ci_low", "ci_high", "pval", "tau2", "sigma2_between", "sigma2_within",
-           "i2", "robust_se", "robust_df", "robust_ci_low", "robust_ci_high", "robust_pval", "note")
+COLUMNS = (
+    "analysis_id",
+    "analysis",
+    "approach",
+    "within_study_correlation",
+    "method",
+    "k_effects",
+    "k_studies",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pval",
+    "tau2",
+    "sigma2_between",
+    "sigma2_within",
+    "i2",
+    "robust_se",
+    "robust_df",
+    "robust_ci_low",
+    "robust_ci_high",
+    "robust_pval",
+    "note",
+)
 
 
 def correlation_for(review: Review, analysis: Analysis) -> float:
     """The within-study correlation for aggregating this analysis: the plan's entry for it, or the setting."""
     planned = [] if review.config.plan.analyses == "all" else review.config.plan.analyses
     for entry in planned:
-        if (entry.outcome, entry.window) == (analysis.outcome_id, analysis.window_id) \
-                and entry.within_study_correlation is not None:
+        if (entry.outcome, entry.window) == (
+            analysis.outcome_id,
+            analysis.window_id,
+        ) and entry.within_study_correlation is not None:
             return entry.within_study_correlation
     return review.config.settings.within_study_correlation
 
@@ -54,13 +77,24 @@ def _effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) -> tu
 
 def _robust_columns(robust) -> dict[str, float]:
     c = robust.coefficients[0]
-    return {"robust_se": c.se, "robust_df": c.df, "robust_ci_low": c.ci_low, "robust_ci_high": c.ci_high,
-            "robust_pval": c.pval}
+    return {
+        "robust_se": c.se,
+        "robust_df": c.df,
+        "robust_ci_low": c.ci_low,
+        "robust_ci_high": c.ci_high,
+        "robust_pval": c.pval,
+    }
 
 
 def _pooled(result) -> dict[str, float]:
-    return {"estimate": result.estimate, "se": result.se, "ci_low": result.ci_low, "ci_high": result.ci_high,
-            "pval": result.pval, "i2": result.i2}
+    return {
+        "estimate": result.estimate,
+        "se": result.se,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "pval": result.pval,
+        "i2": result.i2,
+    }
 
 
 def _usual(yi, vi, study, settings) -> dict:
@@ -73,13 +107,18 @@ def _usual(yi, vi, study, settings) -> dict:
     return row
 
 
-def approach_row(review: Review, analysis: Analysis, approach: str, inputs: list[StudyInput],
-                 rho: float) -> dict:
+def approach_row(review: Review, analysis: Analysis, approach: str, inputs: list[StudyInput], rho: float) -> dict:
     """One analysis under one approach: the pooled effect, heterogeneity and robust tests."""
     settings = review.config.settings
     yi, vi, study = _effects(review, analysis, inputs)
-    row: dict = {"analysis_id": analysis.id, "analysis": f"{analysis.outcome}, {analysis.window}",
-                 "approach": approach, "k_effects": len(yi), "k_studies": len(set(study)), "note": ""}
+    row: dict = {
+        "analysis_id": analysis.id,
+        "analysis": f"{analysis.outcome}, {analysis.window}",
+        "approach": approach,
+        "k_effects": len(yi),
+        "k_studies": len(set(study)),
+        "note": "",
+    }
     try:
         if approach == "select":
             row.update(_usual(yi, vi, study, settings))
@@ -90,8 +129,13 @@ def approach_row(review: Review, analysis: Analysis, approach: str, inputs: list
         else:
             method = settings.method if settings.method in MULTILEVEL_METHODS else "REML"
             result = fit_multilevel(yi, vi, study, method=method, level=settings.level)
-            row.update(method=method, sigma2_between=result.sigma2[0], sigma2_within=result.sigma2[1],
-                       **_pooled(result), **_robust_columns(robust_multilevel(result)))
+            row.update(
+                method=method,
+                sigma2_between=result.sigma2[0],
+                sigma2_within=result.sigma2[1],
+                **_pooled(result),
+                **_robust_columns(robust_multilevel(result)),
+            )
     except ModelError as exc:
         row["note"] = str(exc)
     return row
@@ -144,12 +188,18 @@ def supplement_rows(review: Review, natural) -> list[dict]:
         for approach in APPROACHES:
             view[approach] = {
                 "fitted": bool(np.isfinite(rows.loc[approach, "estimate"])),
-                "note": rows.loc[approach, "note"], "k_studies": rows.loc[approach, "k_studies"],
-                "k_effects": rows.loc[approach, "k_effects"], "estimate": scaled(approach, "estimate"),
-                "ci_low": scaled(approach, "ci_low"), "ci_high": scaled(approach, "ci_high"),
-                "i2": rows.loc[approach, "i2"], "sigma2_between": rows.loc[approach, "sigma2_between"],
+                "note": rows.loc[approach, "note"],
+                "k_studies": rows.loc[approach, "k_studies"],
+                "k_effects": rows.loc[approach, "k_effects"],
+                "estimate": scaled(approach, "estimate"),
+                "ci_low": scaled(approach, "ci_low"),
+                "ci_high": scaled(approach, "ci_high"),
+                "i2": rows.loc[approach, "i2"],
+                "sigma2_between": rows.loc[approach, "sigma2_between"],
                 "sigma2_within": rows.loc[approach, "sigma2_within"],
                 "robust_ci_low": scaled(approach, "robust_ci_low"),
-                "robust_ci_high": scaled(approach, "robust_ci_high"), "robust_df": rows.loc[approach, "robust_df"]}
+                "robust_ci_high": scaled(approach, "robust_ci_high"),
+                "robust_df": rows.loc[approach, "robust_df"],
+            }
         out.append(view)
     return out

@@ -66,15 +66,22 @@ class NumberStyle:
         lo, hi = self.number(low, decimals), self.number(high, decimals)
         return f"{lo}{self._range_sep(lo, hi)}{hi}"
 
-    def estimate_ci(self, est: float, low: float, high: float, level: float | None = 95,
-                    decimals: int | None = None, note: str = "") -> str:
-        """"0.39 (95% CI, 0.15-0.63)" (JAMA) or "0.39 [0.15, 0.63]" (Cochrane); without ``level`` the
+    def estimate_ci(
+        self, est: float, low: float, high: float, level: float | None = 95, decimals: int | None = None, note: str = ""
+    ) -> str:
+        """ "0.39 (95% CI, 0.15-0.63)" (JAMA) or "0.39 [0.15, 0.63]" (Cochrane); without ``level`` the
         table cell under a header that names the CI: "0.39 (0.15-0.63)". A ``note`` ("P = .04") joins the
         interval: "(95% CI, 0.15-0.63; P = .04)", "[0.15, 0.63] (P = 0.04)"."""
         e, lo, hi = (self.number(x, decimals) for x in (est, low, high))
         template = self.cell_template if level is None else self.ci_template
-        return template.format(est=e, low=lo, high=hi, level=f"{level or 0:g}", sep=self._range_sep(lo, hi),
-                               note=self.note_template.format(note=note) if note else "")
+        return template.format(
+            est=e,
+            low=lo,
+            high=hi,
+            level=f"{level or 0:g}",
+            sep=self._range_sep(lo, hi),
+            note=self.note_template.format(note=note) if note else "",
+        )
 
     def brackets(self, low: float, high: float) -> str:
         """RevMan's interval alone, "[0.70, 0.92]" (forest plots, in either style)."""
@@ -90,11 +97,11 @@ class NumberStyle:
         return self.number(tau2, 3 if 0 < tau2 < 0.005 else 2)
 
     def i2(self, i2: float) -> str:
-        """"I² = 46%"."""
+        """ "I² = 46%"."""
         return f"I² = {self.percent(i2)}"
 
     def prediction_interval(self, low: float, high: float, level: float = 95) -> str:
-        """"95% PI, 0.02-0.76"."""
+        """ "95% PI, 0.02-0.76"."""
         return f"{level:g}% PI, {self.interval(low, high)}"
 
     def spell(self, text: str) -> str:
@@ -129,7 +136,7 @@ class NumberStyle:
         return f"= {text}"
 
     def p(self, p: float) -> str:
-        """"P = .04" / "P < .001"."""
+        """ "P = .04" / "P < .001"."""
         return f"P {self.p_number(p)}"
 
 
@@ -144,10 +151,17 @@ def _significant(p: float) -> str:
 
 STYLES = {
     "JAMA": NumberStyle("JAMA"),
-    "Cochrane": NumberStyle("Cochrane", minus="-", p_leading_zero=True, p_floor=0.00001, p_ceiling=None,
-                            ci_template="{est} [{low}, {high}]{note}", note_template=" ({note})",
-                            cell_template="{est} [{low}, {high}]",
-                            spelling=BRITISH),
+    "Cochrane": NumberStyle(
+        "Cochrane",
+        minus="-",
+        p_leading_zero=True,
+        p_floor=0.00001,
+        p_ceiling=None,
+        ci_template="{est} [{low}, {high}]{note}",
+        note_template=" ({note})",
+        cell_template="{est} [{low}, {high}]",
+        spelling=BRITISH,
+    ),
 }
 
 

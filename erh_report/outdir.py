@@ -68,14 +68,23 @@ def check_out_dir(out_dir: str | Path, data_dir: str | Path | None = None) -> Pa
     if data_dir is not None:
         data = Path(data_dir).resolve()
         if real == data:
-            raise _problem(given, "is the data folder: a build would replace the data",
-                           "another folder, e.g. build/ beside the data folder")
+            raise _problem(
+                given,
+                "is the data folder: a build would replace the data",
+                "another folder, e.g. build/ beside the data folder",
+            )
         if data in real.parents:
-            raise _problem(given, f"is inside the data folder {data_dir}",
-                           "a folder outside the data folder, e.g. build/ beside it")
+            raise _problem(
+                given,
+                f"is inside the data folder {data_dir}",
+                "a folder outside the data folder, e.g. build/ beside it",
+            )
         if real in data.parents:
-            raise _problem(given, f"holds the data folder {data_dir}: a build would replace the data",
-                           "a folder outside the data folder, e.g. build/ beside it")
+            raise _problem(
+                given,
+                f"holds the data folder {data_dir}: a build would replace the data",
+                "a folder outside the data folder, e.g. build/ beside it",
+            )
     cwd = Path.cwd().resolve()
     if real == cwd or real in cwd.parents or real == real.parent:
         raise _problem(given, "is the current folder or one above it", "a folder below the current one, e.g. build/")
@@ -87,12 +96,12 @@ def check_out_dir(out_dir: str | Path, data_dir: str | Path | None = None) -> Pa
         except OSError as exc:
             raise _problem(given, f"cannot be read ({exc.strerror})") from None
         if not empty:
-            raise _problem(given, "holds files that are not an erh-report build (no .erh-build marker); "
-                           "nothing was changed")
+            raise _problem(
+                given, "holds files that are not an erh-report build (no .erh-build marker); nothing was changed"
+            )
     parent = _writable_ancestor(out.parent)
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise _problem(given, f"cannot be written: no permission to write in {parent}",
-                       "a folder where you may write")
+        raise _problem(given, f"cannot be written: no permission to write in {parent}", "a folder where you may write")
     if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
         raise _problem(given, "cannot be replaced: no permission to write in it", "a folder where you may write")
     return out
@@ -110,8 +119,11 @@ def out_lock(out: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "?"
-            raise _problem(out, f"another build is writing this folder now (process {holder})",
-                           "that build to finish first, or another --out") from None
+            raise _problem(
+                out,
+                f"another build is writing this folder now (process {holder})",
+                "that build to finish first, or another --out",
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

@@ -10,8 +10,21 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("erh_report", "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "jinja2", "python-docx",
-            "weasyprint", "pikepdf", "openpyxl", "pydantic", "pyyaml")
+PACKAGES = (
+    "erh_report",
+    "numpy",
+    "scipy",
+    "pandas",
+    "statsmodels",
+    "matplotlib",
+    "jinja2",
+    "python-docx",
+    "weasyprint",
+    "pikepdf",
+    "openpyxl",
+    "pydantic",
+    "pyyaml",
+)
 
 # The families templates/document.css names (a test keeps the two in step).
 DOCUMENT_FONTS = ("Liberation Serif", "Liberation Sans", "DejaVu Serif", "DejaVu Sans")
@@ -35,8 +48,9 @@ def fonts() -> dict[str, str]:
     and the cached documents are keyed on them.
     """
     try:
-        listing = subprocess.run(["fc-list", "--format", "%{family[0]}|%{file}\n"], capture_output=True,
-                                 text=True, check=True).stdout
+        listing = subprocess.run(
+            ["fc-list", "--format", "%{family[0]}|%{file}\n"], capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return {family: "unknown: fc-list is not installed" for family in DOCUMENT_FONTS}
     files: dict[str, set[Path]] = {family: set() for family in DOCUMENT_FONTS}

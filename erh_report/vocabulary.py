@@ -48,30 +48,36 @@ class Measure:
         return float(self.shown(x))
 
     def prose(self, spelling: str = AMERICAN, plural: bool = False) -> str:
-        """"standardized mean differences (Hedges g)": the name in running text, in the style's spelling."""
+        """ "standardized mean differences (Hedges g)": the name in running text, in the style's spelling."""
         words = self.name + ("s" if plural else "")
         qualifier = self.qualifier[0 if spelling == AMERICAN else 1]
         return spell(words, spelling) + (f" ({qualifier})" if qualifier else "")
 
 
-MEASURES: dict[str, Measure] = {m.code: m for m in (
-    Measure("SMD", "Std. Mean Difference", "standardised mean difference", ("Hedges g", "Hedges' g")),
-    Measure("MD", "Mean Difference", "mean difference"),
-    Measure("OR", "Odds Ratio", "odds ratio", ratio=True),
-    Measure("RR", "Risk Ratio", "risk ratio", ratio=True),
-    Measure("RD", "Risk Difference", "risk difference"),
-    Measure("COR", "Correlation", "correlation"),
-    Measure("ZCOR", "Fisher's z", "Fisher's z"),
-    Measure("GEN", "Effect size", "effect size"),
-)}
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure("SMD", "Std. Mean Difference", "standardised mean difference", ("Hedges g", "Hedges' g")),
+        Measure("MD", "Mean Difference", "mean difference"),
+        Measure("OR", "Odds Ratio", "odds ratio", ratio=True),
+        Measure("RR", "Risk Ratio", "risk ratio", ratio=True),
+        Measure("RD", "Risk Difference", "risk difference"),
+        Measure("COR", "Correlation", "correlation"),
+        Measure("ZCOR", "Fisher's z", "Fisher's z"),
+        Measure("GEN", "Effect size", "effect size"),
+    )
+}
 RATIO_MEASURES = tuple(code for code, m in MEASURES.items() if m.ratio)
 #: Measures an imported review pools (Peto's method, or effects the studies reported) but that are not
 #: computed from arm data by ``erh-report meta``.
-POOLED_MEASURES: dict[str, Measure] = {m.code: m for m in (
-    Measure("PETO_OR", "Peto Odds Ratio", "Peto odds ratio", ratio=True),
-    Measure("HR", "Hazard Ratio", "hazard ratio", ratio=True),
-    Measure("RATIO", "Ratio", "ratio", ratio=True),
-)}
+POOLED_MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure("PETO_OR", "Peto Odds Ratio", "Peto odds ratio", ratio=True),
+        Measure("HR", "Hazard Ratio", "hazard ratio", ratio=True),
+        Measure("RATIO", "Ratio", "ratio", ratio=True),
+    )
+}
 #: Pooling methods as RevMan names them in a forest plot's header, and in prose.
 POOLINGS = {"IV": ("IV", "inverse variance"), "MH": ("M-H", "Mantel-Haenszel"), "PETO": ("Peto", "Peto")}
 
@@ -96,16 +102,19 @@ class Method:
         return self.code
 
 
-METHODS: dict[str, Method] = {m.code: m for m in (
-    Method("FE", "common-effect (inverse-variance)", random=False),
-    Method("DL", "DerSimonian-Laird"),
-    Method("REML", "restricted maximum likelihood"),
-    Method("ML", "maximum likelihood"),
-    Method("PM", "Paule-Mandel"),
-    Method("HE", "Hedges"),
-    Method("SJ", "Sidik-Jonkman"),
-    Method("EB", "empirical Bayes"),
-)}
+METHODS: dict[str, Method] = {
+    m.code: m
+    for m in (
+        Method("FE", "common-effect (inverse-variance)", random=False),
+        Method("DL", "DerSimonian-Laird"),
+        Method("REML", "restricted maximum likelihood"),
+        Method("ML", "maximum likelihood"),
+        Method("PM", "Paule-Mandel"),
+        Method("HE", "Hedges"),
+        Method("SJ", "Sidik-Jonkman"),
+        Method("EB", "empirical Bayes"),
+    )
+}
 HKSJ = "HKSJ"
 HKSJ_NAME = "Hartung-Knapp-Sidik-Jonkman"
 
@@ -115,7 +124,7 @@ def method(code: str) -> Method:
 
 
 def method_label(code: str, hksj: bool) -> str:
-    """"REML+HKSJ": the method as results tables and JSON name it."""
+    """ "REML+HKSJ": the method as results tables and JSON name it."""
     return f"{code}+{HKSJ}" if hksj else code
 
 
@@ -137,12 +146,12 @@ STUDY_VARIABLE_UNITS = {"dose_hours": "contact hour", "sessions": "session"}
 
 
 def variable_name(column: str) -> str:
-    """"Population risk" for population_risk; lower it for prose."""
+    """ "Population risk" for population_risk; lower it for prose."""
     return STUDY_VARIABLES.get(column, column.replace("_", " ").capitalize())
 
 
 def variable_unit(column: str) -> str:
-    """"contact hour": what one unit of a moderator is ("slope per contact hour")."""
+    """ "contact hour": what one unit of a moderator is ("slope per contact hour")."""
     return STUDY_VARIABLE_UNITS.get(column, f"unit of {variable_name(column).lower()}")
 
 
@@ -154,10 +163,19 @@ ILLUSTRATIVE_NOTICE = "Illustrative data: invented by a seeded generator; not th
 
 #: British spellings the code writes, and their American forms (JAMA uses American English).
 _AMERICAN = {
-    "randomised": "randomized", "randomisation": "randomization", "standardised": "standardized",
-    "harmonised": "harmonized", "favouring": "favoring", "favours": "favors", "favour": "favor",
-    "programmes": "programs", "programme": "program", "synthesised": "synthesized", "summarised": "summarized",
-    "colour": "color", "coloured": "colored",
+    "randomised": "randomized",
+    "randomisation": "randomization",
+    "standardised": "standardized",
+    "harmonised": "harmonized",
+    "favouring": "favoring",
+    "favours": "favors",
+    "favour": "favor",
+    "programmes": "programs",
+    "programme": "program",
+    "synthesised": "synthesized",
+    "summarised": "summarized",
+    "colour": "color",
+    "coloured": "colored",
 }
 _BRITISH = {american: british for british, american in _AMERICAN.items()}
 _PATTERNS = {

@@ -26,8 +26,24 @@ from erh_report.synthesis import run
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
 MAIN_COLUMNS = [
-    "analysis_id", "domain", "outcome", "timepoint", "k", "participants", "estimate", "ci_low", "ci_high",
-    "pi_low", "pi_high", "pval", "tau2", "i2", "q", "q_df", "q_pval", "method",
+    "analysis_id",
+    "domain",
+    "outcome",
+    "timepoint",
+    "k",
+    "participants",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "pval",
+    "tau2",
+    "i2",
+    "q",
+    "q_df",
+    "q_pval",
+    "method",
 ]
 
 
@@ -49,9 +65,21 @@ def hedges_g(n1: float, m1: float, s1: float, n2: float, m2: float, s2: float) -
 
 def test_files_written(results_dir: Path):
     names = {p.name for p in results_dir.iterdir()}
-    assert {"analyses.csv", "analyses.json", "results.json", "results.xlsx", "studies", "subgroups.csv",
-            "metaregression.csv", "sensitivity.csv", "leave_one_out.csv", "small_study_effects.csv",
-            "study_effects.csv", "prisma.csv", "README.txt"} <= names
+    assert {
+        "analyses.csv",
+        "analyses.json",
+        "results.json",
+        "results.xlsx",
+        "studies",
+        "subgroups.csv",
+        "metaregression.csv",
+        "sensitivity.csv",
+        "leave_one_out.csv",
+        "small_study_effects.csv",
+        "study_effects.csv",
+        "prisma.csv",
+        "README.txt",
+    } <= names
     assert len(list((results_dir / "studies").glob("*.csv"))) == 24
     assert ILLUSTRATIVE_NOTICE in (results_dir / "README.txt").read_text()
 
@@ -65,9 +93,13 @@ def effects_from_data(outcome_id: str, window_id: str) -> tuple[list[float], lis
     outcome = next(o for d in config["domains"] for o in d["outcomes"] if o["id"] == outcome_id)
     order = [i["id"] for i in outcome["instruments"]]
     higher = {i["id"]: i["higher_is_better"] for i in outcome["instruments"]}
-    rows = [r for r in csv.DictReader(io.StringIO((DATA / "outcome_data.csv").read_text(encoding="utf-8")))
-            if r["outcome"] == outcome_id and float(r["followup_months"]) >= window["min_months"]
-            and float(r["followup_months"]) < (window.get("max_months") or math.inf)]
+    rows = [
+        r
+        for r in csv.DictReader(io.StringIO((DATA / "outcome_data.csv").read_text(encoding="utf-8")))
+        if r["outcome"] == outcome_id
+        and float(r["followup_months"]) >= window["min_months"]
+        and float(r["followup_months"]) < (window.get("max_months") or math.inf)
+    ]
     yi, vi, participants = [], [], 0.0
     for study in dict.fromkeys(r["study_id"] for r in rows):
         mine = [r for r in rows if r["study_id"] == study]
@@ -97,8 +129,11 @@ def test_main_table(results_dir: Path):
     assert len(table) == len(outcomes) * len(config["plan"]["windows"])  # analyses: all
     row = table.set_index("analysis_id").loc["bonding_post"]
     assert (row["domain"], row["outcome"], row["timepoint"], row["method"]) == (
-        config["domains"][0]["name"], outcomes[0]["name"], config["plan"]["windows"][0]["label"],
-        config["settings"]["method"])
+        config["domains"][0]["name"],
+        outcomes[0]["name"],
+        config["plan"]["windows"][0]["label"],
+        config["settings"]["method"],
+    )
     yi, vi, participants = effects_from_data("bonding", "post")
     assert (row["k"], row["participants"], row["q_df"]) == (len(yi), participants, len(yi) - 1)
     assert row["estimate"] == pytest.approx(fit(np.array(yi), np.array(vi), method="REML").estimate, rel=1e-10)
@@ -145,8 +180,12 @@ def test_pooled_estimate_matches_pymare(results_dir: Path):
 def test_study_table_matches_meta_command(results_dir: Path):
     """The study rows can be fed to `erh-report meta` as they are and give the same pooled numbers."""
     path = results_dir / "studies" / "depression_post.csv"
-    run_ = subprocess.run([sys.executable, "-m", "erh_report.cli", "meta", str(path), "--measure", "GEN",
-                           "--json"], capture_output=True, text=True, check=True)
+    run_ = subprocess.run(
+        [sys.executable, "-m", "erh_report.cli", "meta", str(path), "--measure", "GEN", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     meta = json.loads(run_.stdout)
     main = pd.read_csv(results_dir / "analyses.csv").set_index("analysis_id").loc["depression_post"]
     for key in ("estimate", "ci_low", "ci_high", "tau2", "i2", "q", "pi_low", "pi_high"):
@@ -234,11 +273,16 @@ def test_dichotomous_outcome_as_log_odds_ratio(results_dir: Path):
 def test_time_point_rule_and_why(results_dir: Path):
     study = _study(results_dir, "bonding_post", "earliest in window (also: ")
     data = pd.read_csv(DATA / "outcome_data.csv")
-    reported = data[(data["study_id"] == study["study_id"]) & (data["outcome"] == "bonding")
-                    & (data["instrument"] == study["instrument"]) & (data["followup_months"] < 12)]
+    reported = data[
+        (data["study_id"] == study["study_id"])
+        & (data["outcome"] == "bonding")
+        & (data["instrument"] == study["instrument"])
+        & (data["followup_months"] < 12)
+    ]
     assert study["followup_months"] == reported["followup_months"].min() < reported["followup_months"].max()
     assert [int(n) for n in study["source_rows"].split(";")] == [
-        i + 2 for i in reported.index[reported["followup_months"] == study["followup_months"]]]
+        i + 2 for i in reported.index[reported["followup_months"] == study["followup_months"]]
+    ]
 
 
 def test_subgroup_metaregression_sensitivity_tables(results_dir: Path):
@@ -269,8 +313,18 @@ def test_subgroup_metaregression_sensitivity_tables(results_dir: Path):
 
 def test_xlsx_and_json(results_dir: Path):
     book = load_workbook(results_dir / "results.xlsx", read_only=True)
-    assert book.sheetnames == ["about", "analyses", "study_effects", "subgroups", "metaregression", "sensitivity",
-                               "leave_one_out", "small_study_effects", "prisma", "dependence"]
+    assert book.sheetnames == [
+        "about",
+        "analyses",
+        "study_effects",
+        "subgroups",
+        "metaregression",
+        "sensitivity",
+        "leave_one_out",
+        "small_study_effects",
+        "prisma",
+        "dependence",
+    ]
     about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
     assert about["illustrative"] == "True"
     data = json.loads((results_dir / "results.json").read_text())
@@ -300,9 +354,11 @@ def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeyp
 
 
 def test_cli_build_progress_on_stderr(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "erh_report.cli", "build", str(DATA), "--out", str(tmp_path),
-                           "--only", "results"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "erh_report.cli", "build", str(DATA), "--out", str(tmp_path), "--only", "results"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0
     assert done.stdout == ""
     assert "erh-report: analysis 24/24: depression_fu12" in done.stderr
@@ -315,7 +371,9 @@ def test_same_data_in_another_folder_gives_the_same_bytes(results_dir: Path, tmp
     copy = copy_data(tmp_path / "elsewhere")
     out = tmp_path / "out"
     build(copy, out, progress=None, stages=("results",))
-    outputs = [json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["outputs"]
-               for folder in (results_dir.parent, out)]
+    outputs = [
+        json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+        for folder in (results_dir.parent, out)
+    ]
     assert outputs[0] == outputs[1]
     assert str(tmp_path) not in (out / "results" / "results.json").read_text(encoding="utf-8")

@@ -34,8 +34,23 @@ def test_json_has_exactly_the_documented_keys(capsys):
     code, out, _ = run(["meta", str(REFERENCE / "normand1999.csv"), "--measure", "SMD", "--json"], capsys)
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"k", "tau2", "i2", "h2", "q", "q_pval", "yi", "vi", "estimate", "se", "ci_low",
-                         "ci_high", "pval", "pi_low", "pi_high"}
+    assert set(data) == {
+        "k",
+        "tau2",
+        "i2",
+        "h2",
+        "q",
+        "q_pval",
+        "yi",
+        "vi",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pval",
+        "pi_low",
+        "pi_high",
+    }
     d = pd.read_csv(REFERENCE / "normand1999.csv")
     es = escalc("SMD", d.to_dict("series"))
     expected = fit(es.yi, es.vi, method="REML")
@@ -48,15 +63,17 @@ def test_json_with_moderators_egger_trimfill_subgroups(tmp_path, capsys):
     d = pd.read_csv(REFERENCE / "bcg.csv").rename(columns={"tpos": "ai", "tneg": "bi", "cpos": "ci", "cneg": "di"})
     path = tmp_path / "bcg.csv"
     d.to_csv(path, index=False)
-    code, out, _ = run(["meta", str(path), "--measure", "OR", "--method", "DL", "--moderator", "ablat", "--json"],
-                       capsys)
+    code, out, _ = run(
+        ["meta", str(path), "--measure", "OR", "--method", "DL", "--moderator", "ablat", "--json"], capsys
+    )
     assert code == 0
     data = json.loads(out)
     assert [c["term"] for c in data["coefficients"]] == ["intercept", "ablat"]
     assert {"qm", "qm_pval", "r2"} <= set(data)
     assert "estimate" not in data
-    code, out, _ = run(["meta", str(path), "--measure", "OR", "--egger", "--trimfill", "--subgroup", "alloc",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["meta", str(path), "--measure", "OR", "--egger", "--trimfill", "--subgroup", "alloc", "--json"], capsys
+    )
     data = json.loads(out)
     assert set(data["egger"]) == {"statistic", "pval"}
     assert set(data["trimfill"]) == {"k0", "estimate", "ci_low", "ci_high"}
@@ -66,16 +83,18 @@ def test_json_with_moderators_egger_trimfill_subgroups(tmp_path, capsys):
 
 
 def test_fe_prediction_interval_equals_ci(capsys):
-    code, out, _ = run(["meta", str(REFERENCE / "kacker2004.csv"), "--measure", "GEN", "--method", "FE", "--json"],
-                       capsys)
+    code, out, _ = run(
+        ["meta", str(REFERENCE / "kacker2004.csv"), "--measure", "GEN", "--method", "FE", "--json"], capsys
+    )
     data = json.loads(out)
     assert data["pi_low"] == data["ci_low"] and data["pi_high"] == data["ci_high"]
     assert "yi" not in data  # not computed from raw data
 
 
 def test_readable_summary(capsys):
-    code, out, _ = run(["meta", str(REFERENCE / "normand1999.csv"), "--measure", "MD", "--method", "DL", "--hksj"],
-                       capsys)
+    code, out, _ = run(
+        ["meta", str(REFERENCE / "normand1999.csv"), "--measure", "MD", "--method", "DL", "--hksj"], capsys
+    )
     assert code == 0
     assert "Random-Effects Model (k = 9" in out
     assert "Knapp-Hartung" in out and "tval" in out
@@ -84,8 +103,12 @@ def test_readable_summary(capsys):
 BAD_INPUTS = [
     ("n1i,m1i,sd1i,n2i,m2i\n10,1,1,10,2\n", "SMD", "missing column 'sd2i'", None),
     ("n1i,m1i,sd1i,n2i,m2i,sd2i\n10,1,1,10,2,1\n10,abc,1,10,2,1\n", "SMD", "row 3, column 'm1i': not a number", None),
-    ("n1i,m1i,sd1i,n2i,m2i,sd2i\n10,1,-1,10,2,1\n", "SMD",
-     "row 2, column 'sd1i': standard deviation is negative", None),
+    (
+        "n1i,m1i,sd1i,n2i,m2i,sd2i\n10,1,-1,10,2,1\n",
+        "SMD",
+        "row 2, column 'sd1i': standard deviation is negative",
+        None,
+    ),
     ("yi,vi\n0.1,0.02\n0.2,-0.01\n", "GEN", "row 3, column 'vi': sampling variance is negative", None),
     ("n1i,m1i,sd1i,n2i,m2i,sd2i\n1,1,1,10,2,1\n", "MD", "row 2, column 'n1i': group size below 2", None),
     ("ai,n1i,ci,n2i\n12,10,3,10\n", "OR", "row 2, column 'ai': events (ai) exceed the group total (n1i)", None),
@@ -115,14 +138,21 @@ def test_every_problem_reported_at_once(tmp_path, capsys):
 
 
 def test_missing_file_and_unknown_measure_without_traceback(tmp_path):
-    for args in (["meta", str(tmp_path / "nope.csv"), "--measure", "SMD"],
-                 ["meta", write(tmp_path, "yi,vi\n1,1\n"), "--measure", "XYZ"]):
+    for args in (
+        ["meta", str(tmp_path / "nope.csv"), "--measure", "SMD"],
+        ["meta", write(tmp_path, "yi,vi\n1,1\n"), "--measure", "XYZ"],
+    ):
         proc = subprocess.run([sys.executable, "-m", "erh_report.cli", *args], capture_output=True, text=True)
         assert proc.returncode == 2
         assert "Traceback" not in proc.stderr
-    assert "file not found" in subprocess.run(
-        [sys.executable, "-m", "erh_report.cli", "meta", str(tmp_path / "nope.csv"), "--measure", "SMD"],
-        capture_output=True, text=True).stderr
+    assert (
+        "file not found"
+        in subprocess.run(
+            [sys.executable, "-m", "erh_report.cli", "meta", str(tmp_path / "nope.csv"), "--measure", "SMD"],
+            capture_output=True,
+            text=True,
+        ).stderr
+    )
 
 
 def test_too_few_studies_for_moderators_is_a_clear_error(tmp_path, capsys):

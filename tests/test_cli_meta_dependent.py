@@ -12,8 +12,9 @@ import pytest
 from erh_report.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = {c["name"]: c for c in json.loads((ROOT / "tests" / "fixtures" / "metafor" / "multilevel.json").read_text())
-         ["cases"]}
+CASES = {
+    c["name"]: c for c in json.loads((ROOT / "tests" / "fixtures" / "metafor" / "multilevel.json").read_text())["cases"]
+}
 ASSINK = str(ROOT / "tests" / "data" / "multilevel" / "assink2016.csv")
 RTOL = 1e-9
 
@@ -40,27 +41,59 @@ def run_error(args: list[str], capsys) -> str:
 
 def test_multilevel_json_keys_and_values(capsys):
     data = run_json([ASSINK, "--cluster", "study", "--model", "multilevel", "--robust"], capsys)
-    assert set(data) == {"k", "n_clusters", "sigma2", "i2_levels", "q", "q_pval", "estimate", "se", "ci_low",
-                         "ci_high", "pval", "pi_low", "pi_high", "robust"}
+    assert set(data) == {
+        "k",
+        "n_clusters",
+        "sigma2",
+        "i2_levels",
+        "q",
+        "q_pval",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pval",
+        "pi_low",
+        "pi_high",
+        "robust",
+    }
     assert set(data["robust"]) == {"se", "df", "ci_low", "ci_high", "pval"}
     case = CASES["assink2016-REML-"]
     assert data["k"] == 100 and data["n_clusters"] == 17
     np.testing.assert_allclose(data["sigma2"], case["sigma2"], rtol=RTOL)
     np.testing.assert_allclose(data["i2_levels"], case["i2_levels"], rtol=RTOL)
-    np.testing.assert_allclose([data[k] for k in ("estimate", "se", "ci_low", "ci_high", "pval", "q")],
-                               [*(one(case, key) for key in ("beta", "se", "ci_lb", "ci_ub", "pval")), case["QE"]],
-                               rtol=RTOL)
-    np.testing.assert_allclose([data["pi_low"], data["pi_high"]], [case["pred"]["pi_lb"], case["pred"]["pi_ub"]],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [data[k] for k in ("estimate", "se", "ci_low", "ci_high", "pval", "q")],
+        [*(one(case, key) for key in ("beta", "se", "ci_lb", "ci_ub", "pval")), case["QE"]],
+        rtol=RTOL,
+    )
+    np.testing.assert_allclose(
+        [data["pi_low"], data["pi_high"]], [case["pred"]["pi_lb"], case["pred"]["pi_ub"]], rtol=RTOL
+    )
     rob = case["robust"]
-    np.testing.assert_allclose([data["robust"][k] for k in ("se", "df", "ci_low", "ci_high", "pval")],
-                               [one(rob, "se"), one(rob, "df"), one(rob, "ci_lb"), one(rob, "ci_ub"), one(rob, "pval")],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [data["robust"][k] for k in ("se", "df", "ci_low", "ci_high", "pval")],
+        [one(rob, "se"), one(rob, "df"), one(rob, "ci_lb"), one(rob, "ci_ub"), one(rob, "pval")],
+        rtol=RTOL,
+    )
 
 
 def test_multilevel_ml_with_moderators_has_robust_values_per_coefficient(capsys):
-    data = run_json([ASSINK, "--cluster", "study", "--model", "multilevel", "--method", "ML", "--moderator",
-                     "deltype_overt", "--robust"], capsys)
+    data = run_json(
+        [
+            ASSINK,
+            "--cluster",
+            "study",
+            "--model",
+            "multilevel",
+            "--method",
+            "ML",
+            "--moderator",
+            "deltype_overt",
+            "--robust",
+        ],
+        capsys,
+    )
     case = CASES["assink2016-ML-deltype_overt"]
     assert [c["term"] for c in data["coefficients"]] == ["intercept", "deltype_overt"]
     assert {"qm", "qm_pval"} <= set(data) and "estimate" not in data
@@ -74,16 +107,18 @@ def test_robust_on_the_usual_model(capsys):
     case = CASES["assink2016-uni-REML-year"]["default"]  # the command runs metafor's default algorithm
     assert data["n_clusters"] == 17 and data["k"] == 100
     np.testing.assert_allclose([c["robust"]["se"] for c in data["coefficients"]], case["robust"]["se"], rtol=RTOL)
-    np.testing.assert_allclose([c["robust"]["ci_low"] for c in data["coefficients"]], case["robust"]["ci_lb"],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [c["robust"]["ci_low"] for c in data["coefficients"]], case["robust"]["ci_lb"], rtol=RTOL
+    )
 
 
 def test_aggregate_gives_one_effect_per_study(capsys):
     data = run_json([ASSINK, "--cluster", "study", "--aggregate", "0.6"], capsys)
     case = CASES["assink2016-aggregate-0.6-REML-"]["default"]
     assert data["k"] == 17 and "n_clusters" not in data
-    np.testing.assert_allclose([data["estimate"], data["se"], data["tau2"]], [one(case, "beta"), one(case, "se"),
-                                                                              case["tau2"]], rtol=RTOL)
+    np.testing.assert_allclose(
+        [data["estimate"], data["se"], data["tau2"]], [one(case, "beta"), one(case, "se"), case["tau2"]], rtol=RTOL
+    )
 
 
 def test_readable_multilevel_summary(capsys):

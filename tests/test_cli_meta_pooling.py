@@ -29,8 +29,11 @@ def _csv(tmp_path: Path, case: dict) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["data"] in ("bcg", "nielweise2007", "double_zero")],
-                         ids=lambda c: f"{c['fn']}-{c['data']}-{c['measure']}")
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c["data"] in ("bcg", "nielweise2007", "double_zero")],
+    ids=lambda c: f"{c['fn']}-{c['data']}-{c['measure']}",
+)
 def test_pooling_equals_metafor(case, tmp_path, capsys):
     pooling = "MH" if case["fn"] == "rma.mh" else "PETO"
     code = main(["meta", _csv(tmp_path, case), "--measure", case["measure"], "--pooling", pooling, "--json"])
@@ -48,8 +51,14 @@ def test_mh_dl_equals_revman(tmp_path, capsys):
     outcomes = [o for o in review.outcomes if o.method == "MH" and o.random]
     assert outcomes
     for o in outcomes:
-        rows = pd.DataFrame({"ai": [r.events_1 for r in o.rows], "n1i": [r.total_1 for r in o.rows],
-                             "ci": [r.events_2 for r in o.rows], "n2i": [r.total_2 for r in o.rows]})
+        rows = pd.DataFrame(
+            {
+                "ai": [r.events_1 for r in o.rows],
+                "n1i": [r.total_1 for r in o.rows],
+                "ci": [r.events_2 for r in o.rows],
+                "n2i": [r.total_2 for r in o.rows],
+            }
+        )
         path = tmp_path / f"{o.id}.csv"
         rows.to_csv(path, index=False)
         assert main(["meta", str(path), "--measure", o.measure, "--pooling", "MH", "--method", "DL", "--json"]) == 0
@@ -62,12 +71,15 @@ def test_mh_dl_equals_revman(tmp_path, capsys):
         assert out["i2"] == pytest.approx(stored["i2"], rel=1e-6, abs=1e-10), o.id
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--pooling", "PETO", "--measure", "RR"], "Peto's method pools odds ratios only"),
-    (["--pooling", "MH", "--measure", "OR", "--method", "REML"], "REML is not available with --pooling MH"),
-    (["--pooling", "MH", "--measure", "OR", "--hksj"], "--hksj: not available with --pooling MH"),
-    (["--pooling", "MH", "--measure", "SMD"], "Mantel-Haenszel pools OR, RR or RD"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--pooling", "PETO", "--measure", "RR"], "Peto's method pools odds ratios only"),
+        (["--pooling", "MH", "--measure", "OR", "--method", "REML"], "REML is not available with --pooling MH"),
+        (["--pooling", "MH", "--measure", "OR", "--hksj"], "--hksj: not available with --pooling MH"),
+        (["--pooling", "MH", "--measure", "SMD"], "Mantel-Haenszel pools OR, RR or RD"),
+    ],
+)
 def test_impossible_combinations_exit_2(extra, message, tmp_path, capsys):
     path = tmp_path / "t.csv"
     path.write_text("ai,n1i,ci,n2i,m1i,sd1i,m2i,sd2i\n3,20,5,21,1,1,2,1\n4,30,9,31,1,1,2,1\n")

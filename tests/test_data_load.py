@@ -63,10 +63,14 @@ def test_workbook_problem_names_sheet_row_and_column(tmp_path: Path):
     sheet.cell(row=6, column=header.index("sd") + 1, value=-1)
     book.save(path)
     found = texts(problems_of(folder))
-    assert "review.xlsx: unknown sheet (found 'Notes'); expected sheets named studies, outcome_data, " \
-           "risk_of_bias, prisma, excluded_studies, grade" in found
-    assert "review.xlsx [sheet outcome_data], row 6, column 'sd': value out of range (found '-1'); " \
-           "expected a number > 0" in found
+    assert (
+        "review.xlsx: unknown sheet (found 'Notes'); expected sheets named studies, outcome_data, "
+        "risk_of_bias, prisma, excluded_studies, grade" in found
+    )
+    assert (
+        "review.xlsx [sheet outcome_data], row 6, column 'sd': value out of range (found '-1'); "
+        "expected a number > 0" in found
+    )
 
 
 def test_table_given_twice(tmp_path: Path):
@@ -93,17 +97,30 @@ def _template(rows: list[list[str]]) -> str:
 
     other = dict(by_box["other_sources"])
     data = [
-        ("database_results", listed("databases")), ("register_results", listed("registers")),
-        ("citations_results", other["Citation searching"]), ("organisation_results", other["Contact with authors"]),
-        ("website_results", "NA"), ("duplicates", one("duplicates")), ("excluded_automatic", "0"),
-        ("excluded_other", "0"), ("records_screened", one("screened")), ("records_excluded", one("screen_excluded")),
-        ("dbr_sought_reports", one("sought")), ("dbr_notretrieved_reports", one("not_retrieved")),
-        ("dbr_assessed", one("assessed")), ("dbr_excluded", listed("fulltext_excluded")),
-        ("other_sought_reports", one("other_sought")), ("other_notretrieved_reports", one("other_not_retrieved")),
-        ("other_assessed", one("other_assessed")), ("other_excluded", listed("other_excluded")),
-        ("previous_studies", "0"), ("previous_reports", "0"),
-        ("new_studies", one("studies_included")), ("new_reports", one("reports_included")),
-        ("total_studies", "NA"), ("total_reports", "NA"),
+        ("database_results", listed("databases")),
+        ("register_results", listed("registers")),
+        ("citations_results", other["Citation searching"]),
+        ("organisation_results", other["Contact with authors"]),
+        ("website_results", "NA"),
+        ("duplicates", one("duplicates")),
+        ("excluded_automatic", "0"),
+        ("excluded_other", "0"),
+        ("records_screened", one("screened")),
+        ("records_excluded", one("screen_excluded")),
+        ("dbr_sought_reports", one("sought")),
+        ("dbr_notretrieved_reports", one("not_retrieved")),
+        ("dbr_assessed", one("assessed")),
+        ("dbr_excluded", listed("fulltext_excluded")),
+        ("other_sought_reports", one("other_sought")),
+        ("other_notretrieved_reports", one("other_not_retrieved")),
+        ("other_assessed", one("other_assessed")),
+        ("other_excluded", listed("other_excluded")),
+        ("previous_studies", "0"),
+        ("previous_reports", "0"),
+        ("new_studies", one("studies_included")),
+        ("new_reports", one("reports_included")),
+        ("total_studies", "NA"),
+        ("total_reports", "NA"),
     ]
     lines = ["data,node,box,description,boxtext,tooltips,url,n"]
     lines += [f'{key},node,box,"{key}","{key}","{key}",{key}.html,"{n}"' for key, n in data]
@@ -114,11 +131,18 @@ def test_prisma2020_template_is_accepted(tmp_path: Path):
     folder = copy_data(tmp_path)
     (folder / "prisma.csv").write_text(_template(read_rows(DATA / "prisma.csv")))
     native, template = load_review(DATA).prisma, load_review(folder).prisma
-    assert template.databases == native.databases == [
-        ("PubMed", 3812), ("Medline", 2947), ("CINAHL", 1604), ("ERIC", 318), ("PsycInfo", 2455)]
+    assert (
+        template.databases
+        == native.databases
+        == [("PubMed", 3812), ("Medline", 2947), ("CINAHL", 1604), ("ERIC", 318), ("PsycInfo", 2455)]
+    )
     assert template.fulltext_excluded == native.fulltext_excluded
     assert (template.screened, template.assessed, template.studies_included, template.reports_included) == (
-        7833, 527, 93, 104)
+        7833,
+        527,
+        93,
+        104,
+    )
 
 
 def test_prisma2020_template_that_does_not_add_up(tmp_path: Path):
@@ -146,7 +170,8 @@ def test_csv_with_semicolons_and_bom(tmp_path: Path):
     (folder / "grade.csv").write_text("\ufeff" + "\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
     review = load_review(folder)
     assert [(g.analysis_id, g.domain, g.judgement) for _, g in review.grade] == [
-        ("dyadic_interaction_fu12", "indirectness", "serious")]
+        ("dyadic_interaction_fu12", "indirectness", "serious")
+    ]
 
 
 @pytest.mark.parametrize("name", ["grade.csv", "excluded_studies.csv"])

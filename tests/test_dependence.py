@@ -76,11 +76,14 @@ def test_analysis_where_every_study_has_one_effect_says_why(table):
 def test_correlation_setting_and_per_analysis_override(tmp_path, review):
     data = copy_data(tmp_path)
     path = data / "review.yaml"
-    text = path.read_text().replace("  smd_variant: metafor", "  smd_variant: metafor\n  within_study_correlation: 0.3",
-                                    1)
-    planned = "".join(f"\n    - {{outcome: {a.outcome_id}, window: {a.window_id}"
-                      f"{', within_study_correlation: 0.8' if a.id == 'sensitivity_post' else ''}}}"
-                      for a in review.analyses)
+    text = path.read_text().replace(
+        "  smd_variant: metafor", "  smd_variant: metafor\n  within_study_correlation: 0.3", 1
+    )
+    planned = "".join(
+        f"\n    - {{outcome: {a.outcome_id}, window: {a.window_id}"
+        f"{', within_study_correlation: 0.8' if a.id == 'sensitivity_post' else ''}}}"
+        for a in review.analyses
+    )
     assert "analyses: all" in text
     path.write_text(text.replace("analyses: all", "analyses:" + planned))
     changed = load_review(data)
@@ -90,15 +93,20 @@ def test_correlation_setting_and_per_analysis_override(tmp_path, review):
     table = dependence_table(changed)
     aggregated = table[table.approach == "aggregate"].set_index("analysis_id")["within_study_correlation"]
     assert aggregated["sensitivity_post"] == 0.8 and aggregated["bonding_post"] == 0.3
-    assert table.set_index(["analysis_id", "approach"]).loc[("bonding_post", "aggregate"), "estimate"] != \
-        dependence_table(review).set_index(["analysis_id", "approach"]).loc[("bonding_post", "aggregate"), "estimate"]
+    assert (
+        table.set_index(["analysis_id", "approach"]).loc[("bonding_post", "aggregate"), "estimate"]
+        != dependence_table(review)
+        .set_index(["analysis_id", "approach"])
+        .loc[("bonding_post", "aggregate"), "estimate"]
+    )
 
 
 def test_correlation_outside_minus_one_to_one_is_named(tmp_path):
     data = copy_data(tmp_path)
     path = data / "review.yaml"
-    path.write_text(path.read_text().replace("  smd_variant: metafor", "  smd_variant: metafor\n"
-                                             "  within_study_correlation: 1.5", 1))
+    path.write_text(
+        path.read_text().replace("  smd_variant: metafor", "  smd_variant: metafor\n  within_study_correlation: 1.5", 1)
+    )
     with pytest.raises(InputError) as error:
         load_review(data)
     assert "settings.within_study_correlation" in str(error.value) and "1.5" in str(error.value)
@@ -136,8 +144,9 @@ def test_supplement_table_shows_the_three_approaches(documents, table):
     assert f"{rows.loc['multilevel', 'sigma2_between']:.3f} / {rows.loc['multilevel', 'sigma2_within']:.3f}" == first[4]
     assert first[5].endswith(f"df = {rows.loc['multilevel', 'robust_df']:.1f}")
     unfitted = table[(table.approach == "multilevel") & table.estimate.isna()]
-    assert len(page.xpath('//table[@id="table-dependence"]//td[starts-with(., "not fitted: every study")]')) \
-        == len(unfitted)
+    assert len(page.xpath('//table[@id="table-dependence"]//td[starts-with(., "not fitted: every study")]')) == len(
+        unfitted
+    )
 
 
 def test_methods_name_the_correlation_and_the_models(documents, review):

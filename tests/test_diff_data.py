@@ -19,10 +19,10 @@ def test_cells_rows_and_settings_that_changed(tmp_path: Path):
     rob = read_rows(new / "risk_of_bias.csv")
     write_rows(new / "risk_of_bias.csv", [rob[0], rob[2], rob[1], *rob[3:-1]])  # reordered, last row removed
     yaml = new / "review.yaml"
-    yaml.write_text(yaml.read_text(encoding="utf-8").replace("  method: REML\n", "  method: DL\n"),
-                    encoding="utf-8")
-    (new / "references.bib").write_text((old / "references.bib").read_text(encoding="utf-8") + "\n% checked\n",
-                                        encoding="utf-8")
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("  method: REML\n", "  method: DL\n"), encoding="utf-8")
+    (new / "references.bib").write_text(
+        (old / "references.bib").read_text(encoding="utf-8") + "\n% checked\n", encoding="utf-8"
+    )
 
     found = compare_data(old, new)
     study = outcomes[4][0]
@@ -30,16 +30,28 @@ def test_cells_rows_and_settings_that_changed(tmp_path: Path):
     key = ", ".join(f"{name} {value}" for name, value in zip(header[:5], outcomes[4][:5], strict=True))
     assert found.cells == [CellChange("outcome_data.csv", 5, 5, f"{study} ({label})", key, "sd", sd, "9.99")]
     last = rob[-1]
-    assert found.rows == [RowChange("risk_of_bias.csv", len(rob), last[0] + next(
-        f" ({r[1]})" for r in read_rows(new / "studies.csv") if r[0] == last[0]),
-        f"study_id {last[0]}, outcome {last[1]}", "removed")], "a reordered row is the same row"
+    assert found.rows == [
+        RowChange(
+            "risk_of_bias.csv",
+            len(rob),
+            last[0] + next(f" ({r[1]})" for r in read_rows(new / "studies.csv") if r[0] == last[0]),
+            f"study_id {last[0]}, outcome {last[1]}",
+            "removed",
+        )
+    ], "a reordered row is the same row"
     (setting,) = found.settings
     lines = yaml.read_text(encoding="utf-8").splitlines()
-    assert (setting.key, setting.old, setting.new, setting.row) == ("settings.method", "REML", "DL",
-                                                                     lines.index("  method: DL") + 1)
+    assert (setting.key, setting.old, setting.new, setting.row) == (
+        "settings.method",
+        "REML",
+        "DL",
+        lines.index("  method: DL") + 1,
+    )
     assert found.files == [("references.bib", "changed")]
-    assert found.summary() == ("1 data cell changed in 1 file; 1 data row added or removed; 1 review.yaml value "
-                               "changed; 1 other input file changed")
+    assert found.summary() == (
+        "1 data cell changed in 1 file; 1 data row added or removed; 1 review.yaml value "
+        "changed; 1 other input file changed"
+    )
 
 
 def test_numbers_written_differently_are_the_same_and_nothing_changed_is_empty(tmp_path: Path):

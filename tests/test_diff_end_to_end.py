@@ -52,8 +52,20 @@ def _estimate(build_dir: Path, analysis_id: str) -> float:
 
 def test_the_report_names_only_the_analysis_that_moved(corrected, capsys: pytest.CaptureFixture[str]):
     old, new, out = corrected
-    code = main(["diff", str(old), str(new), "--out", str(out), "--date", "2026-11-29", "--author", "A. Author",
-                 "--fail-on-change"])
+    code = main(
+        [
+            "diff",
+            str(old),
+            str(new),
+            "--out",
+            str(out),
+            "--date",
+            "2026-11-29",
+            "--author",
+            "A. Author",
+            "--fail-on-change",
+        ]
+    )
     assert code == 1
     summary = capsys.readouterr().out.splitlines()[0]
     assert "numbers moved in 1 analysis;" in summary and "0 studies added or removed" in summary
@@ -89,8 +101,9 @@ def test_the_tracked_copies_keep_the_figures_as_svg_with_the_small_png(corrected
     _, new, out = corrected
     for name in ("manuscript", "supplement"):
         tracked = out / f"{name}-tracked.docx"
-        assert [(p.svg_name, round(p.ppi)) for p in pictures(tracked)] == \
-            [(p.svg_name, round(p.ppi)) for p in pictures(new / f"{name}.docx")]
+        assert [(p.svg_name, round(p.ppi)) for p in pictures(tracked)] == [
+            (p.svg_name, round(p.ppi)) for p in pictures(new / f"{name}.docx")
+        ]
         assert all(p.svg_name and round(p.ppi) == FALLBACK_PPI for p in pictures(tracked))
         assert tracked.stat().st_size <= 1.05 * (new / f"{name}.docx").stat().st_size
 
@@ -155,7 +168,7 @@ def test_a_changed_cell_that_enters_no_analysis_is_still_reported(tmp_path: Path
     assert main(["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--out", str(out)]) == 0
     page = (out / "changes.html").read_text(encoding="utf-8")
     study = read_rows(data / "studies.csv")[2][0]
-    assert f"<td>studies.csv</td><td class=\"num\">3</td><td>{study}" in page
-    assert f"<td>doi</td><td class=\"num\">{old_doi}</td><td class=\"num\">10.1000/example.3</td>" in page
+    assert f'<td>studies.csv</td><td class="num">3</td><td>{study}' in page
+    assert f'<td>doi</td><td class="num">{old_doi}</td><td class="num">10.1000/example.3</td>' in page
     assert "No reported number moved." in page
     assert not (out / "correction-notice.txt").exists()

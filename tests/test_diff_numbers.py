@@ -76,8 +76,10 @@ def test_exactly_the_analyses_whose_numbers_moved(builds: tuple[Path, Path]):
     found = compare_numbers(old, new)
     assert set(found.analyses_moved()) == expected
     for change in (c for c in found.changes if c.table == "analyses"):
-        assert (change.old, change.new) == (before[change.analysis_id][change.column],
-                                             after[change.analysis_id][change.column])
+        assert (change.old, change.new) == (
+            before[change.analysis_id][change.column],
+            after[change.analysis_id][change.column],
+        )
 
 
 def test_significance_flips_are_flagged(builds: tuple[Path, Path]):
@@ -91,8 +93,7 @@ def test_significance_flips_are_flagged(builds: tuple[Path, Path]):
     assert flagged == expected
 
 
-def test_report_workbook_and_exit_codes(builds: tuple[Path, Path], tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]):
+def test_report_workbook_and_exit_codes(builds: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     old, new = builds
     out = tmp_path / "report"
     assert run_diff(old, new, out, fail_on_change=False) == 0
@@ -101,8 +102,17 @@ def test_report_workbook_and_exit_codes(builds: tuple[Path, Path], tmp_path: Pat
     page = (out / "changes.html").read_text(encoding="utf-8")
     assert f'id="a-{ANALYSIS}"' in page and 'class="flip"' in page and "<caption>" in page
     book = load_workbook(out / "changes.xlsx")
-    assert book.sheetnames == ["data_cells", "data_rows", "review_yaml", "numbers", "significance", "certainty",
-                               "studies", "figures", "sentences"]
+    assert book.sheetnames == [
+        "data_cells",
+        "data_rows",
+        "review_yaml",
+        "numbers",
+        "significance",
+        "certainty",
+        "studies",
+        "figures",
+        "sentences",
+    ]
     numbers = list(book["numbers"].iter_rows(min_row=2, values_only=True))
     assert len(numbers) == len(compare_numbers(old, new).changes)
     assert run_diff(old, new, tmp_path / "again", fail_on_change=True) == 1
@@ -112,16 +122,18 @@ def test_report_workbook_and_exit_codes(builds: tuple[Path, Path], tmp_path: Pat
     assert not (tmp_path / "none").exists()
 
 
-def test_bad_folder_is_a_clear_input_error(builds: tuple[Path, Path], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]):
+def test_bad_folder_is_a_clear_input_error(
+    builds: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     assert main(["diff", str(tmp_path), str(builds[1]), "--out", str(tmp_path / "d")]) == 2
     assert "neither a build folder nor a data folder" in capsys.readouterr().err
     assert main(["diff", str(builds[0]), str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_data_folders_are_built_first(builds: tuple[Path, Path], tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+def test_data_folders_are_built_first(
+    builds: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
     made: list[Path] = []
     caches: list[Path] = []
 
@@ -151,11 +163,18 @@ def test_studies_added_removed_and_certainty():
 
 def test_sentences_split_and_marked():
     text = "The SMD was 0.27 (95% CI, 0.16 to 0.38; P = .04). Smith et al. found more. Q was 12.3."
-    assert split_sentences(text) == ["The SMD was 0.27 (95% CI, 0.16 to 0.38; P = .04).", "Smith et al. found more.",
-                                     "Q was 12.3."]
+    assert split_sentences(text) == [
+        "The SMD was 0.27 (95% CI, 0.16 to 0.38; P = .04).",
+        "Smith et al. found more.",
+        "Q was 12.3.",
+    ]
     found = html_sentences("<h2>Results</h2><p>One. Two.</p><table><tr><td>0.27</td></tr></table><script>x</script>")
-    assert [(s.text, s.heading) for s in found] == [("Results", "Results"), ("One.", "Results"), ("Two.", "Results"),
-                                                    ("0.27", "Results")]
+    assert [(s.text, s.heading) for s in found] == [
+        ("Results", "Results"),
+        ("One.", "Results"),
+        ("Two.", "Results"),
+        ("0.27", "Results"),
+    ]
     assert marked_html("was 0.27 here", "was 0.29 here") == ("was <del>0.27</del> here", "was <ins>0.29</ins> here")
 
 

@@ -16,13 +16,17 @@ from erh_report.diff.tracked import flow_paragraphs, paragraph_text, tracked_doc
 W = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 
 
-def make_docx(path: Path, paragraphs: list[str | list[tuple[str, dict]]],
-              table: list[list[str]] | None = None, tail: list[str] | None = None) -> Path:
+def make_docx(
+    path: Path,
+    paragraphs: list[str | list[tuple[str, dict]]],
+    table: list[list[str]] | None = None,
+    tail: list[str] | None = None,
+) -> Path:
     """A small DOCX: paragraphs (plain, or runs with bold/italic), an optional table, more paragraphs."""
     document = Document()
     for item in paragraphs:
         p = document.add_paragraph()
-        for text, fmt in ([(item, {})] if isinstance(item, str) else item):
+        for text, fmt in [(item, {})] if isinstance(item, str) else item:
             run = p.add_run(text)
             run.bold, run.italic = fmt.get("bold"), fmt.get("italic")
     if table is not None:
@@ -76,8 +80,11 @@ def texts(tree: etree._Element) -> list[str]:
 
 def words(tree: etree._Element, tag: str) -> list[str]:
     inner = "w:delText" if tag == "del" else "w:t"
-    return ["".join(e.itertext()) for e in tree.iter(qn(f"w:{tag}"))
-            if e.getparent().tag != qn("w:rPr") and e.xpath(f".//{inner}", namespaces=W)]
+    return [
+        "".join(e.itertext())
+        for e in tree.iter(qn(f"w:{tag}"))
+        if e.getparent().tag != qn("w:rPr") and e.xpath(f".//{inner}", namespaces=W)
+    ]
 
 
 def check_round_trip(tmp_path: Path, old: Path, new: Path) -> etree._Element:
@@ -90,10 +97,14 @@ def check_round_trip(tmp_path: Path, old: Path, new: Path) -> etree._Element:
 
 
 def test_changed_numbers_are_marked_word_by_word(tmp_path: Path):
-    old = make_docx(tmp_path / "old.docx", [
-        "Title", "The pooled SMD was 0.27 (95% CI, 0.16 to 0.38; P < .001).", "Unchanged paragraph."])
-    new = make_docx(tmp_path / "new.docx", [
-        "Title", "The pooled SMD was 0.29 (95% CI, 0.18 to 0.38; P < .001).", "Unchanged paragraph."])
+    old = make_docx(
+        tmp_path / "old.docx",
+        ["Title", "The pooled SMD was 0.27 (95% CI, 0.16 to 0.38; P < .001).", "Unchanged paragraph."],
+    )
+    new = make_docx(
+        tmp_path / "new.docx",
+        ["Title", "The pooled SMD was 0.29 (95% CI, 0.18 to 0.38; P < .001).", "Unchanged paragraph."],
+    )
     marked = check_round_trip(tmp_path, old, new)
     assert words(marked, "del") == ["0.27", "0.16"]
     assert words(marked, "ins") == ["0.29", "0.18"]
@@ -124,10 +135,15 @@ def test_whole_paragraphs_added_and_removed(tmp_path: Path):
 
 
 def test_table_cells_and_rows(tmp_path: Path):
-    old = make_docx(tmp_path / "old.docx", ["Table 1"], [["Outcome", "SMD"], ["Bonding", "0.27"], ["Gone", "0.10"]],
-                    ["After."])
-    new = make_docx(tmp_path / "new.docx", ["Table 1"], [["Outcome", "SMD"], ["Bonding", "0.29"], ["Added", "0.50"],
-                                                         ["More", "0.60"]], ["After."])
+    old = make_docx(
+        tmp_path / "old.docx", ["Table 1"], [["Outcome", "SMD"], ["Bonding", "0.27"], ["Gone", "0.10"]], ["After."]
+    )
+    new = make_docx(
+        tmp_path / "new.docx",
+        ["Table 1"],
+        [["Outcome", "SMD"], ["Bonding", "0.29"], ["Added", "0.50"], ["More", "0.60"]],
+        ["After."],
+    )
     marked = check_round_trip(tmp_path, old, new)
     assert "0.27" in words(marked, "del") and "0.29" in words(marked, "ins")
     cell = marked.xpath("//w:tbl/w:tr[2]/w:tc[2]", namespaces=W)[0]

@@ -108,8 +108,10 @@ def effect_text(style, ar) -> str:
 
     r = ar.result
     f = math.exp if ar.analysis.measure in ("OR", "RR") else (lambda x: x)
-    return f"{ar.analysis.measure} {style.number(f(r.estimate))} ({r.level:g}% CI, " \
-           f"{style.interval(f(r.ci_low), f(r.ci_high))})"
+    return (
+        f"{ar.analysis.measure} {style.number(f(r.estimate))} ({r.level:g}% CI, "
+        f"{style.interval(f(r.ci_low), f(r.ci_high))})"
+    )
 
 
 def test_every_output_is_written(built):
@@ -235,8 +237,14 @@ def test_supplementary_workbook_and_csv(built, results):
     _, out = built
     res, _, _ = results
     book = load_workbook(out / "supplementary-tables.xlsx")
-    assert {"characteristics", "risk_of_bias", "pooled_results", "summary_of_findings",
-            "evidence_profiles", "excluded_studies"} <= set(book.sheetnames)
+    assert {
+        "characteristics",
+        "risk_of_bias",
+        "pooled_results",
+        "summary_of_findings",
+        "evidence_profiles",
+        "excluded_studies",
+    } <= set(book.sheetnames)
     sheet = book["pooled_results"]
     header = [c.value for c in sheet[1]]
     assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"

@@ -66,19 +66,27 @@ def _styled(document, style: str) -> list[str]:
 
 
 def test_headings_use_word_styles(base: Path) -> None:
-    html = ('<h1 class="title">A review</h1><h1>Introduction</h1><h2>Methods</h2><h3>Search</h3><h4>Sources</h4>'
-            "<p>Text.</p>")
+    html = (
+        '<h1 class="title">A review</h1><h1>Introduction</h1><h2>Methods</h2><h3>Search</h3><h4>Sources</h4>'
+        "<p>Text.</p>"
+    )
     document = _write(html, base)
     assert [(p.style.name, p.text) for p in _body_paragraphs(document)] == [
-        ("Title", "A review"), ("Heading 1", "Introduction"), ("Heading 2", "Methods"), ("Heading 3", "Search"),
-        ("Heading 4", "Sources"), ("Normal", "Text."),
+        ("Title", "A review"),
+        ("Heading 1", "Introduction"),
+        ("Heading 2", "Methods"),
+        ("Heading 3", "Search"),
+        ("Heading 4", "Sources"),
+        ("Normal", "Text."),
     ]
     assert document.core_properties.title == "Test document"
 
 
 def test_inline_formatting_white_space_and_breaks(base: Path) -> None:
-    html = ("<p>  Effect   <strong>SMD</strong> <em>0.38</em><sup>a</sup>, H<sub>2</sub>O\n and "
-            "<b><i>both</i></b>.<br> Next line <span>plain</span> </p>")
+    html = (
+        "<p>  Effect   <strong>SMD</strong> <em>0.38</em><sup>a</sup>, H<sub>2</sub>O\n and "
+        "<b><i>both</i></b>.<br> Next line <span>plain</span> </p>"
+    )
     document = _write(html, base)
     (paragraph,) = _body_paragraphs(document)
     assert paragraph.text == "Effect SMD 0.38a, H2O and both.\nNext line plain"
@@ -95,7 +103,10 @@ def test_grade_symbols_get_a_font_that_has_them(base: Path) -> None:
     document = _write("<p>Certainty \u2a01\u2a01\u25ef\u25ef Low</p>", base)
     runs = _body_paragraphs(document)[0].runs
     assert [(r.text, r.font.name) for r in runs] == [
-        ("Certainty ", None), ("\u2a01\u2a01\u25ef\u25ef", SYMBOL_FONT), (" Low", None)]
+        ("Certainty ", None),
+        ("\u2a01\u2a01\u25ef\u25ef", SYMBOL_FONT),
+        (" Low", None),
+    ]
 
 
 def test_non_breaking_space_is_kept(base: Path) -> None:
@@ -104,9 +115,11 @@ def test_non_breaking_space_is_kept(base: Path) -> None:
 
 
 def test_links_external_and_internal(base: Path) -> None:
-    html = ('<p>See <a href="#tbl-1">Table 1</a> and <a href="https://example.org/">the site</a>'
-            ' and <a href="#missing">nowhere</a>.</p><table id="tbl-1"><caption>Table 1. T</caption>'
-            "<tr><td>x</td></tr></table>")
+    html = (
+        '<p>See <a href="#tbl-1">Table 1</a> and <a href="https://example.org/">the site</a>'
+        ' and <a href="#missing">nowhere</a>.</p><table id="tbl-1"><caption>Table 1. T</caption>'
+        "<tr><td>x</td></tr></table>"
+    )
     document = _write(html, base)
     paragraph = _body_paragraphs(document)[0]
     assert paragraph.text == "See Table 1 and the site and nowhere."
@@ -123,8 +136,10 @@ def test_links_external_and_internal(base: Path) -> None:
 
 
 def test_captions_and_table_notes(base: Path) -> None:
-    html = ('<p class="caption">Table 3. A caption</p><table><tr><td>1</td></tr></table>'
-            '<p class="table-note"><sup>a</sup> Downgraded for imprecision.</p>')
+    html = (
+        '<p class="caption">Table 3. A caption</p><table><tr><td>1</td></tr></table>'
+        '<p class="table-note"><sup>a</sup> Downgraded for imprecision.</p>'
+    )
     document = _write(html, base)
     assert _styled(document, "Caption") == ["Table 3. A caption"]
     (note,) = [p for p in document.paragraphs if p.style.name == "Table Note"]
@@ -134,21 +149,29 @@ def test_captions_and_table_notes(base: Path) -> None:
 
 
 def test_lists_bullets_numbers_nesting_and_restart(base: Path) -> None:
-    html = ("<ul><li>one</li><li>two<ul><li>two a</li></ul></li></ul>"
-            "<ol><li>first</li><li><p>second</p><p>more of second</p></li></ol><p>between</p>"
-            "<ol><li>again</li></ol>")
+    html = (
+        "<ul><li>one</li><li>two<ul><li>two a</li></ul></li></ul>"
+        "<ol><li>first</li><li><p>second</p><p>more of second</p></li></ol><p>between</p>"
+        "<ol><li>again</li></ol>"
+    )
     document = _write(html, base)
     styles = [(p.style.name, p.text) for p in _body_paragraphs(document)]
     assert styles == [
-        ("List Bullet", "one"), ("List Bullet", "two"), ("List Bullet 2", "two a"),
-        ("List Number", "first"), ("List Number", "second"), ("List Continue", "more of second"),
-        ("Normal", "between"), ("List Number", "again"),
+        ("List Bullet", "one"),
+        ("List Bullet", "two"),
+        ("List Bullet 2", "two a"),
+        ("List Number", "first"),
+        ("List Number", "second"),
+        ("List Continue", "more of second"),
+        ("Normal", "between"),
+        ("List Number", "again"),
     ]
     numbered = [p for p in document.paragraphs if p.style.name == "List Number"]
     num_ids = [p._p.pPr.numPr.numId.val for p in numbered]
     assert num_ids[0] == num_ids[1] != num_ids[2], "each ol is its own list, numbered from 1"
     overrides = document.part.numbering_part.element.xpath(
-        f'./w:num[@w:numId="{num_ids[2]}"]/w:lvlOverride/w:startOverride/@w:val')
+        f'./w:num[@w:numId="{num_ids[2]}"]/w:lvlOverride/w:startOverride/@w:val'
+    )
     assert overrides == ["1"]
 
 
@@ -227,7 +250,8 @@ def test_table_footer_notes_follow_the_table(base: Path) -> None:
     position = body.index(document.tables[0]._tbl)
     after = [docx.text.paragraph.Paragraph(e, document) for e in body[position + 1 : position + 3]]
     assert [(p.style.name, p.text) for p in after] == [
-        ("Table Note", "Abbreviation: SMD, standardized mean difference."), ("Table Note", "a Crossover trial."),
+        ("Table Note", "Abbreviation: SMD, standardized mean difference."),
+        ("Table Note", "a Crossover trial."),
     ]
 
 
@@ -247,18 +271,26 @@ def test_two_tables_in_a_row_stay_two_tables(base: Path) -> None:
 def test_grid_places_spans_like_a_browser() -> None:
     table = lxml.html.fragment_fromstring(
         "<table><tbody><tr><td rowspan='2'>a</td><td colspan='2'>b</td></tr><tr><td>c</td><td>d</td></tr>"
-        "<tr><td colspan='0'>e</td><td rowspan='9'>f</td></tr></tbody></table>")
+        "<tr><td colspan='0'>e</td><td rowspan='9'>f</td></tr></tbody></table>"
+    )
     grid = build_grid(table)
     placed = {cell.element.text: (cell.row, cell.col, cell.rowspan, cell.colspan) for cell in grid.cells}
-    assert placed == {"a": (0, 0, 2, 1), "b": (0, 1, 1, 2), "c": (1, 1, 1, 1), "d": (1, 2, 1, 1),
-                      "e": (2, 0, 1, 1), "f": (2, 1, 1, 1)}
+    assert placed == {
+        "a": (0, 0, 2, 1),
+        "b": (0, 1, 1, 2),
+        "c": (1, 1, 1, 1),
+        "d": (1, 2, 1, 1),
+        "e": (2, 0, 1, 1),
+        "f": (2, 1, 1, 1),
+    }
     assert (grid.n_rows, grid.n_cols, grid.header_rows) == (3, 3, 0)
 
 
 def test_column_widths_share_the_width_by_content() -> None:
     table = lxml.html.fragment_fromstring(
         "<table><tr><td>A fairly long description of an intervention with many words</td><td>12</td>"
-        "<td>0.38 (0.21 to 0.55)</td></tr></table>")
+        "<td>0.38 (0.21 to 0.55)</td></tr></table>"
+    )
     widths = column_widths(build_grid(table), 9000)
     assert sum(widths) == 9000
     assert widths[0] > widths[2] > widths[1]
@@ -271,7 +303,8 @@ def test_header_wraps_at_its_soft_hyphen_only_when_the_table_is_too_narrow_for_t
     table = lxml.html.fragment_fromstring(
         "<table><thead><tr><th>Outcome</th><th>Stud\u00adies</th><th>Absolute effect</th></tr></thead>"
         "<tbody><tr><td>A long outcome name that wants most of the width of the table</td><td>31</td>"
-        "<td>SMD 0.28 SD higher (0.17 higher to 0.38 higher)</td></tr></tbody></table>")
+        "<td>SMD 0.28 SD higher (0.17 higher to 0.38 higher)</td></tr></tbody></table>"
+    )
     padding = WORD_SLACK + 2 * CELL_MARGIN
     piece = text_width("Stud-", bold=True) + padding
     whole = text_width("Studies", bold=True) + padding
@@ -288,7 +321,8 @@ def test_words_in_capitals_get_the_room_their_glyphs_take() -> None:
     column holds the word's advance width in the table font."""
     table = lxml.html.fragment_fromstring(
         "<table><tr><td>IMPORTANT</td><td>important</td><td>A description long enough to want the rest of "
-        "the width of the table for itself</td></tr></table>")
+        "the width of the table for itself</td></tr></table>"
+    )
     widths = column_widths(build_grid(table), 4000)
     assert widths[0] > widths[1]
     assert widths[0] >= text_width("IMPORTANT") + 2 * CELL_MARGIN
@@ -313,8 +347,10 @@ def test_styles_name_the_pdf_fonts_without_theme_fonts(base: Path) -> None:
 
 
 def test_figure_picture_at_text_width_with_alt_and_caption(base: Path) -> None:
-    html = ('<figure id="fig1"><img src="figures/forest.svg" alt="Forest plot of ERH outcomes">'
-            "<figcaption><strong>Figure 1.</strong> Forest plot.</figcaption></figure><p>After.</p>")
+    html = (
+        '<figure id="fig1"><img src="figures/forest.svg" alt="Forest plot of ERH outcomes">'
+        "<figcaption><strong>Figure 1.</strong> Forest plot.</figcaption></figure><p>After.</p>"
+    )
     document = _write(html, base)
     (shape,) = document.inline_shapes
     section = document.sections[0]
@@ -393,8 +429,10 @@ def test_missing_figure_names_the_file(base: Path) -> None:
 
 
 def test_landscape_section_and_back_to_portrait(base: Path) -> None:
-    html = ('<p>Portrait.</p><section class="landscape"><table><caption>Wide</caption><tr><td>1</td></tr></table>'
-            "</section><p>Portrait again.</p>")
+    html = (
+        '<p>Portrait.</p><section class="landscape"><table><caption>Wide</caption><tr><td>1</td></tr></table>'
+        "</section><p>Portrait again.</p>"
+    )
     document = _write(html, base)
     sections = document.sections
     assert [s.orientation for s in sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
@@ -408,8 +446,9 @@ def test_landscape_section_and_back_to_portrait(base: Path) -> None:
 def test_landscape_at_start_or_end_adds_no_empty_page(base: Path) -> None:
     first = _write('<section class="landscape"><p>Wide.</p></section><p>Tall.</p>', base, "a.docx")
     assert [s.orientation for s in first.sections] == [WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
-    last = _write('<p>Tall.</p><div class="page-break"></div><section class="landscape"><p>Wide.</p></section>',
-                  base, "b.docx")
+    last = _write(
+        '<p>Tall.</p><div class="page-break"></div><section class="landscape"><p>Wide.</p></section>', base, "b.docx"
+    )
     assert [s.orientation for s in last.sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE]
     assert not any(p.paragraph_format.page_break_before for p in last.paragraphs), "the new section is the break"
     assert [p.text for p in last.paragraphs] == ["Tall.", "Wide."]
@@ -422,15 +461,18 @@ def test_page_break_before_next_block(base: Path) -> None:
 
 
 def test_skipped_elements_and_walked_containers(base: Path) -> None:
-    html = ("<header>HEADER</header><nav>NAV</nav><style>p {}</style><script>var x;</script>"
-            "<main><article><section><div>Loose text <em>here</em><p>Inner.</p></div></section></article></main>")
+    html = (
+        "<header>HEADER</header><nav>NAV</nav><style>p {}</style><script>var x;</script>"
+        "<main><article><section><div>Loose text <em>here</em><p>Inner.</p></div></section></article></main>"
+    )
     document = _write(html, base)
     assert [p.text for p in document.paragraphs] == ["Loose text here", "Inner."]
 
 
 def test_boxes_are_shaded(base: Path) -> None:
-    document = _write('<div class="box"><p>Question</p><p>Findings</p></div><p class="key-points">K</p><p>Out</p>',
-                      base)
+    document = _write(
+        '<div class="box"><p>Question</p><p>Findings</p></div><p class="key-points">K</p><p>Out</p>', base
+    )
     shaded = [p.text for p in document.paragraphs if p._p.pPr is not None and p._p.pPr.find(qn("w:shd")) is not None]
     assert shaded == ["Question", "Findings", "K"]
 

@@ -51,8 +51,7 @@ def synthetic(review, analysis_id: str, k: int, *, seed: int = 1, long_every: in
         outcome = next(a for a in review.analyses if a.id == analysis_id).outcome_id
         rob_index.pop((s.study_id, outcome), None)
         rob_index.pop((s.study_id, ""), None)
-    changed = dataclasses.replace(review, selections={**review.selections, analysis_id: inputs},
-                                  _rob_index=rob_index)
+    changed = dataclasses.replace(review, selections={**review.selections, analysis_id: inputs}, _rob_index=rob_index)
     analysis = next(a for a in changed.analyses if a.id == analysis_id)
     return ReviewResults(changed, [run_analysis(changed, analysis)])
 
@@ -85,8 +84,11 @@ def assert_inside_and_apart(fig) -> None:
 
 
 def render(results: ReviewResults, tmp_path: Path, subgroup: str | None = None, **kw) -> tuple[Path, object]:
-    jobs = [j for j in forest.jobs(results, JAMA, **kw)
-            if j.figure.id == f"forest-{results.analyses[0].analysis.id}" + (f"-{subgroup}" if subgroup else "")]
+    jobs = [
+        j
+        for j in forest.jobs(results, JAMA, **kw)
+        if j.figure.id == f"forest-{results.analyses[0].analysis.id}" + (f"-{subgroup}" if subgroup else "")
+    ]
     fig, *_ = run_job(jobs[0], tmp_path)
     return tmp_path / fig.svg_path, fig
 
@@ -105,16 +107,19 @@ def test_forest_numbers_come_from_the_results(review, tmp_path):
         lo, hi = row["yi"] - crit * row["sei"], row["yi"] + crit * row["sei"]
         assert t[f"{gid}-estimate"] == [f"{JAMA.number(row['yi'])} [{JAMA.number(lo)}, {JAMA.number(hi)}]"]
         assert t[f"{gid}-n_i"] == [JAMA.integer(row["n_i"])]
-    assert t["forest-total-estimate"] == [f"{JAMA.number(r.estimate)} [{JAMA.number(r.ci_low)}, "
-                                          f"{JAMA.number(r.ci_high)}]"]
+    assert t["forest-total-estimate"] == [
+        f"{JAMA.number(r.estimate)} [{JAMA.number(r.ci_low)}, {JAMA.number(r.ci_high)}]"
+    ]
     assert t["forest-total-n_i"] == [JAMA.integer(ar.effects["n_i"].sum())]
     assert t["forest-total-weight"] == ["100.0%"]
     tau2 = JAMA.number(r.tau2, 3 if 0 < r.tau2 < 0.005 else 2)
     assert t["forest-total-heterogeneity-label"] == [
         f"Heterogeneity: Tau² = {tau2}; Chi² = {JAMA.number(r.q)}, df = {ar.k - 1} ({JAMA.p(r.q_pval)}); "
-        f"I² = {JAMA.number(r.i2, 0)}%"]
+        f"I² = {JAMA.number(r.i2, 0)}%"
+    ]
     assert t["forest-total-overall-label"] == [
-        f"Test for overall effect: Z = {JAMA.number(abs(r.estimate / r.se))} ({JAMA.p(r.pval)})"]
+        f"Test for overall effect: Z = {JAMA.number(abs(r.estimate / r.se))} ({JAMA.p(r.pval)})"
+    ]
     assert t["forest-pi-estimate"] == [f"[{JAMA.number(r.pi_low)}, {JAMA.number(r.pi_high)}]"]
     assert t["forest-measure"] == ["Std. Mean Difference"] * 2
     assert t["forest-model"] == ["IV, Random (REML), 95% CI"] * 2
@@ -147,13 +152,15 @@ def test_subgroups_have_subtotals_and_the_test_for_differences(review, tmp_path)
         sub = sg.results[level]
         assert t[f"forest-subgroup-{n}-label"] == [f"Population risk: {level}"]
         assert t[f"forest-subtotal-{n}-estimate"] == [
-            f"{JAMA.number(sub.estimate)} [{JAMA.number(sub.ci_low)}, {JAMA.number(sub.ci_high)}]"]
+            f"{JAMA.number(sub.estimate)} [{JAMA.number(sub.ci_low)}, {JAMA.number(sub.ci_high)}]"
+        ]
         share = ar.effects.loc[ar.effects["population_risk"].astype(str) == level, "weight"].sum()
         assert t[f"forest-subtotal-{n}-weight"] == [f"{JAMA.number(share, 1)}%"]
     test = sg.separate_tau2_test
     assert t["forest-subgroup-test-label"] == [
         f"Test for subgroup differences: Chi² = {JAMA.number(test.statistic)}, df = {test.df[0]} "
-        f"({JAMA.p(test.pval)}), I² = {JAMA.number(test.i2, 1)}%"]
+        f"({JAMA.p(test.pval)}), I² = {JAMA.number(test.i2, 1)}%"
+    ]
 
 
 def test_rob_columns_and_missing_rows_are_shown(review, tmp_path):
@@ -230,4 +237,5 @@ def test_hksj_changes_the_header_and_the_test(review, tmp_path):
     t = texts(svg)
     assert t["forest-model"] == ["IV, Random (REML, HKSJ), 95% CI"] * 2
     assert t["forest-total-overall-label"] == [
-        f"Test for overall effect: t({r.df:g}) = {JAMA.number(abs(r.statistic))} ({JAMA.p(r.pval)})"]
+        f"Test for overall effect: t({r.df:g}) = {JAMA.number(abs(r.statistic))} ({JAMA.p(r.pval)})"
+    ]

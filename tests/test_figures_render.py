@@ -82,9 +82,18 @@ def test_no_text_is_clipped_in_any_kind_of_figure(results):
 
 def test_same_results_give_the_same_bytes(results, rendered, tmp_path):
     out, figures, _ = rendered
-    again = [j for j in plan(results, JAMA) if j.figure.id in
-             ("prisma", "forest-secure_attachment_fu12", "funnel-sensitivity_fu12", "rob-summary-sensitivity_fu12",
-              "dose-sensitivity_fu12-dose_hours")]
+    again = [
+        j
+        for j in plan(results, JAMA)
+        if j.figure.id
+        in (
+            "prisma",
+            "forest-secure_attachment_fu12",
+            "funnel-sensitivity_fu12",
+            "rob-summary-sensitivity_fu12",
+            "dose-sensitivity_fu12-dose_hours",
+        )
+    ]
     assert len(again) == 5
     for job in again:  # serially here, in worker processes the first time
         fig, *_ = run_job(job, tmp_path)
@@ -166,8 +175,13 @@ def test_prisma_boxes_hold_the_counts_and_their_text(results, rendered):
         fig = prisma.draw_prisma(spec)
         renderer = FigureCanvasAgg(fig).get_renderer()
         fig.draw(renderer)
-        boxes = {a.get_gid(): a.get_window_extent(renderer) for a in fig.findobj() if (a.get_gid() or "").startswith(
-            "prisma-") and not (a.get_gid() or "").endswith("-text") and hasattr(a, "get_width")}
+        boxes = {
+            a.get_gid(): a.get_window_extent(renderer)
+            for a in fig.findobj()
+            if (a.get_gid() or "").startswith("prisma-")
+            and not (a.get_gid() or "").endswith("-text")
+            and hasattr(a, "get_width")
+        }
         checked = 0
         for a in fig.findobj(lambda a: (a.get_gid() or "").endswith("-text")):
             box = boxes.get(a.get_gid()[: -len("-text")])

@@ -41,7 +41,12 @@ def test_shape_of_the_review():
     assert min(hours) >= 1 and max(hours) <= 60
     assert {s["population_risk"] for s in studies} == {"high", "low"}
     assert {s["intervention_type"] for s in studies} == {
-        "video feedback", "home visiting", "skin-to-skin contact", "parenting group", "infant massage"}
+        "video feedback",
+        "home visiting",
+        "skin-to-skin contact",
+        "parenting group",
+        "infant massage",
+    }
     multi_arm = {r["study_id"] for r in rows if r["arm"] == "intervention B"}
     assert 3 <= len(multi_arm) <= 15, "about 11% of 93 trials"
     assert {r["role"] for r in rows} == {"intervention", "control", "contrast"}

@@ -24,23 +24,51 @@ QUESTION = {"population": "infants", "intervention": "Dyadic support", "comparat
 
 
 def outcome(outcome_id: str = "x", **kw) -> Outcome:
-    return Outcome(id=outcome_id, name=kw.pop("name", "Outcome X"), importance="critical",
-                   instruments=[Instrument(id="S", name="Scale S", higher_is_better=kw.pop("higher", True))], **kw)
+    return Outcome(
+        id=outcome_id,
+        name=kw.pop("name", "Outcome X"),
+        importance="critical",
+        instruments=[Instrument(id="S", name="Scale S", higher_is_better=kw.pop("higher", True))],
+        **kw,
+    )
 
 
-def analysis_result(yi, vi, *, rob=None, sign=1, design="RCT", n=100, outcome_id="x", measure="SMD",
-                    events=None) -> AnalysisResult:
+def analysis_result(
+    yi, vi, *, rob=None, sign=1, design="RCT", n=100, outcome_id="x", measure="SMD", events=None
+) -> AnalysisResult:
     """An analysis as synthesis.run makes it, from effects built here and a real fit."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
     k = len(yi)
     dichotomous = measure in ("OR", "RR")
-    a = Analysis(f"{outcome_id}_post", "d", "Domain D", "primary", outcome_id, "Outcome X",
-                 "dichotomous" if dichotomous else "continuous", "critical", "post", "Post-intervention", measure)
+    a = Analysis(
+        f"{outcome_id}_post",
+        "d",
+        "Domain D",
+        "primary",
+        outcome_id,
+        "Outcome X",
+        "dichotomous" if dichotomous else "continuous",
+        "critical",
+        "post",
+        "Post-intervention",
+        measure,
+    )
     res = fit(yi, vi)
     frame = pd.DataFrame({c: [math.nan] * k for c in STUDY_COLUMNS})
-    frame = frame.assign(analysis_id=a.id, study_id=[f"S{i}" for i in range(k)], study=[f"Study {i}" for i in range(k)],
-                         yi=yi, vi=vi, sei=np.sqrt(vi), weight=res.weights, participants=float(n),
-                         instrument_name="Scale S", design=design, rob_overall=rob or ["low"] * k, sign=sign)
+    frame = frame.assign(
+        analysis_id=a.id,
+        study_id=[f"S{i}" for i in range(k)],
+        study=[f"Study {i}" for i in range(k)],
+        yi=yi,
+        vi=vi,
+        sei=np.sqrt(vi),
+        weight=res.weights,
+        participants=float(n),
+        instrument_name="Scale S",
+        design=design,
+        rob_overall=rob or ["low"] * k,
+        sign=sign,
+    )
     frame["ci_low"], frame["ci_high"] = study_intervals(yi, np.sqrt(vi), 95)
     if dichotomous:
         ev_i, ev_c = events
@@ -58,8 +86,12 @@ def test_high_certainty_when_nothing_is_wrong():
     assert [d.final for d in a.domains] == ["not serious"] * 4 + ["not assessable"]
     assert (a.level, a.symbols, a.word, a.size) == (4, "\u2a01" * 4, "High", "moderate")
     assert a.statement == "The intervention increases outcome X."
-    assert a.footnotes == (("a", "Publication bias not assessable: fewer than 10 studies (k = 4): funnel-plot "
-                                  "asymmetry cannot be tested."),)
+    assert a.footnotes == (
+        (
+            "a",
+            "Publication bias not assessable: fewer than 10 studies (k = 4): funnel-plot asymmetry cannot be tested.",
+        ),
+    )
 
 
 def test_downgrades_add_up_and_footnotes_follow_domain_order():
@@ -77,14 +109,15 @@ def test_downgrades_add_up_and_footnotes_follow_domain_order():
 
 
 def test_domain_override_replaces_the_suggestion_and_keeps_both_reasons():
-    over = {"indirectness": Override("x_post", "indirectness", "very serious", "Only preterm infants.", "grade.csv",
-                                     7)}
+    over = {"indirectness": Override("x_post", "indirectness", "very serious", "Only preterm infants.", "grade.csv", 7)}
     a = assess_analysis(analysis_result(**PRECISE), outcome(), overrides=over)
     d = a.rating("indirectness")
     assert (d.suggested, d.final, d.downgrade) == ("not serious", "very serious", 2)
     assert a.level == 2 and a.suggested_level == 4
-    assert d.footnote_text == ("Rated down two levels for indirectness by the review authors: Only preterm infants. "
-                               "The rules suggest not serious: " + d.reason + ".")
+    assert d.footnote_text == (
+        "Rated down two levels for indirectness by the review authors: Only preterm infants. "
+        "The rules suggest not serious: " + d.reason + "."
+    )
     assert d.as_dict()["override_source"] == "grade.csv, row 7"
 
 
@@ -94,11 +127,15 @@ def test_override_that_agrees_and_one_that_removes_a_downgrade():
     over = {"risk_of_bias": Override("x_post", "risk_of_bias", "not serious", "Blinded outcome assessors.")}
     d = assess_analysis(ar, outcome(), overrides=over).rating("risk_of_bias")
     assert suggested.final != "not serious" and d.final == "not serious"
-    assert d.footnote_text.startswith("Not rated down for risk of bias by the review authors: Blinded outcome "
-                                      "assessors. The rules suggest")
+    assert d.footnote_text.startswith(
+        "Not rated down for risk of bias by the review authors: Blinded outcome assessors. The rules suggest"
+    )
     same = {"risk_of_bias": Override("x_post", "risk_of_bias", suggested.final, "Agreed.")}
-    assert assess_analysis(ar, outcome(), overrides=same).rating("risk_of_bias").footnote_text.endswith(
-        "Agreed. As the rules suggest.")
+    assert (
+        assess_analysis(ar, outcome(), overrides=same)
+        .rating("risk_of_bias")
+        .footnote_text.endswith("Agreed. As the rules suggest.")
+    )
 
 
 def test_certainty_override():
@@ -106,8 +143,10 @@ def test_certainty_override():
     a = assess_analysis(analysis_result(**PRECISE), outcome(), overrides=over)
     assert (a.level, a.suggested_level, a.word) == (2, 4, "Low")
     assert a.certainty_footnotes == ("b",)
-    assert dict(a.footnotes)["b"] == "Certainty set to low by the review authors: Surrogate outcome. The domains " \
-                                     "give high."
+    assert (
+        dict(a.footnotes)["b"] == "Certainty set to low by the review authors: Surrogate outcome. The domains "
+        "give high."
+    )
 
 
 def test_mixed_designs_start_low_with_a_footnote():
@@ -127,8 +166,7 @@ def test_lower_is_better_outcome_is_shown_in_its_own_direction():
 
 
 def test_dichotomous_outcome_risks_from_the_comparator():
-    ar = analysis_result(yi=[0.5, 0.6, 0.55], vi=[0.02] * 3, measure="OR", n=200,
-                         events=([60, 62, 61], [40, 42, 38]))
+    ar = analysis_result(yi=[0.5, 0.6, 0.55], vi=[0.02] * 3, measure="OR", n=200, events=([60, 62, 61], [40, 42, 38]))
     a = assess_analysis(ar, outcome())
     cr = 120 / 300
     odds = math.exp(ar.result.estimate)
@@ -152,8 +190,7 @@ def test_unpooled_analysis_is_not_assessed():
 
 
 def test_tables_reletter_footnotes_across_rows():
-    first = assess_analysis(analysis_result(yi=[0.1, 0.35, 0.2], vi=[0.01] * 3,
-                                            rob=["some concerns"] * 3), outcome())
+    first = assess_analysis(analysis_result(yi=[0.1, 0.35, 0.2], vi=[0.01] * 3, rob=["some concerns"] * 3), outcome())
     second = assess_analysis(analysis_result(**PRECISE, outcome_id="y"), outcome("y"))
     sof = sof_tables([first, second], QUESTION, JAMA)
     assert len(sof) == 1 and sof[0]["title"] == "Dyadic support compared with usual care for infants"
@@ -185,8 +222,7 @@ def test_bad_overrides_are_reported_with_file_and_row():
         "inconsistency, indirectness, imprecision, publication_bias, certainty",
         "grade.csv, row 4, column 'judgement': not a GRADE level (found 'serious'); expected one of high, "
         "moderate, low, very low for domain certainty",
-        "grade.csv, row 5, column 'reason': an override needs a reason; expected the reason, printed as the "
-        "footnote",
+        "grade.csv, row 5, column 'reason': an override needs a reason; expected the reason, printed as the footnote",
     ]
     assert read_overrides(rows[4:], ["x_post"])["x_post"]["imprecision"].row == 6
     with pytest.raises(InputError) as info:

@@ -116,7 +116,11 @@ def test_tables_for_csv(report: GradeReport, tmp_path: Path):
     frames = report.tables()
     n = len(report.assessments)
     assert {name: len(f) for name, f in frames.items() if name != "grade_footnotes"} == {
-        "grade_certainty": n, "grade_domains": 5 * n, "summary_of_findings": n, "evidence_profiles": n}
+        "grade_certainty": n,
+        "grade_domains": 5 * n,
+        "summary_of_findings": n,
+        "evidence_profiles": n,
+    }
     for name, frame in frames.items():
         frame.to_csv(tmp_path / f"{name}.csv", index=False)
     assert (tmp_path / "summary_of_findings.csv").read_text(encoding="utf-8").count("\u2a01") > 0
@@ -126,4 +130,5 @@ def test_override_without_reason_is_refused(tmp_path: Path):
     data = copy_data(tmp_path)
     set_cell(data / "grade.csv", 2, "reason", "")
     assert [str(p) for p in problems_of(data)] == [
-        "grade.csv, row 2, column 'reason': required cell is empty; expected a value"]
+        "grade.csv, row 2, column 'reason': required cell is empty; expected a value"
+    ]

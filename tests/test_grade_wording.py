@@ -46,8 +46,10 @@ def test_md_has_no_sd_unit():
 
 def test_ratio_relative_effect_both_directions():
     assert relative_text(EffectScale("OR"), ln(1.79), ln(1.54), ln(2.09)) == "OR 1.79 (1.54-2.09)"  # JAMA's interval
-    assert relative_text(EffectScale("OR", style=STYLES["Cochrane"]), ln(1.79), ln(1.54), ln(2.09)) == \
-        "OR 1.79 [1.54, 2.09]"
+    assert (
+        relative_text(EffectScale("OR", style=STYLES["Cochrane"]), ln(1.79), ln(1.54), ln(2.09))
+        == "OR 1.79 [1.54, 2.09]"
+    )
     # an event where lower is better: harmonised log OR +ln 1.25 is OR 0.80 for the event itself
     assert relative_text(EffectScale("OR", sign=-1), ln(1.25), ln(1.1), ln(1.4)) == "OR 0.80 (0.71-0.91)"
     assert relative_text(SMD, 0.3, 0.1, 0.5) == "\u2013"
@@ -55,8 +57,12 @@ def test_ratio_relative_effect_both_directions():
 
 def test_risks_per_1000_risk_ratio():
     risks = absolute(EffectScale("RR"), 0.2, ln(1.5), ln(0.9), ln(2.5))
-    assert (risks.comparator, risks.intervention, risks.intervention_low, risks.intervention_high) == (200, 300,
-                                                                                                        180, 500)
+    assert (risks.comparator, risks.intervention, risks.intervention_low, risks.intervention_high) == (
+        200,
+        300,
+        180,
+        500,
+    )
     assert risks.comparator_text == "200 per 1,000"
     assert risks.intervention_text == "300 per 1,000 (180 to 500)"
     assert risks.difference_text == "100 more per 1,000 (from 20 fewer to 300 more)"
@@ -93,8 +99,7 @@ def test_thresholds_for_smd_take_the_mid():
     assert thresholds_for("SMD", (0.2, 0.5, 0.8), mid=0.3) == Thresholds(0.3, 0.5, 0.8)
 
 
-@pytest.mark.parametrize(("estimate", "expected"), [(0.1999, 0), (0.2, 1), (-0.49, 1), (0.5, 2), (0.8, 3),
-                                                    (-0.8, 3)])
+@pytest.mark.parametrize(("estimate", "expected"), [(0.1999, 0), (0.2, 1), (-0.49, 1), (0.5, 2), (0.8, 3), (-0.8, 3)])
 def test_size_at_thresholds(estimate: float, expected: int):
     assert size(estimate, Thresholds(0.2, 0.5, 0.8)) == expected
 
@@ -105,17 +110,29 @@ def test_direction_verbs():
     assert direction_verb(EffectScale("SMD", sign=0), -0.3) == "worsen"
 
 
-@pytest.mark.parametrize(("level", "size_index", "verb", "text"), [
-    (4, 2, "reduce", "The intervention reduces parent/caregiver depression."),
-    (3, 1, "increase", "The intervention probably increases parent/caregiver depression slightly."),
-    (2, 2, "improve", "The intervention may improve parent/caregiver depression."),
-    (3, 3, "reduce", "The intervention likely results in a large reduction in parent/caregiver depression."),
-    (2, 3, "increase", "The intervention may result in a large increase in parent/caregiver depression."),
-    (4, 0, "increase", "The intervention results in little to no difference in parent/caregiver depression."),
-    (3, 0, "reduce", "The intervention probably results in little to no difference in parent/caregiver depression."),
-    (1, 2, "reduce", "The evidence is very uncertain about the effect of the intervention on parent/caregiver "
-                     "depression."),
-])
+@pytest.mark.parametrize(
+    ("level", "size_index", "verb", "text"),
+    [
+        (4, 2, "reduce", "The intervention reduces parent/caregiver depression."),
+        (3, 1, "increase", "The intervention probably increases parent/caregiver depression slightly."),
+        (2, 2, "improve", "The intervention may improve parent/caregiver depression."),
+        (3, 3, "reduce", "The intervention likely results in a large reduction in parent/caregiver depression."),
+        (2, 3, "increase", "The intervention may result in a large increase in parent/caregiver depression."),
+        (4, 0, "increase", "The intervention results in little to no difference in parent/caregiver depression."),
+        (
+            3,
+            0,
+            "reduce",
+            "The intervention probably results in little to no difference in parent/caregiver depression.",
+        ),
+        (
+            1,
+            2,
+            "reduce",
+            "The evidence is very uncertain about the effect of the intervention on parent/caregiver depression.",
+        ),
+    ],
+)
 def test_informative_statements(level: int, size_index: int, verb: str, text: str):
     assert statement(level, size_index, verb, "Parent/caregiver depression") == text
 

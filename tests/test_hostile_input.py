@@ -36,7 +36,8 @@ def refused(data: Path, capsys: pytest.CaptureFixture[str], command: str = "buil
 
 # ------------------------------------------------------------------------------------------ review.yaml
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
 
 
 def test_yaml_alias_bomb_is_refused_without_expanding(data: Path, capsys: pytest.CaptureFixture[str]):
@@ -61,16 +62,19 @@ def test_yaml_few_aliases_still_located(data: Path, capsys: pytest.CaptureFixtur
 
 
 # ------------------------------------------------------------------------------------------ numbers
-@pytest.mark.parametrize(("value", "reason"), [
-    ("1_000", "not a number: '_' inside it"),
-    ("nan", None),  # NA-like: a missing value, reported as missing where a value is needed
-    ("inf", "not a finite number"),
-    ("Infinity", "not a finite number"),
-    ("0x10", "not a number"),
-    ("١٢", "not a number: digits other than 0-9"),
-    ("1e400", "not a number: too large"),
-    ("1.2.3", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1_000", "not a number: '_' inside it"),
+        ("nan", None),  # NA-like: a missing value, reported as missing where a value is needed
+        ("inf", "not a finite number"),
+        ("Infinity", "not a finite number"),
+        ("0x10", "not a number"),
+        ("١٢", "not a number: digits other than 0-9"),
+        ("1e400", "not a number: too large"),
+        ("1.2.3", "not a number"),
+    ],
+)
 def test_strict_numbers(data: Path, capsys: pytest.CaptureFixture[str], value: str, reason: str | None):
     set_cell(data / "outcome_data.csv", 2, "mean", value)
     err = refused(data, capsys, "check")
@@ -102,16 +106,22 @@ def test_strict_numbers_in_a_workbook(data: Path, capsys: pytest.CaptureFixture[
 
 
 # ------------------------------------------------------------------------------------------ meta
-@pytest.mark.parametrize(("rows", "text"), [
-    ("0.1,1e-300\n0.2,0.01\n0.3,0.02\n", "row 2, column 'vi': the sampling variance is below 1e-50"),
-    ("1e200,0.1\n0.2,0.01\n0.3,0.02\n", "row 2, column 'yi': the effect size is beyond ±1e+50"),
-    ("0.1,1e300\n0.2,0.01\n0.3,0.02\n", "row 2, column 'vi': the sampling variance is beyond 1e+50"),
-    ("1e50,1e50\n-1e50,1e-50\n1e49,1e50\n2,1\n", "column 'vi': the sampling variances span more than 1e+20 times "
-                                              "(row 3: 1e-50, row 2: 1e+50)"),
-])
+@pytest.mark.parametrize(
+    ("rows", "text"),
+    [
+        ("0.1,1e-300\n0.2,0.01\n0.3,0.02\n", "row 2, column 'vi': the sampling variance is below 1e-50"),
+        ("1e200,0.1\n0.2,0.01\n0.3,0.02\n", "row 2, column 'yi': the effect size is beyond ±1e+50"),
+        ("0.1,1e300\n0.2,0.01\n0.3,0.02\n", "row 2, column 'vi': the sampling variance is beyond 1e+50"),
+        (
+            "1e50,1e50\n-1e50,1e-50\n1e49,1e50\n2,1\n",
+            "column 'vi': the sampling variances span more than 1e+20 times (row 3: 1e-50, row 2: 1e+50)",
+        ),
+    ],
+)
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
-def test_meta_extreme_values(tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, text: str,
-                             json_flag: list[str]):
+def test_meta_extreme_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, text: str, json_flag: list[str]
+):
     path = tmp_path / "trials.csv"
     path.write_text("yi,vi\n" + rows, encoding="utf-8")
     code = main(["meta", str(path), "--measure", "GEN", "--egger", "--trimfill", *json_flag])
@@ -129,13 +139,16 @@ def test_meta_strict_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 # ------------------------------------------------------------------------------------------ text cells
-@pytest.mark.parametrize(("value", "text"), [
-    ("Study\x00 1", "column 'label': a control character (U+0000) in the cell"),
-    ("Study\x1b[31m 1", "column 'label': a control character (U+001B) in the cell"),
-    ("Study\u2028 1", "column 'label': a line break (U+2028) inside the cell"),
-    ("Study\u202e 1", "column 'label': an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
-    ("S" * 2000, "column 'label': the text is 2,000 characters long, more than 80"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Study\x00 1", "column 'label': a control character (U+0000) in the cell"),
+        ("Study\x1b[31m 1", "column 'label': a control character (U+001B) in the cell"),
+        ("Study\u2028 1", "column 'label': a line break (U+2028) inside the cell"),
+        ("Study\u202e 1", "column 'label': an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+        ("S" * 2000, "column 'label': the text is 2,000 characters long, more than 80"),
+    ],
+)
 def test_text_cells(data: Path, capsys: pytest.CaptureFixture[str], value: str, text: str):
     set_cell(data / "studies.csv", 2, "label", value)
     err = refused(data, capsys)
@@ -214,8 +227,9 @@ def _droid_installed() -> bool:
 def test_text_no_font_can_show_is_refused(data: Path, capsys: pytest.CaptureFixture[str]):
     set_cell(data / "studies.csv", 2, "label", "Study \U00013000 2009")  # an Egyptian hieroglyph
     err = refused(data, capsys, "check")
-    assert "studies.csv, row 2, column 'label': characters that no installed font can show: '\U00013000' (U+13000)" \
-        in err
+    assert (
+        "studies.csv, row 2, column 'label': characters that no installed font can show: '\U00013000' (U+13000)" in err
+    )
 
 
 @pytest.mark.skipif(not _droid_installed(), reason="needs fonts-droid-fallback (make setup installs it)")

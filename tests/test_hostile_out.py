@@ -71,8 +71,9 @@ def test_out_is_a_file_or_a_foreign_folder(data: Path, tmp_path: Path, capsys: p
     assert not list(tmp_path.glob(".thesis*")) and not list(tmp_path.glob(".notes*"))
 
 
-def test_out_is_the_current_folder_or_root(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                           monkeypatch: pytest.MonkeyPatch):
+def test_out_is_the_current_folder_or_root(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.chdir(empty)
@@ -83,8 +84,9 @@ def test_out_is_the_current_folder_or_root(data: Path, tmp_path: Path, capsys: p
     assert list(empty.iterdir()) == []
 
 
-def test_out_not_writable(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                          monkeypatch: pytest.MonkeyPatch):
+def test_out_not_writable(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
     locked = tmp_path / "locked"
     locked.mkdir()
     monkeypatch.setattr(outdir.os, "access", lambda path, mode: Path(path) != locked)  # root may write anywhere
@@ -101,8 +103,7 @@ def test_out_symlink_refused(data: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert (tmp_path / "link").is_symlink()
 
 
-def test_a_second_build_into_the_same_out_is_refused(data: Path, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]):
+def test_a_second_build_into_the_same_out_is_refused(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     out = tmp_path / "build"
     with outdir.out_lock(out):
         code, err = build_cli(data, out, capsys)
@@ -128,8 +129,12 @@ main(["build", sys.argv[-2], "--out", sys.argv[-1], "--only", "results", "--quie
 
 def run_build(data: Path, out: Path, *steps: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", KILLER, *(steps or ("none",)), str(data), str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", KILLER, *(steps or ("none",)), str(data), str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def assert_whole_build(out: Path) -> None:

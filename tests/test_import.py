@@ -17,8 +17,14 @@ from erh_report.data import load_review
 from erh_report.importers import rm5
 
 REVMAN_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference-data" / "revman"
-SOURCES = ["Fleiss1993.rm5", "CD004976.rm5", "CD003188.rm5", "CD013656.rm5",
-           "Fleiss1993_revman5_analysis_export.csv", "Fleiss1993_cochrane_data_package_v1.zip"]
+SOURCES = [
+    "Fleiss1993.rm5",
+    "CD004976.rm5",
+    "CD003188.rm5",
+    "CD013656.rm5",
+    "Fleiss1993_revman5_analysis_export.csv",
+    "Fleiss1993_cochrane_data_package_v1.zip",
+]
 pytestmark = pytest.mark.skipif(not REVMAN_DIR.is_dir(), reason=f"RevMan reference files not found in {REVMAN_DIR}")
 
 
@@ -50,8 +56,12 @@ def test_analyses_carry_revman_settings(tmp_path, capsys):
     assert list(by_id) == [o.id for o in source.outcomes]
     for o in source.outcomes:
         s = by_id[o.id].settings
-        assert (s.pooling, s.model, s.totals, s.subgroups) == (o.method, "random" if o.random else "fixed",
-                                                              o.totals, o.has_subgroups)
+        assert (s.pooling, s.model, s.totals, s.subgroups) == (
+            o.method,
+            "random" if o.random else "fixed",
+            o.totals,
+            o.has_subgroups,
+        )
         assert s.graph_labels == list(o.graph_labels)
         levels = {i.subgroup for i in review.selections[o.id]}
         assert levels <= {g.name for g in o.subgroups} | {""}
@@ -131,10 +141,26 @@ def test_refuses_non_empty_folder_without_force(tmp_path, capsys):
 
 def test_rob2_from_robvis(tmp_path, capsys):
     rob = tmp_path / "rob.csv"
-    rob.write_text("Study,D1,D2,D3,D4,D5,Overall\n" + "".join(
-        f"{name},Low,Some concerns,Low,Low,Low,Some concerns\n"
-        for name in ("MRC-1", "CDP", "MRC-2", "GASP", "PARIS", "AMIS", "ISIS-2", "Davis", "Florell", "Gruen",
-                     "Hart", "Wilson")))
+    rob.write_text(
+        "Study,D1,D2,D3,D4,D5,Overall\n"
+        + "".join(
+            f"{name},Low,Some concerns,Low,Low,Low,Some concerns\n"
+            for name in (
+                "MRC-1",
+                "CDP",
+                "MRC-2",
+                "GASP",
+                "PARIS",
+                "AMIS",
+                "ISIS-2",
+                "Davis",
+                "Florell",
+                "Gruen",
+                "Hart",
+                "Wilson",
+            )
+        )
+    )
     out = tmp_path / "data"
     assert _import(REVMAN_DIR / "Fleiss1993.rm5", out, "--rob", str(rob)) == 0
     review = load_review(out)
@@ -145,8 +171,10 @@ def test_rob2_from_robvis(tmp_path, capsys):
 def test_only_included_studies_become_studies(tmp_path, capsys):
     """A study listed under EXCLUDED_STUDIES is not an included study of the data folder."""
     text = (REVMAN_DIR / "Fleiss1993.rm5").read_bytes()
-    excluded = b'<EXCLUDED_STUDIES><STUDY DATA_SOURCE="PUB" ID="STD-Left_x002d_out" NAME="Left-out" YEAR="1990">' \
-               b'</STUDY></EXCLUDED_STUDIES>'
+    excluded = (
+        b'<EXCLUDED_STUDIES><STUDY DATA_SOURCE="PUB" ID="STD-Left_x002d_out" NAME="Left-out" YEAR="1990">'
+        b"</STUDY></EXCLUDED_STUDIES>"
+    )
     text = text.replace(b"<EXCLUDED_STUDIES/>", excluded) if b"<EXCLUDED_STUDIES/>" in text else text
     assert b"Left_x002d_out" in text
     src = tmp_path / "with-excluded.rm5"

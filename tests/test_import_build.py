@@ -29,8 +29,15 @@ def _close(stored: float, ours: float) -> bool:
 
 def _check(label: str, stored: dict[str, float], row: pd.Series, ratio: bool, problems: list[str]) -> int:
     back = math.exp if ratio else float
-    ours = {"effect_size": back(row["estimate"]), "ci_start": back(row["ci_low"]), "ci_end": back(row["ci_high"]),
-            "tau2": row["tau2"], "chi2": row["q"], "df": row["q_df"], "i2": row["i2"]}
+    ours = {
+        "effect_size": back(row["estimate"]),
+        "ci_start": back(row["ci_low"]),
+        "ci_end": back(row["ci_high"]),
+        "tau2": row["tau2"],
+        "chi2": row["q"],
+        "df": row["q_df"],
+        "i2": row["i2"],
+    }
     n = 0
     for key, value in ours.items():
         if key not in stored or (key == "i2" and stored.get("df") == 0):

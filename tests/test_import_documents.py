@@ -70,8 +70,14 @@ def test_nothing_made_up_for_what_the_source_lacks(built):
     assert not tables & {"evidence_profiles", "summary_of_findings", "prisma", "characteristics"}
     assert "subgroups" in tables or "pooled_results" in tables
     figures = {p.stem for p in (built / "figures").glob("*.svg")}
-    assert figures == {"forest-1.1", "forest-1.2", "rob-traffic-1.1", "rob-traffic-1.2", "rob-summary-1.1",
-                       "rob-summary-1.2"}  # no PRISMA diagram
+    assert figures == {
+        "forest-1.1",
+        "forest-1.2",
+        "rob-traffic-1.1",
+        "rob-traffic-1.2",
+        "rob-summary-1.1",
+        "rob-summary-1.2",
+    }  # no PRISMA diagram
 
 
 def test_supplement_shows_revmans_risk_of_bias(built):

@@ -21,9 +21,18 @@ REVMAN_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference-
 FLEISS = REVMAN_DIR / "Fleiss1993.rm5"
 WITH_ROB = REVMAN_DIR / "CD013656.rm5"
 pytestmark = pytest.mark.skipif(not REVMAN_DIR.is_dir(), reason=f"RevMan reference files not found in {REVMAN_DIR}")
-ROB1_HEADER = ["Study", "Random sequence generation", "Allocation concealment",
-               "Blinding of participants and personnel", "Blinding of outcome assessment", "Incomplete outcome data",
-               "Selective reporting", "Other sources of bias", "Overall", "Weight"]
+ROB1_HEADER = [
+    "Study",
+    "Random sequence generation",
+    "Allocation concealment",
+    "Blinding of participants and personnel",
+    "Blinding of outcome assessment",
+    "Incomplete outcome data",
+    "Selective reporting",
+    "Other sources of bias",
+    "Overall",
+    "Weight",
+]
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -50,16 +59,18 @@ def _rob1_example(path: Path) -> Path:
     rows = [ROB1_HEADER]
     for n in range(4):
         domains = [words[(n + j) % 3] if n else "Low" for j in range(7)]
-        rows.append([f"Study {n + 1}", *domains, rob_tools.rob1_overall([d.lower() for d in domains]).capitalize(),
-                     str(10 + n)])
+        rows.append(
+            [f"Study {n + 1}", *domains, rob_tools.rob1_overall([d.lower() for d in domains]).capitalize(), str(10 + n)]
+        )
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     return path
 
 
-@pytest.mark.parametrize(("example", "tool"), [("robvis_rob2_example.csv", "RoB2"),
-                                               ("robvis_robins_i_example.csv", "ROBINS-I"),
-                                               (None, "ROB1")])
+@pytest.mark.parametrize(
+    ("example", "tool"),
+    [("robvis_rob2_example.csv", "RoB2"), ("robvis_robins_i_example.csv", "ROBINS-I"), (None, "ROB1")],
+)
 def test_robvis_each_tool(example, tool, tmp_path, capsys):
     source = REVMAN_DIR / example if example else _rob1_example(tmp_path / "rob1.csv")
     table = _read(source)
@@ -74,7 +85,7 @@ def test_robvis_each_tool(example, tool, tmp_path, capsys):
     written = _rows(out / "risk_of_bias.csv")
     assert [r["study_id"] for r in written] == list(expected)
     for r in written:
-        source_cells = expected[r["study_id"]][1:len(t.domains) + 2]
+        source_cells = expected[r["study_id"]][1 : len(t.domains) + 2]
         assert [r[d] for d in (*t.domain_ids, "overall")] == [" ".join(c.split()).lower() for c in source_cells]
     load_review(out)  # check passes
 
@@ -142,8 +153,7 @@ def test_wrong_word_for_the_tool_is_exit_2(tmp_path, capsys):
     (out / "risk_of_bias.csv").write_text(text.replace(",unclear,", ",some concerns,", 1), encoding="utf-8")
     assert main(["check", str(out)]) == 2
     err = capsys.readouterr().err
-    assert ("risk_of_bias.csv, row 2, column 'd2': value not allowed for ROB 1 "
-            "(found 'some concerns')") in err
+    assert ("risk_of_bias.csv, row 2, column 'd2': value not allowed for ROB 1 (found 'some concerns')") in err
 
 
 def test_robvis_rob1_header_as_r_writes_it(tmp_path, capsys):

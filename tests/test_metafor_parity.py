@@ -111,10 +111,19 @@ def check_result(res, expected: dict, rtol: float) -> None:
     pred = expected.get("pred")
     if pred and res.intercept_only:
         p = predict(res)
-        close([p.pred, p.se, p.ci_low, p.ci_high, p.pi_low, p.pi_high],
-              [pred["pred"], pred["se"], pred["ci_lb"], pred["ci_ub"],
-               pred["ci_lb"] if pred.get("pi_lb") is None else pred["pi_lb"],  # FE: no PI, it equals the CI
-               pred["ci_ub"] if pred.get("pi_ub") is None else pred["pi_ub"]], rtol, "predict")
+        close(
+            [p.pred, p.se, p.ci_low, p.ci_high, p.pi_low, p.pi_high],
+            [
+                pred["pred"],
+                pred["se"],
+                pred["ci_lb"],
+                pred["ci_ub"],
+                pred["ci_lb"] if pred.get("pi_lb") is None else pred["pi_lb"],  # FE: no PI, it equals the CI
+                pred["ci_ub"] if pred.get("pi_ub") is None else pred["pi_ub"],
+            ],
+            rtol,
+            "predict",
+        )
     ci = expected.get("confint")
     if ci and res.intercept_only:
         ours = q_profile(res)
@@ -126,8 +135,16 @@ def check_result(res, expected: dict, rtol: float) -> None:
 def fit_case(case: dict, *, exact: bool = False):
     yi = np.array(case["yi"], dtype=float)
     vi = np.array(case["vi"], dtype=float)
-    return fit(yi, vi, method=case["method"], hksj=case.get("test") == "knha", level=level_of(case),
-               moderators=moderators(case, yi.size), terms=case.get("mods") or None, exact=exact)
+    return fit(
+        yi,
+        vi,
+        method=case["method"],
+        hksj=case.get("test") == "knha",
+        level=level_of(case),
+        moderators=moderators(case, yi.size),
+        terms=case.get("mods") or None,
+        exact=exact,
+    )
 
 
 RMA_CASES = load("rma.json")
@@ -190,8 +207,12 @@ def test_egger(case):
     close(eg.statistic, r["zval"], rtol, "statistic")
     close(eg.pval, r["pval"], rtol, "pval", atol=1e-15)
     if r.get("est") is not None:
-        close([eg.limit_estimate, eg.limit_ci_low, eg.limit_ci_high], [r["est"], r["ci_lb"], r["ci_ub"]],
-              rtol, "limit estimate")
+        close(
+            [eg.limit_estimate, eg.limit_ci_low, eg.limit_ci_high],
+            [r["est"], r["ci_lb"], r["ci_ub"]],
+            rtol,
+            "limit estimate",
+        )
 
 
 @pytest.mark.parametrize("case", load("trimfill.json"), ids=case_id)
@@ -207,10 +228,17 @@ def test_trimfill(case):
     assert tf.side == r["side"]
     close(tf.se_k0, r["se_k0"], 1e-9, "se_k0")
     res = tf.result
-    close([res.estimate, res.se, res.ci_low, res.ci_high], [r["beta"][0] if isinstance(r["beta"], list)
-          else r["beta"], r["se"][0] if isinstance(r["se"], list) else r["se"],
-          r["ci_lb"][0] if isinstance(r["ci_lb"], list) else r["ci_lb"],
-          r["ci_ub"][0] if isinstance(r["ci_ub"], list) else r["ci_ub"]], rtol, "filled model")
+    close(
+        [res.estimate, res.se, res.ci_low, res.ci_high],
+        [
+            r["beta"][0] if isinstance(r["beta"], list) else r["beta"],
+            r["se"][0] if isinstance(r["se"], list) else r["se"],
+            r["ci_lb"][0] if isinstance(r["ci_lb"], list) else r["ci_lb"],
+            r["ci_ub"][0] if isinstance(r["ci_ub"], list) else r["ci_ub"],
+        ],
+        rtol,
+        "filled model",
+    )
     close(res.tau2, r["tau2"], rtol, "tau2", atol=1e-10)
     if tf.k0:
         close(np.concatenate([case["yi"], tf.filled_yi]), r["yi_aug"], 1e-9, "augmented yi")
@@ -218,13 +246,28 @@ def test_trimfill(case):
 
 @pytest.mark.parametrize("case", load("leave1out.json"), ids=case_id)
 def test_leave_one_out(case):
-    loo = leave_one_out(np.array(case["yi"]), np.array(case["vi"]), method=case["method"],
-                        hksj=case.get("test") == "knha", level=level_of(case))
+    loo = leave_one_out(
+        np.array(case["yi"]),
+        np.array(case["vi"]),
+        method=case["method"],
+        hksj=case.get("test") == "knha",
+        level=level_of(case),
+    )
     r = case.get("result", case)
     rtol = tolerance(case["method"])
-    for ours, key in ((loo.estimate, "estimate"), (loo.se, "se"), (loo.statistic, "zval"), (loo.pval, "pval"),
-                      (loo.ci_low, "ci_lb"), (loo.ci_high, "ci_ub"), (loo.q, "Q"), (loo.q_pval, "Qp"),
-                      (loo.tau2, "tau2"), (loo.i2, "I2"), (loo.h2, "H2")):
+    for ours, key in (
+        (loo.estimate, "estimate"),
+        (loo.se, "se"),
+        (loo.statistic, "zval"),
+        (loo.pval, "pval"),
+        (loo.ci_low, "ci_lb"),
+        (loo.ci_high, "ci_ub"),
+        (loo.q, "Q"),
+        (loo.q_pval, "Qp"),
+        (loo.tau2, "tau2"),
+        (loo.i2, "I2"),
+        (loo.h2, "H2"),
+    ):
         if r.get(key) is None:  # metafor reports no tau², I², H² for a common-effect model
             assert case["method"] == "FE" and key in ("tau2", "I2", "H2")
             continue

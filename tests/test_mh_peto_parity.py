@@ -30,8 +30,17 @@ def test_equals_metafor(case):
     pooling = "MH" if case["fn"] == "rma.mh" else "PETO"
     res = pool(case["measure"], _data(case), pooling=pooling, method="FE", rules="metafor")
     assert res.k == case["k_yi"]
-    ours = {"estimate": res.estimate, "se": res.se, "ci_low": res.ci_low, "ci_high": res.ci_high,
-            "pval": res.pval, "q": res.q, "q_pval": res.q_pval, "i2": res.i2, "h2": res.h2}
+    ours = {
+        "estimate": res.estimate,
+        "se": res.se,
+        "ci_low": res.ci_low,
+        "ci_high": res.ci_high,
+        "pval": res.pval,
+        "q": res.q,
+        "q_pval": res.q_pval,
+        "i2": res.i2,
+        "h2": res.h2,
+    }
     for key in STATS:
         np.testing.assert_allclose(ours[key], case[key], rtol=1e-9, atol=1e-14, err_msg=key)
 

@@ -30,8 +30,9 @@ def cases(model: str) -> list[dict]:
 
 def close(actual, expected, what: str, rtol: float = RTOL, atol: float = 1e-10) -> None:
     expected = np.array([np.nan if x is None else x for x in np.atleast_1d(expected)], float)
-    np.testing.assert_allclose(np.atleast_1d(np.asarray(actual, float)), expected, rtol=rtol, atol=atol,
-                               equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(
+        np.atleast_1d(np.asarray(actual, float)), expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what
+    )
 
 
 def data(case: dict) -> pd.DataFrame:
@@ -47,8 +48,14 @@ def assert_each(coefs, expected: dict, pairs: dict[str, str], what: str) -> None
         close([getattr(c, attr) for c in coefs], expected[key], f"{what}{key}")
 
 
-COEFFICIENT_KEYS = {"estimate": "beta", "se": "se", "ci_low": "ci_lb", "ci_high": "ci_ub", "statistic": "zval",
-                    "pval": "pval"}
+COEFFICIENT_KEYS = {
+    "estimate": "beta",
+    "se": "se",
+    "ci_low": "ci_lb",
+    "ci_high": "ci_ub",
+    "statistic": "zval",
+    "pval": "pval",
+}
 ROBUST_KEYS = {"se": "se", "df": "df", "statistic": "tval", "pval": "pval", "ci_low": "ci_lb", "ci_high": "ci_ub"}
 
 
@@ -68,8 +75,9 @@ def assert_robust(rob, expected: dict) -> None:
 @pytest.mark.parametrize("case", cases("multilevel"), ids=lambda c: c["name"])
 def test_multilevel_model(case):
     frame = data(case)
-    res = fit_multilevel(frame.yi, frame.vi, frame.study, method=case["method"], moderators=mods(case, frame),
-                         terms=case["mods"] or None)
+    res = fit_multilevel(
+        frame.yi, frame.vi, frame.study, method=case["method"], moderators=mods(case, frame), terms=case["mods"] or None
+    )
     assert res.k == case["k"] and res.n_clusters == case["n_clusters"]
     close(res.sigma2, case["sigma2"], "sigma2")
     close(res.loglik, case["loglik"], "logLik", rtol=1e-9)
@@ -84,8 +92,9 @@ def test_multilevel_model(case):
 def test_default_optimiser_lands_within_its_tolerance(case):
     """metafor's default nlminb stops short of the optimum by about 1e-6 relative: our optimum is that close."""
     frame = data(case)
-    res = fit_multilevel(frame.yi, frame.vi, frame.study, method=case["method"], moderators=mods(case, frame),
-                         terms=case["mods"] or None)
+    res = fit_multilevel(
+        frame.yi, frame.vi, frame.study, method=case["method"], moderators=mods(case, frame), terms=case["mods"] or None
+    )
     close(res.sigma2, case["sigma2_default"], "sigma2 vs metafor's default", rtol=5e-6, atol=1e-9)
     close([c.estimate for c in res.coefficients], case["beta_default"], "beta vs metafor's default", rtol=5e-6)
 
@@ -93,8 +102,9 @@ def test_default_optimiser_lands_within_its_tolerance(case):
 @pytest.mark.parametrize("case", cases("uni"), ids=lambda c: c["name"])
 def test_robust_on_usual_model(case):
     frame = data(case)
-    res = fit(frame.yi, frame.vi, method=case["method"], moderators=mods(case, frame), terms=case["mods"] or None,
-              exact=True)
+    res = fit(
+        frame.yi, frame.vi, method=case["method"], moderators=mods(case, frame), terms=case["mods"] or None, exact=True
+    )
     close(res.tau2, case["tau2"], "tau2", atol=1e-12)
     assert_coefficients(res, case)
     assert_robust(robust_uni(res, frame.study), case["robust"])
@@ -164,8 +174,11 @@ def test_optimum_is_not_beaten_on_a_grid(seed, method):
     n = rng.integers(4, 30)
     study = np.repeat(np.arange(n), rng.integers(1, 5, n))
     v = rng.uniform(0.01, 0.2, study.size)
-    y = rng.normal(0, rng.choice([0, 0.3]), n)[study] + rng.normal(0, rng.choice([0, 0.2]), study.size) \
+    y = (
+        rng.normal(0, rng.choice([0, 0.3]), n)[study]
+        + rng.normal(0, rng.choice([0, 0.2]), study.size)
         + rng.normal(0, np.sqrt(v))
+    )
     if np.all(np.bincount(study) == 1):
         study[1] = study[0]
     res = fit_multilevel(y, v, study, method=method)

@@ -10,15 +10,18 @@ JAMA = get_style("JAMA")
 COCHRANE = get_style("Cochrane")
 
 
-@pytest.mark.parametrize(("p", "jama", "cochrane"), [
-    (0.0423, "P = .04", "P = 0.042"),
-    (0.00423, "P = .004", "P = 0.0042"),
-    (0.0004, "P < .001", "P = 0.00040"),
-    (0.000001, "P < .001", "P < 0.00001"),
-    (0.995, "P > .99", "P = 0.99"),
-    (0.5, "P = .50", "P = 0.50"),
-    (0.0099999, "P = .010", "P = 0.010"),
-])
+@pytest.mark.parametrize(
+    ("p", "jama", "cochrane"),
+    [
+        (0.0423, "P = .04", "P = 0.042"),
+        (0.00423, "P = .004", "P = 0.0042"),
+        (0.0004, "P < .001", "P = 0.00040"),
+        (0.000001, "P < .001", "P < 0.00001"),
+        (0.995, "P > .99", "P = 0.99"),
+        (0.5, "P = .50", "P = 0.50"),
+        (0.0099999, "P = .010", "P = 0.010"),
+    ],
+)
 def test_p_values(p, jama, cochrane):
     assert JAMA.p(p) == jama
     assert COCHRANE.p(p) == cochrane
@@ -45,8 +48,9 @@ def test_the_statistics_are_written_by_the_style():
     assert jama.effect("SMD", 0.39, 0.15, 0.63) == "SMD 0.39 (95% CI, 0.15-0.63)"
     assert jama.effect("SMD", 0.39, 0.15, 0.63, level=None) == "SMD 0.39 (0.15-0.63)"
     assert cochrane.effect("SMD", 0.39, 0.15, 0.63) == "SMD 0.39 [0.15, 0.63]"
-    assert jama.estimate_ci(0.003, -0.001, 0.007, 90, 3, note="P = .12") == \
-        "0.003 (90% CI, \u22120.001 to 0.007; P = .12)"
+    assert (
+        jama.estimate_ci(0.003, -0.001, 0.007, 90, 3, note="P = .12") == "0.003 (90% CI, \u22120.001 to 0.007; P = .12)"
+    )
     assert cochrane.estimate_ci(0.003, -0.001, 0.007, 90, 3, note="P = 0.12") == "0.003 [-0.001, 0.007] (P = 0.12)"
     assert [jama.tau2(x) for x in (0.0, 0.004, 0.0412)] == ["0.00", "0.004", "0.04"]
     assert jama.i2(45.6) == "I² = 46%"

@@ -22,9 +22,11 @@ header.running { position: running(running); }
 
 
 def _document(body: str) -> str:
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Parts test</title>'
-            f'<style>{CSS}</style></head><body><header class="running">Running banner</header>'
-            f"<main>{body}</main></body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Parts test</title>'
+        f'<style>{CSS}</style></head><body><header class="running">Running banner</header>'
+        f"<main>{body}</main></body></html>"
+    )
 
 
 BODY = (
@@ -75,8 +77,10 @@ def test_joined_pdf_has_nested_bookmarks_and_named_destinations(joined):
                 out.append((item.title, reader.get_destination_page_number(item)))
         return out
 
-    assert tree(reader.outline) == [("Title", 0), [("Introduction", 0), ("Wide table", 2), ("Figures", 3),
-                                                   [("Figure A", 3)]]]
+    assert tree(reader.outline) == [
+        ("Title", 0),
+        [("Introduction", 0), ("Wide table", 2), ("Figures", 3), [("Figure A", 3)]],
+    ]
     pages = {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
     assert pages == {"top": 0, "intro": 0, "wide": 2, "figs": 3, "fig-a": 3}
     assert reader.metadata["/Title"] == "Parts test"

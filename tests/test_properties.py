@@ -80,8 +80,9 @@ def test_default_stops_within_metafors_rule_of_the_global_optimum(data, method):
     X = np.ones((yi.size, 1))
     default = fit(yi, vi, method=method).tau2
     exact = fit(yi, vi, method=method, exact=True).tau2
-    ll = tau2_module.log_likelihood(np.stack([yi, yi]), np.stack([vi, vi]), np.stack([X, X]),
-                                    np.array([default, exact]), reml=method == "REML")
+    ll = tau2_module.log_likelihood(
+        np.stack([yi, yi]), np.stack([vi, vi]), np.stack([X, X]), np.array([default, exact]), reml=method == "REML"
+    )
     assert ll[1] >= ll[0] - 1e-9
     assert abs(default - exact) <= 100 * tau2_module.FISHER_THRESHOLD + 1e-3 * exact
 
@@ -94,16 +95,18 @@ def test_narrow_inner_maximum_missed_by_the_likelihood_grid_is_found():
     exact = fit(yi, vi, method="REML", exact=True).tau2
     default = fit(yi, vi, method="REML").tau2
     X = np.ones((1, yi.size, 1))
-    ll = tau2_module.log_likelihood(np.stack([yi] * 3), np.stack([vi] * 3), np.repeat(X, 3, 0),
-                                    np.array([0.0, exact, default]), reml=True)
+    ll = tau2_module.log_likelihood(
+        np.stack([yi] * 3), np.stack([vi] * 3), np.repeat(X, 3, 0), np.array([0.0, exact, default]), reml=True
+    )
     assert ll[1] > ll[0] + 0.05 and 0.1 < exact < 0.5  # the inner maximum is the global one
     assert abs(default - exact) <= 100 * tau2_module.FISHER_THRESHOLD + 1e-3 * exact
     assert fit(yi, vi, method="ML").tau2 == fit(yi, vi, method="ML", exact=True).tau2 == 0.0
 
 
 @SETTINGS
-@given(batch=st.lists(meta_data(min_k=6, max_k=6), min_size=2, max_size=6),
-       method=st.sampled_from(tuple(METHOD_RECORDS)))
+@given(
+    batch=st.lists(meta_data(min_k=6, max_k=6), min_size=2, max_size=6), method=st.sampled_from(tuple(METHOD_RECORDS))
+)
 def test_batched_fit_equals_one_at_a_time(batch, method):
     ys = np.stack([b[0] for b in batch])
     vs = np.stack([b[1] for b in batch])

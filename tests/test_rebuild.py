@@ -15,8 +15,9 @@ STAGES = ("results", "figures")
 def one_analysis(data: Path) -> None:
     yaml = data / "review.yaml"
     text = yaml.read_text(encoding="utf-8")
-    yaml.write_text(text.replace("  analyses: all", "  analyses:\n    - {outcome: depression, window: post}", 1),
-                    encoding="utf-8")
+    yaml.write_text(
+        text.replace("  analyses: all", "  analyses:\n    - {outcome: depression, window: post}", 1), encoding="utf-8"
+    )
     (data / "grade.csv").write_text("analysis_id,domain,judgement,reason\n", encoding="utf-8")
 
 

@@ -74,8 +74,9 @@ def test_no_follow_up_sentence_without_follow_up_analyses(tmp_path: Path):
     folder = copy_data(tmp_path)
     config = yaml.safe_load((folder / "review.yaml").read_text(encoding="utf-8"))
     _edit_plan(folder, windows=config["plan"]["windows"][:1])
-    (folder / "grade.csv").write_text((folder / "grade.csv").read_text(encoding="utf-8").splitlines()[0] + "\n",
-                                      encoding="utf-8")
+    (folder / "grade.csv").write_text(
+        (folder / "grade.csv").read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8"
+    )
     text, ctx = _manuscript(folder)
     assert not ctx["followup_assessed"]
     assert "Effects at follow-up" not in text

@@ -82,8 +82,9 @@ def test_numbers_as_revman_writes_them():
     assert rm5.unescape("STD-Smith_x002d_Jones_x0020_1999") == "STD-Smith-Jones 1999"
 
 
-@pytest.mark.parametrize("name, decimals", [("Fleiss1993_revman5_analysis_export.csv", 8),
-                                            ("Fleiss1993_cochrane_data_package_v1.zip", 6)])
+@pytest.mark.parametrize(
+    "name, decimals", [("Fleiss1993_revman5_analysis_export.csv", 8), ("Fleiss1993_cochrane_data_package_v1.zip", 6)]
+)
 def test_exports_store_rounded_results(name, decimals):
     """The CSV export and the data package round RevMan's results (8 and 6 decimals): ours round to them."""
     from erh_report.importers.detect import read_source

@@ -21,12 +21,17 @@ def test_document_fonts_are_the_families_the_stylesheet_names():
 
 @pytest.fixture
 def fake_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    files = {"serif": tmp_path / "Serif-Regular.ttf", "bold": tmp_path / "Serif-Bold.ttf",
-             "sans": tmp_path / "Sans.ttf"}
+    files = {
+        "serif": tmp_path / "Serif-Regular.ttf",
+        "bold": tmp_path / "Serif-Bold.ttf",
+        "sans": tmp_path / "Sans.ttf",
+    }
     for name, path in files.items():
         path.write_bytes(name.encode() * 100)
-    listing = (f"Liberation Serif|{files['serif']}\nLiberation Serif|{files['bold']}\n"
-               f"DejaVu Sans|{files['sans']}\nSome Other|{files['sans']}\n")
+    listing = (
+        f"Liberation Serif|{files['serif']}\nLiberation Serif|{files['bold']}\n"
+        f"DejaVu Sans|{files['sans']}\nSome Other|{files['sans']}\n"
+    )
 
     def run(args, **_kwargs):
         assert args[0] == "fc-list"

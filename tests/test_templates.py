@@ -58,8 +58,10 @@ def test_undefined_name_names_template_and_line(review_results, templates: Path)
 
 def test_unknown_reference_key(review_results, templates: Path):
     prose = templates / "prose" / "introduction.html.j2"
-    prose.write_text(prose.read_text(encoding="utf-8") + '<p>As shown before.<sup>{{ cite("nobody2020") }}</sup></p>\n',
-                     encoding="utf-8")
+    prose.write_text(
+        prose.read_text(encoding="utf-8") + '<p>As shown before.<sup>{{ cite("nobody2020") }}</sup></p>\n',
+        encoding="utf-8",
+    )
     with pytest.raises(TemplateProblem) as info:
         render_manuscript(review_results, templates)
     assert "'nobody2020'" in info.value.problems[0].message

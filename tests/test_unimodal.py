@@ -17,8 +17,10 @@ from erh_report.analysis import unimodal
 from erh_report.analysis.model import fit
 
 CONVERGENCE = json.loads((Path(__file__).parent / "fixtures" / "metafor" / "convergence.json").read_text())
-NARROW = (np.array([0, 1.5, 0, 0, 0, 1, 1, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 0.0]),
-          np.array([1, 2, 1e-3, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5, 1.5, 1.5, 1e-3]))
+NARROW = (
+    np.array([0, 1.5, 0, 0, 0, 1, 1, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 0.0]),
+    np.array([1, 2, 1e-3, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5, 1.5, 1.5, 1e-3]),
+)
 
 
 def local_maxima(yi, vi, method):
@@ -52,12 +54,16 @@ def test_a_proven_single_maximum_is_the_only_one_the_exact_search_finds(data, me
         assert len(maxima) == 1
         start = np.array([0.1])
         assert unimodal.unique_maximum(yi[None], vi[None], start, reml=reml)[0] == pytest.approx(
-            maxima[0], rel=1e-10, abs=1e-13)
+            maxima[0], rel=1e-10, abs=1e-13
+        )
 
 
 @settings(max_examples=40, deadline=None)
-@given(yi=st.lists(st.floats(-3, 3, allow_nan=False), min_size=2, max_size=30), v=st.floats(0.001, 2.0),
-       method=st.sampled_from(("REML", "ML")))
+@given(
+    yi=st.lists(st.floats(-3, 3, allow_nan=False), min_size=2, max_size=30),
+    v=st.floats(0.001, 2.0),
+    method=st.sampled_from(("REML", "ML")),
+)
 def test_equal_variances_are_proven_single(yi, v, method):
     """All vi equal: the textbook unimodal case needs no interval at all."""
     y = np.array(yi)[None]

@@ -34,8 +34,10 @@ def test_unknown_study_id(data: Path):
     set_cell(data / "outcome_data.csv", 6, "study_id", "S999")
     set_cell(data / "outcome_data.csv", 7, "study_id", "S999")
     found = texts(problems_of(data))
-    assert "outcome_data.csv, row 6, column 'study_id': unknown study (found 'S999'); expected a study_id " \
-           "listed in studies" in found
+    assert (
+        "outcome_data.csv, row 6, column 'study_id': unknown study (found 'S999'); expected a study_id "
+        "listed in studies" in found
+    )
     assert any(t.startswith("outcome_data.csv, row 7, column 'study_id': unknown study") for t in found)
 
 
@@ -44,8 +46,10 @@ def test_outcome_not_in_catalogue(data: Path):
     set_cell(data / "outcome_data.csv", 11, "outcome", "happiness")
     found = texts(problems_of(data))
     assert len(found) == 2
-    assert found[0].startswith("outcome_data.csv, row 10, column 'outcome': outcome not in the catalogue "
-                               "(found 'happiness'); expected an outcome id from review.yaml: bonding, ")
+    assert found[0].startswith(
+        "outcome_data.csv, row 10, column 'outcome': outcome not in the catalogue "
+        "(found 'happiness'); expected an outcome id from review.yaml: bonding, "
+    )
 
 
 def test_instrument_not_in_catalogue_names_where_it_is_listed(data: Path):
@@ -85,8 +89,10 @@ def test_duplicate_outcome_row(data: Path):
 def test_duplicate_study_id(data: Path):
     set_cell(data / "studies.csv", 3, "study_id", "S001")
     found = texts(problems_of(data))
-    assert "studies.csv, row 3, column 'study_id': duplicate row: same study_id as row 2 (found 'S001'); " \
-           "expected each combination once" in found
+    assert (
+        "studies.csv, row 3, column 'study_id': duplicate row: same study_id as row 2 (found 'S001'); "
+        "expected each combination once" in found
+    )
 
 
 def test_study_with_two_time_points_when_the_window_wants_one(data: Path):
@@ -101,8 +107,10 @@ def test_study_with_two_time_points_when_the_window_wants_one(data: Path):
     assert len(found) == 1
     p = found[0]
     assert (p.file, p.row, p.column) == ("outcome_data.csv", rows[0], "instrument")
-    assert p.message.startswith(f"study {study} would contribute two effects to analysis bonding_post: reports "
-                                f"{instrument} at {len(rows) // 2} time points (")
+    assert p.message.startswith(
+        f"study {study} would contribute two effects to analysis bonding_post: reports "
+        f"{instrument} at {len(rows) // 2} time points ("
+    )
     assert p.message.endswith(") in window 'Post-intervention' and the window's pick is 'single'")
     assert p.expected is not None and p.expected.endswith("rows " + ", ".join(map(str, rows)))
 
@@ -117,8 +125,13 @@ def _two_post_time_points(path: Path) -> tuple[str, str, list[int]]:
     for number, row in enumerate(rows[1:], start=2):
         if row[at["outcome"]] == "bonding" and float(row[at["followup_months"]]) < 12:
             found.setdefault(row[at["study_id"]], {}).setdefault(row[at["instrument"]], []).append(number)
-    return next((study, instrument, numbers) for study, by in found.items() if len(by) == 1
-                for instrument, numbers in by.items() if len(numbers) >= 4)
+    return next(
+        (study, instrument, numbers)
+        for study, by in found.items()
+        if len(by) == 1
+        for instrument, numbers in by.items()
+        if len(numbers) >= 4
+    )
 
 
 def test_study_with_two_instruments_when_the_rule_wants_one(data: Path):
@@ -142,8 +155,10 @@ def test_prisma_counts_that_do_not_add_up(data: Path):
 
 def test_prisma_included_must_match_studies(data: Path):
     set_cell(data / "prisma.csv", 32, "n", "92")
-    assert "prisma.csv, row 32, column 'n': PRISMA says 92 studies included but studies.csv lists 93 " \
-           "(found 92); expected 93" in texts(problems_of(data))
+    assert (
+        "prisma.csv, row 32, column 'n': PRISMA says 92 studies included but studies.csv lists 93 "
+        "(found 92); expected 93" in texts(problems_of(data))
+    )
 
 
 def test_rob_judgement_not_in_vocabulary(data: Path):
@@ -184,12 +199,18 @@ def test_missing_rob_row(data: Path):
         ("sd", "-2.5", "value out of range (found '-2.5'); expected a number > 0"),
         ("n", "1", "value out of range (found '1'); expected a number ≥ 2"),
         ("n", "19.5", "not a whole number (found '19.5'); expected a whole number"),
-        ("mean", "9,81", "not a number: a comma as decimal mark (found '9,81'); expected a number (use a dot for "
-                 "decimals): an optional sign, digits, an optional exponent, e.g. -1.25 or 3e-4"),
-        ("mean", "", "value needed for a intervention row of a continuous outcome; expected n, mean, sd "
-                     "filled in"),
-        ("role", "treated", "value not allowed (found 'treated'); expected one of 'intervention', 'control' "
-                            "or 'contrast'"),
+        (
+            "mean",
+            "9,81",
+            "not a number: a comma as decimal mark (found '9,81'); expected a number (use a dot for "
+            "decimals): an optional sign, digits, an optional exponent, e.g. -1.25 or 3e-4",
+        ),
+        ("mean", "", "value needed for a intervention row of a continuous outcome; expected n, mean, sd filled in"),
+        (
+            "role",
+            "treated",
+            "value not allowed (found 'treated'); expected one of 'intervention', 'control' or 'contrast'",
+        ),
     ],
 )
 def test_bad_cells(data: Path, column: str, value: str, text: str):
@@ -231,17 +252,20 @@ def test_empty_file(data: Path):
 def test_header_only_studies(data: Path):
     rows = read_rows(data / "studies.csv")
     write_rows(data / "studies.csv", rows[:1])
-    assert "studies.csv: the table has a header but no rows; expected at least one data row" in texts(
-        problems_of(data))
+    assert "studies.csv: the table has a header but no rows; expected at least one data row" in texts(problems_of(data))
 
 
 def test_missing_file_and_unknown_file(data: Path):
     (data / "risk_of_bias.csv").rename(data / "risk_of_bias_v2.csv")
     found = texts(problems_of(data))
-    assert "risk_of_bias_v2.csv: unknown table file; expected one of studies.csv, outcome_data.csv, " \
-           "risk_of_bias.csv, prisma.csv, excluded_studies.csv, grade.csv" in found
-    assert "risk_of_bias.csv: file is missing; expected risk_of_bias.csv or a sheet 'risk_of_bias' in the " \
-           "workbook" in found
+    assert (
+        "risk_of_bias_v2.csv: unknown table file; expected one of studies.csv, outcome_data.csv, "
+        "risk_of_bias.csv, prisma.csv, excluded_studies.csv, grade.csv" in found
+    )
+    assert (
+        "risk_of_bias.csv: file is missing; expected risk_of_bias.csv or a sheet 'risk_of_bias' in the "
+        "workbook" in found
+    )
 
 
 def test_control_arm_missing(data: Path):
@@ -262,8 +286,9 @@ def test_arms_larger_than_randomised(data: Path):
     assert (rows[5][5], rows[6][5]) == ("intervention", "control")
     study, outcome, instrument, months = rows[5][:4]
     study_row = find_row(data / "studies.csv", study_id=study)
-    randomised = int(read_rows(data / "studies.csv")[study_row - 1][read_rows(data / "studies.csv")[0].index(
-        "n_randomised")])
+    randomised = int(
+        read_rows(data / "studies.csv")[study_row - 1][read_rows(data / "studies.csv")[0].index("n_randomised")]
+    )
     arms = randomised + int(rows[6][6])
     set_cell(data / "outcome_data.csv", 6, "n", str(randomised))
     assert only(data) == (
@@ -287,10 +312,14 @@ def test_grade_override_for_unknown_analysis_and_bad_judgement(data: Path):
     rows = read_rows(data / "grade.csv")
     write_rows(data / "grade.csv", [*rows, ["bonding_post", "imprecision", "extremely serious", "why not"]])
     found = texts(problems_of(data))
-    assert found[0].startswith("grade.csv, row 3, column 'judgement': value not allowed (found 'extremely "
-                               "serious'); expected one of not serious, serious, very serious")
-    assert found[1].startswith("grade.csv, row 2, column 'analysis_id': unknown analysis (found "
-                               "'bonding_later'); expected an analysis id such as bonding_post")
+    assert found[0].startswith(
+        "grade.csv, row 3, column 'judgement': value not allowed (found 'extremely "
+        "serious'); expected one of not serious, serious, very serious"
+    )
+    assert found[1].startswith(
+        "grade.csv, row 2, column 'analysis_id': unknown analysis (found "
+        "'bonding_later'); expected an analysis id such as bonding_post"
+    )
 
 
 def test_reference_key_missing(data: Path):
@@ -339,29 +368,28 @@ def test_all_problems_at_once(data: Path):
 
 
 def test_cli_check_ok_and_problems(data: Path, tmp_path: Path):
-    ok = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(data)], capture_output=True,
-                        text=True)
+    ok = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(data)], capture_output=True, text=True)
     assert ok.returncode == 0
     studies = read_rows(data / "studies.csv")
     dyads = sum(int(row[studies[0].index("n_randomised")]) for row in studies[1:])
     assert ok.stdout.startswith(f"OK: {len(studies) - 1} studies, {dyads:,} dyads randomised")
     set_cell(data / "outcome_data.csv", 6, "sd", "0")
-    bad = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(data)], capture_output=True,
-                         text=True)
+    bad = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(data)], capture_output=True, text=True)
     assert bad.returncode == 2
-    assert "outcome_data.csv, row 6, column 'sd': value out of range (found '0'); expected a number > 0" \
-        in bad.stderr
+    assert "outcome_data.csv, row 6, column 'sd': value out of range (found '0'); expected a number > 0" in bad.stderr
     assert "Traceback" not in bad.stderr
     out = tmp_path / "out"
-    built = subprocess.run([sys.executable, "-m", "erh_report.cli", "build", str(data), "--out", str(out)],
-                           capture_output=True, text=True)
+    built = subprocess.run(
+        [sys.executable, "-m", "erh_report.cli", "build", str(data), "--out", str(out)], capture_output=True, text=True
+    )
     assert built.returncode == 2
     assert not out.exists()
 
 
 def test_cli_missing_folder(tmp_path: Path):
-    run = subprocess.run([sys.executable, "-m", "erh_report.cli", "check", str(tmp_path / "nope")],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "erh_report.cli", "check", str(tmp_path / "nope")], capture_output=True, text=True
+    )
     assert run.returncode == 2
     assert f"{tmp_path / 'nope'}: no such data folder; expected a folder with review.yaml" in run.stderr
 

@@ -24,9 +24,22 @@ def test_cli_methods_are_the_registered_estimators():
 
 def test_cli_measures_are_the_vocabulary_and_each_is_computed():
     assert _meta_choices("--measure") == tuple(vocab.MEASURES)
-    data = {"n1i": [20, 30], "m1i": [1.0, 2.0], "sd1i": [1.0, 1.5], "n2i": [20, 30], "m2i": [0.5, 1.0],
-            "sd2i": [1.0, 1.5], "ai": [5, 6], "bi": [15, 24], "ci": [3, 4], "di": [17, 26], "ri": [0.3, 0.4],
-            "ni": [40, 60], "yi": [0.1, 0.2], "vi": [0.01, 0.02]}
+    data = {
+        "n1i": [20, 30],
+        "m1i": [1.0, 2.0],
+        "sd1i": [1.0, 1.5],
+        "n2i": [20, 30],
+        "m2i": [0.5, 1.0],
+        "sd2i": [1.0, 1.5],
+        "ai": [5, 6],
+        "bi": [15, 24],
+        "ci": [3, 4],
+        "di": [17, 26],
+        "ri": [0.3, 0.4],
+        "ni": [40, 60],
+        "yi": [0.1, 0.2],
+        "vi": [0.01, 0.02],
+    }
     for code in vocab.MEASURES:
         es = escalc(code, {k: np.asarray(v, dtype=float) for k, v in data.items()})
         assert es.yi.shape == (2,)
@@ -39,10 +52,13 @@ def test_ratio_measures_are_shown_exponentiated():
     assert vocab.measure("OR").scale == "log" and vocab.measure("MD").scale == "raw"
 
 
-@pytest.mark.parametrize(("style", "singular", "plural"), [
-    ("JAMA", "standardized mean difference (Hedges g)", "standardized mean differences (Hedges g)"),
-    ("Cochrane", "standardised mean difference (Hedges' g)", "standardised mean differences (Hedges' g)"),
-])
+@pytest.mark.parametrize(
+    ("style", "singular", "plural"),
+    [
+        ("JAMA", "standardized mean difference (Hedges g)", "standardized mean differences (Hedges g)"),
+        ("Cochrane", "standardised mean difference (Hedges' g)", "standardised mean differences (Hedges' g)"),
+    ],
+)
 def test_measure_name_follows_the_journal_style(style, singular, plural):
     spelling = STYLES[style].spelling
     assert vocab.measure("SMD").prose(spelling) == singular
@@ -50,8 +66,10 @@ def test_measure_name_follows_the_journal_style(style, singular, plural):
 
 
 def test_spelling_keeps_capitals_and_leaves_other_words():
-    assert vocab.spell("Randomised trials favouring it; disorganised", vocab.AMERICAN) == \
-        "Randomized trials favoring it; disorganised"
+    assert (
+        vocab.spell("Randomised trials favouring it; disorganised", vocab.AMERICAN)
+        == "Randomized trials favoring it; disorganised"
+    )
     assert vocab.spell("randomized, harmonized", vocab.BRITISH) == "randomised, harmonised"
 
 

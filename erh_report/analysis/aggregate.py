@@ -44,9 +44,11 @@ def aggregate(yi, vi, cluster: Sequence, rho: float, moderators=None) -> Aggrega
         bad = np.flatnonzero(smallest <= 1e-12 * np.max(v[rows], axis=1))
         if bad.size:
             names = ", ".join(str(clusters.labels[c]) for c in codes[bad][:5])
-            raise ModelError(f"with correlation {rho} the covariance of the effects of study {names}"
-                             f"{' and others' if bad.size > 5 else ''} is not positive definite; "
-                             "use a correlation further from -1 and 1")
+            raise ModelError(
+                f"with correlation {rho} the covariance of the effects of study {names}"
+                f"{' and others' if bad.size > 5 else ''} is not positive definite; "
+                "use a correlation further from -1 and 1"
+            )
         w = np.linalg.solve(V, np.ones((len(codes), n, 1)))[:, :, 0]  # V^-1 1
         total = w.sum(axis=1)
         out_v[codes] = 1 / total

@@ -31,8 +31,9 @@ def egger_test(result: MetaResult) -> EggerTest:
     extra = np.sqrt(result.vi)[:, None]
     mods = extra if moderators is None else np.column_stack([moderators, extra])
     terms = [*result.terms[1:], "sei"]
-    reg = fit(result.yi, result.vi, method=result.method, hksj=result.hksj, level=result.level,
-              moderators=mods, terms=terms)
+    reg = fit(
+        result.yi, result.vi, method=result.method, hksj=result.hksj, level=result.level, moderators=mods, terms=terms
+    )
     slope = reg.coefficients[-1]
     if result.intercept_only:
         icpt = reg.coefficients[0]
@@ -78,8 +79,11 @@ def trim_and_fill(result: MetaResult, *, maxiter: int = 100) -> TrimAndFill:
         raise ValueError("trim-and-fill applies to models without moderators")
     if result.k < 2:
         raise ValueError("trim-and-fill needs at least 2 studies")
-    slope = fit(result.yi, result.vi, method=result.method, moderators=np.sqrt(result.vi)[:, None],
-                terms=["sei"]).coefficients[1].estimate
+    slope = (
+        fit(result.yi, result.vi, method=result.method, moderators=np.sqrt(result.vi)[:, None], terms=["sei"])
+        .coefficients[1]
+        .estimate
+    )
     side = "right" if slope < 0 else "left"
     y0 = -result.yi if side == "right" else result.yi.copy()
     order = np.argsort(y0, kind="stable")
@@ -96,8 +100,15 @@ def trim_and_fill(result: MetaResult, *, maxiter: int = 100) -> TrimAndFill:
         signed = np.sign(centred) * ranks
         sr = float(np.sum(signed[signed > 0]))
         k0_raw = (4 * sr - k * (k + 1)) / (2 * k - 1)
-        var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0_raw**3 + 27 * k0_raw**2 + 17 * k0_raw
-                  - 18 * k * k0_raw**2 - 18 * k * k0_raw + 6 * k**2 * k0_raw) / 24
+        var_sr = (
+            k * (k + 1) * (2 * k + 1)
+            + 10 * k0_raw**3
+            + 27 * k0_raw**2
+            + 17 * k0_raw
+            - 18 * k * k0_raw**2
+            - 18 * k * k0_raw
+            + 6 * k**2 * k0_raw
+        ) / 24
         se_k0 = max(0.0, 4 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr >= 0 else float("nan")
         k0 = max(0, int(np.round(k0_raw)))
     else:
@@ -105,9 +116,8 @@ def trim_and_fill(result: MetaResult, *, maxiter: int = 100) -> TrimAndFill:
             raise ValueError("trim-and-fill did not converge")
     if k0 == 0:
         return TrimAndFill(0, se_k0, side, np.empty(0), np.empty(0), result)
-    mirrored = 2 * beta - y[k - k0:]
+    mirrored = 2 * beta - y[k - k0 :]
     filled_y = -mirrored if side == "right" else mirrored
-    filled_v = v[k - k0:]
-    augmented = fit(np.concatenate([result.yi, filled_y]), np.concatenate([result.vi, filled_v]),
-                    method=result.method)
+    filled_v = v[k - k0 :]
+    augmented = fit(np.concatenate([result.yi, filled_y]), np.concatenate([result.vi, filled_v]), method=result.method)
     return TrimAndFill(k0, se_k0, side, filled_y, filled_v, augmented)

@@ -149,19 +149,35 @@ def generic(yi, vi=None, sei=None) -> EffectSizes:
     return EffectSizes("GEN", _arr(yi), _arr(vi))
 
 
-def escalc(measure: str, data: Mapping[str, object], *, smd_variant: str = "metafor",
-           add: float = 0.5, to: str = "only0", drop00: bool = False) -> EffectSizes:
+def escalc(
+    measure: str,
+    data: Mapping[str, object],
+    *,
+    smd_variant: str = "metafor",
+    add: float = 0.5,
+    to: str = "only0",
+    drop00: bool = False,
+) -> EffectSizes:
     """Compute effect sizes for ``measure`` from columns named as in metafor (n1i, m1i, ai, ri, yi, ...)."""
     measure = measure.upper()
     get = data.get
     if measure == "SMD":
-        return smd(get("n1i"), get("m1i"), get("sd1i"), get("n2i"), get("m2i"), get("sd2i"),
-                   variant=smd_variant)
+        return smd(get("n1i"), get("m1i"), get("sd1i"), get("n2i"), get("m2i"), get("sd2i"), variant=smd_variant)
     if measure == "MD":
         return md(get("n1i"), get("m1i"), get("sd1i"), get("n2i"), get("m2i"), get("sd2i"))
     if measure in ("OR", "RR", "RD"):
-        return two_by_two(measure, get("ai"), get("ci"), bi=get("bi"), di=get("di"),
-                          n1i=get("n1i"), n2i=get("n2i"), add=add, to=to, drop00=drop00)
+        return two_by_two(
+            measure,
+            get("ai"),
+            get("ci"),
+            bi=get("bi"),
+            di=get("di"),
+            n1i=get("n1i"),
+            n2i=get("n2i"),
+            add=add,
+            to=to,
+            drop00=drop00,
+        )
     if measure in ("COR", "ZCOR"):
         return correlation(get("ri"), get("ni"), fisher_z=measure == "ZCOR")
     if measure == "GEN":
@@ -180,7 +196,6 @@ def combine_arms(n, mean, sd) -> tuple[float, float, float]:
     for n2, m2, s2 in zip(ns[1:], ms[1:], sds[1:], strict=True):
         n_new = n_tot + n2
         m_new = (n_tot * m_tot + n2 * m2) / n_new
-        var = ((n_tot - 1) * sd_tot**2 + (n2 - 1) * s2**2
-               + n_tot * n2 / n_new * (m_tot - m2) ** 2) / (n_new - 1)
+        var = ((n_tot - 1) * sd_tot**2 + (n2 - 1) * s2**2 + n_tot * n2 / n_new * (m_tot - m2) ** 2) / (n_new - 1)
         n_tot, m_tot, sd_tot = n_new, m_new, float(np.sqrt(var))
     return float(n_tot), float(m_tot), float(sd_tot)

@@ -59,15 +59,29 @@ def q_profile(result: MetaResult, level: float | None = None) -> HeterogeneityCI
     elif q_max > crit_l:
         upper = tau2_max
     else:
-        upper, _ = zeroin(lambda t: q(t) - crit_l, tau2_min, tau2_max, f_lower=q_min - crit_l,
-                          f_upper=q_max - crit_l, tol=R_DEFAULT_TOL, maxiter=1000)
+        upper, _ = zeroin(
+            lambda t: q(t) - crit_l,
+            tau2_min,
+            tau2_max,
+            f_lower=q_min - crit_l,
+            f_upper=q_max - crit_l,
+            tol=R_DEFAULT_TOL,
+            maxiter=1000,
+        )
     if q_max > crit_u:
         lower = upper = tau2_max
     elif q_min < crit_u:
         lower = tau2_min
     else:
-        lower, _ = zeroin(lambda t: q(t) - crit_u, tau2_min, tau2_max, f_lower=q_min - crit_u,
-                          f_upper=q_max - crit_u, tol=R_DEFAULT_TOL, maxiter=1000)
+        lower, _ = zeroin(
+            lambda t: q(t) - crit_u,
+            tau2_min,
+            tau2_max,
+            f_lower=q_min - crit_u,
+            f_upper=q_max - crit_u,
+            tol=R_DEFAULT_TOL,
+            maxiter=1000,
+        )
     vt = (k - p) / float(wls.wls(y[None], 1 / v[None], X[None]).trace_p[0])
 
     def i2(t: float) -> float:

@@ -20,8 +20,7 @@ from erh_report.analysis.zero_cells import RULES, Tables, corrected, not_estimab
 MH_MEASURES = ("OR", "RR", "RD")
 
 
-def mh_estimate(measure: str, t: Tables, *, rd_variance: str = "greenland-robins"
-                ) -> tuple[float, float, np.ndarray]:
+def mh_estimate(measure: str, t: Tables, *, rd_variance: str = "greenland-robins") -> tuple[float, float, np.ndarray]:
     """The Mantel-Haenszel estimate (log scale for OR, RR), its standard error and the study weights.
 
     Standard errors: Robins-Breslow-Greenland (OR), Greenland-Robins (RR), and for RD Greenland-Robins
@@ -45,16 +44,29 @@ def mh_estimate(measure: str, t: Tables, *, rd_variance: str = "greenland-robins
             w = n1 * n2 / n
             est = np.sum(a * n2 / n - c * n1 / n) / np.sum(w)
             if rd_variance == "sato":
-                var = (est * np.sum(c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2)
-                       + np.sum(a * (n2 - c) / n + c * (n1 - a) / n) / 2) / np.sum(w) ** 2
+                var = (
+                    est * np.sum(c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2)
+                    + np.sum(a * (n2 - c) / n + c * (n1 - a) / n) / 2
+                ) / np.sum(w) ** 2
             else:
                 var = np.sum((a * b * n2**3 + c * d * n1**3) / (n1 * n2 * n**2)) / np.sum(w) ** 2
             return float(est), float(np.sqrt(var)), w
     raise ValueError(f"Mantel-Haenszel pools OR, RR or RD, not {measure!r}")
 
 
-def mantel_haenszel(measure: str, ai, ci, *, bi=None, di=None, n1i=None, n2i=None, method: str = "FE",
-                    level: float = 95.0, rules: str = "revman") -> MetaResult:
+def mantel_haenszel(
+    measure: str,
+    ai,
+    ci,
+    *,
+    bi=None,
+    di=None,
+    n1i=None,
+    n2i=None,
+    method: str = "FE",
+    level: float = 95.0,
+    rules: str = "revman",
+) -> MetaResult:
     """Pool 2x2 tables by Mantel-Haenszel; ``method`` "FE" (common effect) or "DL" (random effects)."""
     measure, method = measure.upper(), method.upper()
     if measure not in MH_MEASURES:
@@ -83,16 +95,42 @@ def mantel_haenszel(measure: str, ai, ci, *, bi=None, di=None, n1i=None, n2i=Non
     q = float(max(0.0, np.sum(w * (yi - est) ** 2))) if yi.size > 1 else 0.0
     notes = ()
     if drop.any():
-        notes = (f"{int(drop.sum())} stud{'y' if drop.sum() == 1 else 'ies'} with no events (or only events) "
-                 "in both groups left out",)
+        notes = (
+            f"{int(drop.sum())} stud{'y' if drop.sum() == 1 else 'ies'} with no events (or only events) "
+            "in both groups left out",
+        )
     if method == "FE" or yi.size == 1:
-        return pooled_result(estimate=est, se=se, yi=yi, vi=vi, weights=mh_w, q=q, q_df=yi.size - 1, tau2=0.0,
-                             method="FE", pooling="MH", level=level, notes=notes)
+        return pooled_result(
+            estimate=est,
+            se=se,
+            yi=yi,
+            vi=vi,
+            weights=mh_w,
+            q=q,
+            q_df=yi.size - 1,
+            tau2=0.0,
+            method="FE",
+            pooling="MH",
+            level=level,
+            notes=notes,
+        )
     tau2 = dersimonian_laird(q, w)
     w_re = 1 / (vi + tau2)
     est_re = float(np.sum(w_re * yi) / np.sum(w_re))
-    return pooled_result(estimate=est_re, se=float(np.sqrt(1 / np.sum(w_re))), yi=yi, vi=vi, weights=w_re,
-                         q=q, q_df=yi.size - 1, tau2=tau2, method="DL", pooling="MH", level=level, notes=notes)
+    return pooled_result(
+        estimate=est_re,
+        se=float(np.sqrt(1 / np.sum(w_re))),
+        yi=yi,
+        vi=vi,
+        weights=w_re,
+        q=q,
+        q_df=yi.size - 1,
+        tau2=tau2,
+        method="DL",
+        pooling="MH",
+        level=level,
+        notes=notes,
+    )
 
 
 def _study_effects(measure: str, t: Tables) -> tuple[np.ndarray, np.ndarray]:

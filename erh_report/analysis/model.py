@@ -182,8 +182,9 @@ def _as_batch(yi, vi, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, v, Xa
 
 
-def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level: float = 95.0,
-              exact: bool = False) -> dict[str, np.ndarray]:
+def fit_batch(
+    yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level: float = 95.0, exact: bool = False
+) -> dict[str, np.ndarray]:
     """Fit B models at once. ``yi``, ``vi``: (B, k); ``X``: (k, p) shared or (B, k, p); None means an
     intercept. Returns arrays keyed as metafor names them (beta, se, zval, pval, ci_lb, ci_ub, tau2,
     se_tau2, QE, QEp, I2, H2, pi_lb, pi_ub for the first coefficient, converged, fallback)."""
@@ -204,7 +205,8 @@ def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level
         if needed > k:
             raise ModelError(
                 f"{k} studies cannot support a {method_record(method).name} model with {p} coefficient(s)"
-                f"{'' if method == 'FE' else ' and tau²'}: need at least {needed}")
+                f"{'' if method == 'FE' else ' and tau²'}: need at least {needed}"
+            )
     if method == "FE" or single_study:
         est = estimate_tau2("FE", y, v, Xb)
         tau2 = np.zeros(B)
@@ -251,11 +253,26 @@ def fit_batch(yi, vi, X=None, *, method: str = "REML", hksj: bool = False, level
         vt = np.zeros(B)
 
     out = {
-        "beta": fit.beta, "se": se, "zval": zval, "pval": pval,
-        "ci_lb": fit.beta - crit * se, "ci_ub": fit.beta + crit * se, "vb": vb,
-        "tau2": tau2, "se_tau2": se_tau2, "QE": qe, "QEp": qep, "I2": i2, "H2": h2, "vt": vt,
+        "beta": fit.beta,
+        "se": se,
+        "zval": zval,
+        "pval": pval,
+        "ci_lb": fit.beta - crit * se,
+        "ci_ub": fit.beta + crit * se,
+        "vb": vb,
+        "tau2": tau2,
+        "se_tau2": se_tau2,
+        "QE": qe,
+        "QEp": qep,
+        "I2": i2,
+        "H2": h2,
+        "vt": vt,
         "weights": 100 * w / np.sum(w, axis=1, keepdims=True),
-        "converged": converged, "fallback": fallback, "local": local, "df": df, "crit": crit,
+        "converged": converged,
+        "fallback": fallback,
+        "local": local,
+        "df": df,
+        "crit": crit,
     }
     half_pi = crit * np.sqrt(se[:, 0] ** 2 + tau2)
     out["pi_lb"] = fit.beta[:, 0] - half_pi
@@ -277,8 +294,9 @@ def _wald_test(beta: np.ndarray, vb: np.ndarray, btt: list[int], df: int | None)
     return qm, (m, df), pval
 
 
-def design_matrix(moderators=None, terms: list[str] | None = None, k: int | None = None
-                  ) -> tuple[np.ndarray, tuple[str, ...]]:
+def design_matrix(
+    moderators=None, terms: list[str] | None = None, k: int | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Intercept plus moderator columns (k x m array, or None), with term names."""
     if moderators is None:
         if k is None:
@@ -291,8 +309,17 @@ def design_matrix(moderators=None, terms: list[str] | None = None, k: int | None
     return np.column_stack([np.ones(mods.shape[0]), mods]), ("intercept", *names)
 
 
-def fit(yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0,
-        moderators=None, terms: list[str] | None = None, exact: bool = False) -> MetaResult:
+def fit(
+    yi,
+    vi,
+    *,
+    method: str = "REML",
+    hksj: bool = False,
+    level: float = 95.0,
+    moderators=None,
+    terms: list[str] | None = None,
+    exact: bool = False,
+) -> MetaResult:
     """Fit one meta-analysis (no moderators) or meta-regression (``moderators``: k x m)."""
     y = np.asarray(yi, float)
     v = np.asarray(vi, float)
@@ -306,10 +333,17 @@ def fit(yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0
     beta, se, vb = arrays["beta"][0], arrays["se"][0], arrays["vb"][0]
     df = arrays["df"]
     coefs = tuple(
-        Coefficient(names[j], float(beta[j]), float(se[j]), float(arrays["zval"][0, j]),
-                    float(arrays["pval"][0, j]), float(arrays["ci_lb"][0, j]),
-                    float(arrays["ci_ub"][0, j]))
-        for j in range(p))
+        Coefficient(
+            names[j],
+            float(beta[j]),
+            float(se[j]),
+            float(arrays["zval"][0, j]),
+            float(arrays["pval"][0, j]),
+            float(arrays["ci_lb"][0, j]),
+            float(arrays["ci_ub"][0, j]),
+        )
+        for j in range(p)
+    )
     btt = list(range(1, p)) if p > 1 else [0]
     qm, qm_df, qm_pval = _wald_test(beta, vb, btt, df)
     tau2 = float(arrays["tau2"][0])
@@ -323,19 +357,42 @@ def fit(yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0
     if bool(arrays["local"][0]):
         notes.append(
             f"{method}: metafor's default algorithm stops away from the maximum of the likelihood on these data "
-            "(at a local maximum or too early); the safeguarded search found the global maximum")
+            "(at a local maximum or too early); the safeguarded search found the global maximum"
+        )
     elif bool(arrays["fallback"][0]):
         notes.append(
             f"{method}: metafor's default algorithm does not converge on these data; "
-            "the safeguarded search found the optimum")
+            "the safeguarded search found the optimum"
+        )
     r2 = _r_squared(y, v, X, method, tau2, arrays["weights"][0], exact) if p > 1 else None
     return MetaResult(
-        k=k, p=p, method=method, hksj=hksj, level=level, yi=y, vi=v, X=X, terms=names,
-        coefficients=coefs, vcov=vb, tau2=tau2, se_tau2=float(arrays["se_tau2"][0]),
-        i2=float(arrays["I2"][0]), h2=float(arrays["H2"][0]), q=float(arrays["QE"][0]),
-        q_df=k - p, q_pval=float(arrays["QEp"][0]), qm=qm, qm_df=qm_df, qm_pval=qm_pval, r2=r2,
-        weights=arrays["weights"][0], df=df, converged=bool(arrays["converged"][0]),
-        notes=tuple(notes))
+        k=k,
+        p=p,
+        method=method,
+        hksj=hksj,
+        level=level,
+        yi=y,
+        vi=v,
+        X=X,
+        terms=names,
+        coefficients=coefs,
+        vcov=vb,
+        tau2=tau2,
+        se_tau2=float(arrays["se_tau2"][0]),
+        i2=float(arrays["I2"][0]),
+        h2=float(arrays["H2"][0]),
+        q=float(arrays["QE"][0]),
+        q_df=k - p,
+        q_pval=float(arrays["QEp"][0]),
+        qm=qm,
+        qm_df=qm_df,
+        qm_pval=qm_pval,
+        r2=r2,
+        weights=arrays["weights"][0],
+        df=df,
+        converged=bool(arrays["converged"][0]),
+        notes=tuple(notes),
+    )
 
 
 def _r_squared(y, v, X, method, tau2, weights, exact) -> float | None:

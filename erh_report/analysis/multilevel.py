@@ -141,8 +141,9 @@ class _Likelihood:
             U = cl.sum(R)
             tr_between -= float(np.sum(vb * (U.T @ U)))
             tr_within -= float(np.sum(vb * (R.T @ R)))
-        gradient = np.array([-0.5 * tr_between + 0.5 * float(np.sum(cl.sum(pr) ** 2)),
-                             -0.5 * tr_within + 0.5 * float(pr @ pr)])
+        gradient = np.array(
+            [-0.5 * tr_between + 0.5 * float(np.sum(cl.sum(pr) ** 2)), -0.5 * tr_within + 0.5 * float(pr @ pr)]
+        )
         return _Evaluation(float(ll), gradient, beta, vb)
 
 
@@ -212,15 +213,24 @@ def check_multilevel_data(clusters: Clusters, k: int, p: int) -> None:
     if clusters.n < 2:
         raise ModelError("a multilevel model needs effects from at least 2 studies")
     if np.all(clusters.sizes == 1):
-        raise ModelError("every study has one effect: the variance between and within studies cannot be told "
-                         "apart")
+        raise ModelError("every study has one effect: the variance between and within studies cannot be told apart")
     if k <= p + 1:
-        raise ModelError(f"{k} effects cannot support a multilevel model with {p} coefficient(s) and 2 variance "
-                         f"components: need at least {p + 2}")
+        raise ModelError(
+            f"{k} effects cannot support a multilevel model with {p} coefficient(s) and 2 variance "
+            f"components: need at least {p + 2}"
+        )
 
 
-def fit_multilevel(yi, vi, cluster: Sequence, *, method: str = "REML", level: float = 95.0, moderators=None,
-                   terms: list[str] | None = None) -> MultilevelResult:
+def fit_multilevel(
+    yi,
+    vi,
+    cluster: Sequence,
+    *,
+    method: str = "REML",
+    level: float = 95.0,
+    moderators=None,
+    terms: list[str] | None = None,
+) -> MultilevelResult:
     """Fit the three-level model: random effects of studies (``cluster``) and of effects within them."""
     method = method.upper()
     if method not in MULTILEVEL_METHODS:
@@ -241,9 +251,18 @@ def fit_multilevel(yi, vi, cluster: Sequence, *, method: str = "REML", level: fl
     crit = critical_value(level, None)
     zval = final.beta / se
     pval = 2 * stats.norm.sf(np.abs(zval))
-    coefs = tuple(Coefficient(names[j], float(final.beta[j]), float(se[j]), float(zval[j]), float(pval[j]),
-                              float(final.beta[j] - crit * se[j]), float(final.beta[j] + crit * se[j]))
-                  for j in range(p))
+    coefs = tuple(
+        Coefficient(
+            names[j],
+            float(final.beta[j]),
+            float(se[j]),
+            float(zval[j]),
+            float(pval[j]),
+            float(final.beta[j] - crit * se[j]),
+            float(final.beta[j] + crit * se[j]),
+        )
+        for j in range(p)
+    )
     btt = list(range(1, p)) if p > 1 else [0]
     qm, qm_df, qm_pval = _wald_test(final.beta, final.vb, btt, None)
     fe = wls.wls(y[None], (1 / v)[None], X[None])
@@ -253,7 +272,26 @@ def fit_multilevel(yi, vi, cluster: Sequence, *, method: str = "REML", level: fl
     notes = [] if converged else ["multilevel: the optimiser stopped before the optimum was confirmed"]
     notes += [f"σ² {name} estimated at 0" for name, s in zip(LEVELS, sigma2, strict=True) if s == 0]
     return MultilevelResult(
-        k=k, p=p, method=method, level=level, yi=y, vi=v, X=X, terms=names, clusters=clusters,
-        coefficients=coefs, vcov=final.vb, sigma2=(float(sigma2[0]), float(sigma2[1])), i2_levels=i2,
-        q=q, q_df=k - p, q_pval=float(stats.chi2.sf(q, k - p)), qm=qm, qm_df=qm_df, qm_pval=qm_pval,
-        loglik=final.loglik, converged=converged, notes=tuple(notes))
+        k=k,
+        p=p,
+        method=method,
+        level=level,
+        yi=y,
+        vi=v,
+        X=X,
+        terms=names,
+        clusters=clusters,
+        coefficients=coefs,
+        vcov=final.vb,
+        sigma2=(float(sigma2[0]), float(sigma2[1])),
+        i2_levels=i2,
+        q=q,
+        q_df=k - p,
+        q_pval=float(stats.chi2.sf(q, k - p)),
+        qm=qm,
+        qm_df=qm_df,
+        qm_pval=qm_pval,
+        loglik=final.loglik,
+        converged=converged,
+        notes=tuple(notes),
+    )

@@ -34,5 +34,17 @@ def peto(ai, ci, *, bi=None, di=None, n1i=None, n2i=None, level: float = 95.0) -
     q = float(max(0.0, np.sum(o_e**2 / v) - np.sum(o_e) ** 2 / np.sum(v)))
     dropped = int((~informative).sum())
     notes = (f"{dropped} stud{'y' if dropped == 1 else 'ies'} without information (V = 0) left out",) if dropped else ()
-    return pooled_result(estimate=est, se=se, yi=o_e / v, vi=1 / v, weights=v, q=q, q_df=int(v.size) - 1,
-                         tau2=0.0, method="FE", pooling="PETO", level=level, notes=notes)
+    return pooled_result(
+        estimate=est,
+        se=se,
+        yi=o_e / v,
+        vi=1 / v,
+        weights=v,
+        q=q,
+        q_df=int(v.size) - 1,
+        tau2=0.0,
+        method="FE",
+        pooling="PETO",
+        level=level,
+        notes=notes,
+    )

@@ -36,21 +36,29 @@ def revman_effects(measure: str, data: Mapping[str, object], *, smd_variant: str
     return EffectSizes(es.measure, np.where(bad, np.nan, es.yi), np.where(bad, np.nan, es.vi))
 
 
-def pool(measure: str, data: Mapping[str, object], *, pooling: str = "IV", method: str = "DL",
-         level: float = 95.0, rules: str = "metafor", smd_variant: str = "metafor") -> MetaResult:
+def pool(
+    measure: str,
+    data: Mapping[str, object],
+    *,
+    pooling: str = "IV",
+    method: str = "DL",
+    level: float = 95.0,
+    rules: str = "metafor",
+    smd_variant: str = "metafor",
+) -> MetaResult:
     """Pool one set of studies. ``pooling`` IV, MH or PETO; ``method`` an rma.uni estimator for IV,
     FE or DL for MH, FE for PETO."""
     pooling, measure, method = pooling.upper(), measure.upper(), method.upper()
     if pooling not in POOLINGS:
         raise ModelError(f"unknown pooling {pooling!r}; expected one of {', '.join(POOLINGS)}")
     get = data.get
-    cells = {"ai": get("ai"), "ci": get("ci"), "bi": get("bi"), "di": get("di"), "n1i": get("n1i"),
-             "n2i": get("n2i")}
+    cells = {"ai": get("ai"), "ci": get("ci"), "bi": get("bi"), "di": get("di"), "n1i": get("n1i"), "n2i": get("n2i")}
     if pooling == "MH":
         if measure not in ("OR", "RR", "RD"):
             raise ModelError(f"Mantel-Haenszel pools OR, RR or RD, not {measure}")
-        return mantel_haenszel(measure, cells.pop("ai"), cells.pop("ci"), **cells, method=method, level=level,
-                               rules=rules)
+        return mantel_haenszel(
+            measure, cells.pop("ai"), cells.pop("ci"), **cells, method=method, level=level, rules=rules
+        )
     if pooling == "PETO":
         if measure != "OR":
             raise ModelError(f"Peto's method pools odds ratios only, not {measure}")

@@ -45,18 +45,28 @@ def subgroup_difference(results: Sequence[MetaResult]) -> SubgroupTest | None:
     pooled = np.sum(w * est) / np.sum(w)
     q = float(np.sum(w * (est - pooled) ** 2))
     df = len(results) - 1
-    return SubgroupTest("test for subgroup differences (RevMan)", q, (df,), float(stats.chi2.sf(q, df)),
-                        i2=i_squared(q, df))
+    return SubgroupTest(
+        "test for subgroup differences (RevMan)", q, (df,), float(stats.chi2.sf(q, df)), i2=i_squared(q, df)
+    )
 
 
 def _subset(data: Mapping[str, object], mask: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, float)[mask] for k, v in data.items() if v is not None}
 
 
-def revman_analysis(measure: str, data: Mapping[str, object], groups: Sequence[str] | None = None, *,
-                    pooling: str = "IV", random: bool = True, totals: str = "YES", level: float = 95.0,
-                    smd_variant: str = "revman", rules: str = "revman", method: str | None = None
-                    ) -> RevManAnalysis:
+def revman_analysis(
+    measure: str,
+    data: Mapping[str, object],
+    groups: Sequence[str] | None = None,
+    *,
+    pooling: str = "IV",
+    random: bool = True,
+    totals: str = "YES",
+    level: float = 95.0,
+    smd_variant: str = "revman",
+    rules: str = "revman",
+    method: str | None = None,
+) -> RevManAnalysis:
     """Pool as RevMan 5 does: ``data`` columns named as in metafor, ``groups`` the subgroup of each row.
     ``rules`` and ``method`` (default DL if ``random`` else FE) may be changed for other software's rules."""
     if totals not in TOTALS:

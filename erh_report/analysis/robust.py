@@ -56,8 +56,17 @@ def _batched_blocks(clusters: Clusters, X: np.ndarray, resid: np.ndarray, block_
         yield codes, X[rows], resid[rows], block_of(rows)
 
 
-def cr2(X: np.ndarray, resid: np.ndarray, clusters: Clusters, block_of, *, beta: np.ndarray,
-        terms: tuple[str, ...], level: float, weight_scale: float = 1.0) -> RobustResult:
+def cr2(
+    X: np.ndarray,
+    resid: np.ndarray,
+    clusters: Clusters,
+    block_of,
+    *,
+    beta: np.ndarray,
+    terms: tuple[str, ...],
+    level: float,
+    weight_scale: float = 1.0,
+) -> RobustResult:
     """CR2 variance and Satterthwaite tests. ``block_of(rows)`` returns the model covariance of the
     effects ``rows`` (m, n) as (m, n, n). ``weight_scale``: clubSandwich divides rma.uni's weights by their
     mean before the pseudo-inverse threshold applies, so the threshold scales with it."""
@@ -106,9 +115,18 @@ def cr2(X: np.ndarray, resid: np.ndarray, clusters: Clusters, block_of, *, beta:
     coefs = []
     for j in range(p):
         crit = critical_value(level, float(df[j]))
-        coefs.append(RobustCoefficient(terms[j], float(beta[j]), float(se[j]), float(tval[j]), float(df[j]),
-                                       float(2 * stats.t.sf(abs(tval[j]), df[j])),
-                                       float(beta[j] - crit * se[j]), float(beta[j] + crit * se[j])))
+        coefs.append(
+            RobustCoefficient(
+                terms[j],
+                float(beta[j]),
+                float(se[j]),
+                float(tval[j]),
+                float(df[j]),
+                float(2 * stats.t.sf(abs(tval[j]), df[j])),
+                float(beta[j] - crit * se[j]),
+                float(beta[j] + crit * se[j]),
+            )
+        )
     return RobustResult(p=p, terms=terms, coefficients=tuple(coefs), vcov=vcov, n_clusters=n_clusters, level=level)
 
 
@@ -126,8 +144,15 @@ def robust_multilevel(result: MultilevelResult) -> RobustResult:
         return (np.eye(n)[None] * (v[rows] + within)[:, :, None]) + between
 
     beta = _beta(result)
-    return cr2(result.X, result.yi - result.X @ beta, result.clusters, block_of, beta=beta, terms=result.terms,
-               level=result.level)
+    return cr2(
+        result.X,
+        result.yi - result.X @ beta,
+        result.clusters,
+        block_of,
+        beta=beta,
+        terms=result.terms,
+        level=result.level,
+    )
 
 
 def robust_uni(result: MetaResult, cluster: Sequence) -> RobustResult:
@@ -141,5 +166,13 @@ def robust_uni(result: MetaResult, cluster: Sequence) -> RobustResult:
         return np.eye(rows.shape[1])[None] * total[rows][:, :, None]
 
     beta = _beta(result)
-    return cr2(result.X, result.yi - result.X @ beta, clusters, block_of, beta=beta, terms=result.terms,
-               level=result.level, weight_scale=float(np.mean(1 / total)))
+    return cr2(
+        result.X,
+        result.yi - result.X @ beta,
+        clusters,
+        block_of,
+        beta=beta,
+        terms=result.terms,
+        level=result.level,
+        weight_scale=float(np.mean(1 / total)),
+    )

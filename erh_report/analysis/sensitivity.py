@@ -31,8 +31,9 @@ class LeaveOneOut:
     h2: np.ndarray
 
 
-def leave_one_out(yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0,
-                  exact: bool = False) -> LeaveOneOut:
+def leave_one_out(
+    yi, vi, *, method: str = "REML", hksj: bool = False, level: float = 95.0, exact: bool = False
+) -> LeaveOneOut:
     """Refit the intercept-only model k times, each time without one study (needs k >= 2)."""
     y = np.asarray(yi, float)
     v = np.asarray(vi, float)
@@ -44,7 +45,17 @@ def leave_one_out(yi, vi, *, method: str = "REML", hksj: bool = False, level: fl
     vs = np.stack([v[row] for row in keep])
     out = fit_batch(ys, vs, None, method=method, hksj=hksj, level=level, exact=exact)
     return LeaveOneOut(
-        estimate=out["beta"][:, 0], se=out["se"][:, 0], statistic=out["zval"][:, 0],
-        pval=out["pval"][:, 0], ci_low=out["ci_lb"][:, 0], ci_high=out["ci_ub"][:, 0],
-        pi_low=out["pi_lb"], pi_high=out["pi_ub"], q=out["QE"], q_pval=out["QEp"],
-        tau2=out["tau2"], i2=out["I2"], h2=out["H2"])
+        estimate=out["beta"][:, 0],
+        se=out["se"][:, 0],
+        statistic=out["zval"][:, 0],
+        pval=out["pval"][:, 0],
+        ci_low=out["ci_lb"][:, 0],
+        ci_high=out["ci_ub"][:, 0],
+        pi_low=out["pi_lb"],
+        pi_high=out["pi_ub"],
+        q=out["QE"],
+        q_pval=out["QEp"],
+        tau2=out["tau2"],
+        i2=out["I2"],
+        h2=out["H2"],
+    )

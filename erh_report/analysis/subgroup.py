@@ -42,8 +42,9 @@ def _levels_in_order(groups) -> list[str]:
     return list(seen)
 
 
-def subgroup_analysis(yi, vi, groups, *, method: str = "REML", hksj: bool = False,
-                      level: float = 95.0) -> SubgroupAnalysis:
+def subgroup_analysis(
+    yi, vi, groups, *, method: str = "REML", hksj: bool = False, level: float = 95.0
+) -> SubgroupAnalysis:
     """Pool each subgroup and test whether the subgroup effects differ (both tests above)."""
     y = np.asarray(yi, float)
     v = np.asarray(vi, float)
@@ -61,10 +62,18 @@ def subgroup_analysis(yi, vi, groups, *, method: str = "REML", hksj: bool = Fals
     if len(levels) > 1:
         indicators = np.column_stack([(g == lev).astype(float) for lev in sorted(levels)[1:]])
         try:
-            reg = fit(y, v, method=method, hksj=hksj, level=level, moderators=indicators,
-                      terms=[f"subgroup={lev}" for lev in sorted(levels)[1:]])
-            moderator = SubgroupTest("moderator test (common tau², metafor)", reg.qm, reg.qm_df,
-                                     reg.qm_pval, tau2=reg.tau2)
+            reg = fit(
+                y,
+                v,
+                method=method,
+                hksj=hksj,
+                level=level,
+                moderators=indicators,
+                terms=[f"subgroup={lev}" for lev in sorted(levels)[1:]],
+            )
+            moderator = SubgroupTest(
+                "moderator test (common tau², metafor)", reg.qm, reg.qm_df, reg.qm_pval, tau2=reg.tau2
+            )
         except ModelError:
             moderator = None
     separate = None
@@ -76,6 +85,7 @@ def subgroup_analysis(yi, vi, groups, *, method: str = "REML", hksj: bool = Fals
         q = float(np.sum(w * (est - pooled) ** 2))
         df = len(levels) - 1
         i2 = max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
-        separate = SubgroupTest("test for subgroup differences (separate tau², RevMan)", q, (df,),
-                                float(stats.chi2.sf(q, df)), i2=i2)
+        separate = SubgroupTest(
+            "test for subgroup differences (separate tau², RevMan)", q, (df,), float(stats.chi2.sf(q, df)), i2=i2
+        )
     return SubgroupAnalysis(tuple(levels), results, errors, moderator, separate)

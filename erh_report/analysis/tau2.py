@@ -83,8 +83,7 @@ def dersimonian_laird(y, v, X, **_) -> Tau2Estimate:
     w = 1 / v
     fit = wls.wls(y, w, X)
     tau2 = np.maximum(0.0, (fit.ypy - (k - p)) / fit.trace_p)
-    se = np.sqrt((2 * (k - p) + 4 * tau2 * fit.trace_p + 2 * tau2**2 * wls.trace_pp(w, X, fit.vb))
-                 / fit.trace_p**2)
+    se = np.sqrt((2 * (k - p) + 4 * tau2 * fit.trace_p + 2 * tau2**2 * wls.trace_pp(w, X, fit.vb)) / fit.trace_p**2)
     return _done(tau2, se)
 
 
@@ -115,10 +114,15 @@ def sidik_jonkman(y, v, X, **_) -> Tau2Estimate:
     w = 1 / (v + tau2_0[:, None])
     fit = wls.wls(y, w, X)
     tau2 = np.maximum(0.0, tau2_0 * fit.ypy / (k - p))
-    se = np.sqrt(tau2_0**2 / (k - p) ** 2 * (
-        2 * wls.trace_pvpv(w, v, X, fit.vb)
-        + 4 * tau2 * wls.trace_ppv(w, v, X, fit.vb)
-        + 2 * tau2**2 * wls.trace_pp(w, X, fit.vb)))
+    se = np.sqrt(
+        tau2_0**2
+        / (k - p) ** 2
+        * (
+            2 * wls.trace_pvpv(w, v, X, fit.vb)
+            + 4 * tau2 * wls.trace_ppv(w, v, X, fit.vb)
+            + 2 * tau2**2 * wls.trace_pp(w, X, fit.vb)
+        )
+    )
     return _done(tau2, se)
 
 
@@ -133,8 +137,11 @@ def log_likelihood(y, v, X, tau2, *, reml: bool) -> np.ndarray:
     if X is None:  # intercept only: plain sums (metafor's check runs on every fit)
         resid = y - (rowdot(w, y) / w.sum(1))[:, None]
         ll = -0.5 * np.log(vt).sum(1) - 0.5 * rowdot(w * resid, resid)
-        return ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(w.sum(1)) if reml else (
-            ll - 0.5 * k * np.log(2 * np.pi))
+        return (
+            ll - 0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(w.sum(1))
+            if reml
+            else (ll - 0.5 * k * np.log(2 * np.pi))
+        )
     fit = wls.wls(y, w, X)
     ll = -0.5 * np.sum(np.log(vt), axis=1) - 0.5 * fit.ypy
     if reml:
@@ -271,8 +278,7 @@ def _stationary_points(y1, v1, X1, method: str) -> list[float]:
 
     candidates = [0.0] if s[0] <= 0 else []
     for i in np.flatnonzero((s[:-1] > 0) & (s[1:] <= 0)):
-        root, _ = zeroin(f, grid[i], grid[i + 1], f_lower=s[i], f_upper=s[i + 1],
-                         tol=EXACT_TOL, maxiter=10_000)
+        root, _ = zeroin(f, grid[i], grid[i + 1], f_lower=s[i], f_upper=s[i + 1], tol=EXACT_TOL, maxiter=10_000)
         candidates.append(root)
     return candidates or [hi]
 
@@ -281,8 +287,7 @@ def _best(y1, v1, X1, candidates: list[float], method: str) -> float:
     """The candidate with the highest (restricted) likelihood."""
     cand = np.array(candidates)
     n = cand.size
-    ll = log_likelihood(np.repeat(y1[None], n, 0), np.repeat(v1[None], n, 0),
-                        _lift(X1, n), cand, reml=method == "REML")
+    ll = log_likelihood(np.repeat(y1[None], n, 0), np.repeat(v1[None], n, 0), _lift(X1, n), cand, reml=method == "REML")
     return float(cand[int(np.argmax(ll))])
 
 
@@ -370,8 +375,7 @@ def _beaten_on_grid(y, v, X, tau2, method: str) -> np.ndarray:
     hi = 10 * np.maximum(spread, 1e-12)
     lo = np.minimum(np.maximum(np.min(v, axis=1), 1e-12) * 1e-3, hi / 10)
     steps = np.linspace(0.0, 1.0, GLOBAL_GRID)
-    grid = np.concatenate([tau2[:, None], np.zeros((B, 1)), lo[:, None] * (hi / lo)[:, None] ** steps[None, :]],
-                          axis=1)
+    grid = np.concatenate([tau2[:, None], np.zeros((B, 1)), lo[:, None] * (hi / lo)[:, None] ** steps[None, :]], axis=1)
     ll = _grid_log_likelihood(y, v, X, grid, method == "REML")
     points = grid[:, 1:]
     near = _accepted_distance(tau2)[:, None]
@@ -387,8 +391,9 @@ def _may_have_another_maximum(y, v, X, tau2, converged, method: str) -> np.ndarr
     """Indices of the converged fits that may lie away from the global maximum: those for which a single
     maximum near ``tau2`` cannot be proven cheaply (intercept-only models) and the grid sees another."""
     if X is None:
-        converged = converged & ~unimodal.single_maximum_near(y, v, tau2, _accepted_distance(tau2),
-                                                              reml=method == "REML")
+        converged = converged & ~unimodal.single_maximum_near(
+            y, v, tau2, _accepted_distance(tau2), reml=method == "REML"
+        )
     idx = np.flatnonzero(converged)
     if idx.size == 0:
         return idx
@@ -432,8 +437,7 @@ def _iterative(y, v, X, method: str, exact: bool) -> Tau2Estimate:
                     tau2[i], local[i] = better, True
             fallback = fallback | local
     tau2 = np.maximum(0.0, tau2)
-    return _done(tau2, _likelihood_se(y, v, X, tau2, method), fallback=fallback,
-                 local=None if exact else local)
+    return _done(tau2, _likelihood_se(y, v, X, tau2, method), fallback=fallback, local=None if exact else local)
 
 
 @register("ML")
@@ -478,8 +482,9 @@ def paule_mandel(y, v, X, *, exact: bool = False, **_) -> Tau2Estimate:
             tau2[i] = _safeguarded_one(y1, v1, X1, "PM")
             continue
         try:
-            tau2[i], ok = zeroin(q_minus_df, 0.0, upper, f_lower=f0, f_upper=f_upper,
-                                 tol=R_DEFAULT_TOL, maxiter=FISHER_MAXITER)
+            tau2[i], ok = zeroin(
+                q_minus_df, 0.0, upper, f_lower=f0, f_upper=f_upper, tol=R_DEFAULT_TOL, maxiter=FISHER_MAXITER
+            )
         except RootNotBracketed:
             ok = False
         if not ok:

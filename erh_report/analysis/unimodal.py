@@ -42,8 +42,7 @@ def _rowdot_einsum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 rowdot = getattr(np, "vecdot", _rowdot_einsum)
 
 
-def _parts(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool, rows: np.ndarray | None = None
-           ) -> np.ndarray:
+def _parts(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool, rows: np.ndarray | None = None) -> np.ndarray:
     """A, B, C, D (see the module's docstring) and E, a bound on the relative rounding error of B and C,
     of rows ``y``, ``v`` (n, k) at τ² = ``u`` (n, G): (5, n, G);
     of the rows ``rows`` of ``y`` and ``v`` if given (u then has a row for each).
@@ -54,8 +53,8 @@ def _parts(y: np.ndarray, v: np.ndarray, u: np.ndarray, reml: bool, rows: np.nda
     step = max(1, BLOCK // (G * k))
     blocks = []
     for i in range(0, n, step):
-        block = slice(i, i + step) if rows is None else rows[i:i + step]
-        blocks.append(_parts_block(y[block], v[block], u[i:i + step], reml))
+        block = slice(i, i + step) if rows is None else rows[i : i + step]
+        blocks.append(_parts_block(y[block], v[block], u[i : i + step], reml))
     return np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0] if blocks else np.zeros((5, 0, G))
 
 
@@ -92,27 +91,46 @@ def _settled(pieces: list[np.ndarray]) -> np.ndarray:
         big = 1 + MARGIN + e_lo + e_hi
         s_lo, s_hi, l_lo, l_hi = v_min + lo, v_min + hi, v_max + lo, v_max + hi
         s_ratio = s_lo / s_hi  # (min v + τ²) grows by 1 / s_ratio over the interval
-        positive = ((a_hi > b_lo * big) | (a_hi * l_hi > b_lo * l_lo * big)
-                    | (a_lo * s_ratio**2 > b_hi * big) | (a_hi * s_ratio > b_hi * big))
-        negative = ((a_lo * big < b_hi) | (a_lo * l_lo * big < b_hi * l_hi)
-                    | (a_hi * big < b_lo * s_ratio**2) | (a_lo * big < b_lo * s_ratio))
+        positive = (
+            (a_hi > b_lo * big)
+            | (a_hi * l_hi > b_lo * l_lo * big)
+            | (a_lo * s_ratio**2 > b_hi * big)
+            | (a_hi * s_ratio > b_hi * big)
+        )
+        negative = (
+            (a_lo * big < b_hi)
+            | (a_lo * l_lo * big < b_hi * l_hi)
+            | (a_hi * big < b_lo * s_ratio**2)
+            | (a_lo * big < b_lo * s_ratio)
+        )
         c_big = c_lo * l_lo**2 * big
-        downward = ((c_lo * big < 2 * d_hi) | (c_big < 2 * d_hi * l_hi**2) | (c_big < 2 * b_hi * l_hi)
-                    | (c_hi * big < 2 * d_lo * s_ratio**3) | (c_lo * big < 2 * d_lo * s_ratio**3)
-                    | (c_hi * big < 2 * d_hi * s_ratio**2))
+        downward = (
+            (c_lo * big < 2 * d_hi)
+            | (c_big < 2 * d_hi * l_hi**2)
+            | (c_big < 2 * b_hi * l_hi)
+            | (c_hi * big < 2 * d_lo * s_ratio**3)
+            | (c_lo * big < 2 * d_lo * s_ratio**3)
+            | (c_hi * big < 2 * d_hi * s_ratio**2)
+        )
         return positive | negative | downward | (lo >= top) | (hi <= lo)
 
 
-def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: np.ndarray, reml: bool
-            ) -> np.ndarray:
+def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: np.ndarray, reml: bool) -> np.ndarray:
     """Which of ``rows`` have every interval between consecutive ``points`` (n, G; with their ``parts``)
     settled, halving those that are not up to ROUNDS times."""
     n, G = points.shape
     v_max, v_min = v.max(1), v.min(1)
     rows = np.repeat(rows, G - 1)
     j = np.tile(np.arange(G - 1), rows.size // (G - 1))
-    pieces = [points[rows, j], points[rows, j + 1], *parts[:, rows, j], *parts[:, rows, j + 1],
-              v_min[rows], v_max[rows], top[rows]]
+    pieces = [
+        points[rows, j],
+        points[rows, j + 1],
+        *parts[:, rows, j],
+        *parts[:, rows, j + 1],
+        v_min[rows],
+        v_max[rows],
+        top[rows],
+    ]
     for halvings in range(ROUNDS + 1):
         open_ = ~_settled(pieces)
         rows, pieces = rows[open_], [p[open_] for p in pieces]
@@ -134,8 +152,9 @@ def _top(v: np.ndarray) -> np.ndarray:
     return np.maximum(0.0, (v.max(1) - 2 * v.min(1)) * (1 + 1e-9))
 
 
-def _with_grid(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, reml: bool
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _with_grid(
+    y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, reml: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """``points`` (n, G) and their ``parts``, with a log grid on [0, top] added and all sorted: as many grid
     points as fit in one block, so a small batch (one fit) is settled in one evaluation, not in rounds
     of a few numpy calls each."""
@@ -159,8 +178,7 @@ def single_maximum(y: np.ndarray, v: np.ndarray, *, reml: bool) -> np.ndarray:
     return _proven(y, v, points, parts, top, np.arange(y.shape[0]), reml)
 
 
-def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np.ndarray, *,
-                        reml: bool) -> np.ndarray:
+def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np.ndarray, *, reml: bool) -> np.ndarray:
     """True for the data sets (rows of ``y``, ``v``: intercept-only models) whose (restricted) likelihood
     provably has one maximum over τ² >= 0, lying within ``near`` of ``tau2``; False where that could not
     be shown (which does not mean there is another maximum)."""
@@ -175,11 +193,11 @@ def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np
     return located & _proven(y, v, points, parts, top, np.flatnonzero(located), reml)
 
 
-def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: bool, maxiter: int = 200
-                   ) -> np.ndarray:
+def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: bool, maxiter: int = 200) -> np.ndarray:
     """The τ² of the maximum for data sets with a single maximum (see ``single_maximum``), to machine
     precision: 0 where the score is not positive there, else the score's root by Newton's method from
     ``start``, kept inside a bracket that is halved (on a log scale) when a step would leave it."""
+
     def score_and_slope(rows, t):
         a, b, c, d, _ = _parts(y[rows], v[rows], t[:, None], reml)[:, :, 0]
         return a - b, c - 2 * d

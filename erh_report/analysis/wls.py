@@ -45,8 +45,14 @@ def wls(y: np.ndarray, w: np.ndarray, X: np.ndarray | None) -> WLSFit:
         beta = np.sum(w * y, axis=1) / sw
         resid = y - beta[:, None]
         py = w * resid
-        return WLSFit(beta[:, None], (1 / sw)[:, None, None], resid, py, np.sum(py * resid, axis=1),
-                      sw - np.sum(w**2, axis=1) / sw)
+        return WLSFit(
+            beta[:, None],
+            (1 / sw)[:, None, None],
+            resid,
+            py,
+            np.sum(py * resid, axis=1),
+            sw - np.sum(w**2, axis=1) / sw,
+        )
     xtwx = cross(X, w)
     vb = np.linalg.inv(xtwx)
     xtwy = np.einsum("bki,bk->bi", X, w * y)
@@ -83,8 +89,7 @@ def trace_ppv(w: np.ndarray, v: np.ndarray, X: np.ndarray, vb: np.ndarray) -> np
     """tr(PPV) = sum w^2 v - 2 tr(A^-1 X'W^3VX) + tr(A^-1 X'W^2X A^-1 X'W^2VX)."""
     m_w = np.einsum("bij,bjk->bik", vb, cross(X, w**2))
     m_wv = np.einsum("bij,bjk->bik", vb, cross(X, w**2 * v))
-    return (np.sum(w**2 * v, axis=1) - 2 * trace_prod(vb, cross(X, w**3 * v))
-            + trace_prod(m_w, m_wv))
+    return np.sum(w**2 * v, axis=1) - 2 * trace_prod(vb, cross(X, w**3 * v)) + trace_prod(m_w, m_wv)
 
 
 def log_det(A: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ def _unbalanced(body: str) -> str | None:
         elif ch == "}":
             depth -= 1
             if depth == 0:
-                rest = body[i + 1:]
+                rest = body[i + 1 :]
                 return "fields after the entry's closing brace (a '}' too many?)" if "=" in rest else None
     return "a brace '{' is never closed (it swallows the fields and entries after it)"
 
@@ -41,19 +41,28 @@ def bibtex_problems(text: str, source: str) -> list[Problem]:
         key = match.group(2)
         line = text.count("\n", 0, match.start()) + 1
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        body = text[match.start() + match.group(0).index("{"):end]
+        body = text[match.start() + match.group(0).index("{") : end]
         reason = _unbalanced(body)
         if reason:
-            problems.append(Problem(source, f"entry '{key}': {reason}", row=line,
-                                    expected="every '{' closed by a '}' within its entry"))
+            problems.append(
+                Problem(
+                    source, f"entry '{key}': {reason}", row=line, expected="every '{' closed by a '}' within its entry"
+                )
+            )
         if not key:
             problems.append(Problem(source, "an entry without a key", row=line, expected="@article{key, ...}"))
             continue
         first = seen.get(key.lower())
         if first is not None:
             same = "the same key" if first[0] == key else f"the key '{first[0]}', differing only by case,"
-            problems.append(Problem(source, f"entry '{key}': {same} is already used at line {first[1]}", row=line,
-                                    expected="each key once"))
+            problems.append(
+                Problem(
+                    source,
+                    f"entry '{key}': {same} is already used at line {first[1]}",
+                    row=line,
+                    expected="each key once",
+                )
+            )
         else:
             seen[key.lower()] = (key, line)
     return problems

@@ -144,9 +144,16 @@ def check_config(config: ReviewConfig, raw: RawData, problems: list[Problem]) ->
                 )
             )
     if config.plan.dose.moderator not in MODERATOR_COLUMNS:
-        problems.append(Problem(REVIEW_FILE, "unknown dose moderator", row=where("plan", "dose", "moderator"),
-                                column="plan.dose.moderator", value=config.plan.dose.moderator,
-                                expected="one of " + ", ".join(MODERATOR_COLUMNS)))
+        problems.append(
+            Problem(
+                REVIEW_FILE,
+                "unknown dose moderator",
+                row=where("plan", "dose", "moderator"),
+                column="plan.dose.moderator",
+                value=config.plan.dose.moderator,
+                expected="one of " + ", ".join(MODERATOR_COLUMNS),
+            )
+        )
     aff_ids = {a.id for a in config.affiliations}
     for ai, author in enumerate(config.authors):
         for fi, aff in enumerate(author.affiliations):

@@ -117,12 +117,23 @@ def _csv_records(text: str, delimiter: str, source: str) -> tuple[list[list[str]
         except csv.Error as exc:
             row = len(records) + 1
             if "unexpected end of data" in str(exc) or "EOF" in str(exc):
-                return records, [Problem(source, f"a quote (\") opened in row {row} (line {line + 1}) is never "
-                                         "closed", row=row, expected='a closing quote, or no quote in the cell; '
-                                         'a quote inside a quoted cell is written twice ("")')]
-            return records, [Problem(source, f"cannot be read as CSV ({exc})", row=row,
-                                     expected='quotes only around whole cells; a quote inside a quoted cell '
-                                     'written twice ("")')]
+                return records, [
+                    Problem(
+                        source,
+                        f'a quote (") opened in row {row} (line {line + 1}) is never closed',
+                        row=row,
+                        expected="a closing quote, or no quote in the cell; "
+                        'a quote inside a quoted cell is written twice ("")',
+                    )
+                ]
+            return records, [
+                Problem(
+                    source,
+                    f"cannot be read as CSV ({exc})",
+                    row=row,
+                    expected='quotes only around whole cells; a quote inside a quoted cell written twice ("")',
+                )
+            ]
 
 
 def read_csv(path: Path, name: str) -> tuple[RawTable, list[Problem]]:
@@ -187,8 +198,9 @@ def read_workbook(path: Path) -> tuple[dict[str, RawTable], list[Problem]]:
 
 
 # ------------------------------------------------------------------------------------ yaml
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int],
-              seen: set[int] | None = None) -> None:
+def _line_map(
+    node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], seen: set[int] | None = None
+) -> None:
     """Record the line of every key/item so a problem in review.yaml can say where it is. A node reached
     again through an alias is not entered again: the map stays as small as the file."""
     seen = set() if seen is None else seen
@@ -239,19 +251,46 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> i
 def _compose_limited(text: str, source: str) -> tuple[yaml.Node | None, Any, list[Problem]]:
     """Parse ``text`` into its node graph, check the limits, and only then make Python data of it."""
     if len(text.encode("utf-8")) > YAML_MAX_BYTES:
-        return None, None, [Problem(source, f"is larger than {YAML_MAX_BYTES:,} bytes",
-                                    expected="the review's settings, a few kilobytes")]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    source,
+                    f"is larger than {YAML_MAX_BYTES:,} bytes",
+                    expected="the review's settings, a few kilobytes",
+                )
+            ],
+        )
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
             size = _expanded_size(node, {}, set())
             if size < 0:
-                return None, None, [Problem(source, "an alias (*name) refers to a value that contains it",
-                                            expected="aliases to values defined before them, without loops")]
+                return (
+                    None,
+                    None,
+                    [
+                        Problem(
+                            source,
+                            "an alias (*name) refers to a value that contains it",
+                            expected="aliases to values defined before them, without loops",
+                        )
+                    ],
+                )
             if size > YAML_MAX_VALUES:
-                return None, None, [Problem(source, f"its aliases (*name) expand to more than {YAML_MAX_VALUES:,} "
-                                            "values", expected="the review's settings, with few aliases")]
+                return (
+                    None,
+                    None,
+                    [
+                        Problem(
+                            source,
+                            f"its aliases (*name) expand to more than {YAML_MAX_VALUES:,} values",
+                            expected="the review's settings, with few aliases",
+                        )
+                    ],
+                )
         return node, loader.construct_document(node) if node is not None else None, []
     finally:
         loader.dispose()
@@ -362,8 +401,15 @@ def read_references(folder: Path) -> tuple[dict[str, dict[str, str]] | None, str
             return None, name, [Problem(name, "must be a CSL-JSON list of items, each with an id")]
         counts = Counter(str(x["id"]) for x in items)
         if max(counts.values(), default=1) > 1:
-            return None, name, [Problem(name, f"item id '{i}' appears {n} times", expected="each id once")
-                                for i, n in sorted(counts.items()) if n > 1]
+            return (
+                None,
+                name,
+                [
+                    Problem(name, f"item id '{i}' appears {n} times", expected="each id once")
+                    for i, n in sorted(counts.items())
+                    if n > 1
+                ],
+            )
         return (
             {str(x["id"]): {k: json.dumps(v) if not isinstance(v, str) else v for k, v in x.items()} for x in items},
             name,

@@ -185,8 +185,11 @@ def select_effects(
             }
             if not measurements:
                 continue
-            picks = (_every_measurement(measurements, rank) if every
-                     else [_choose(analysis, study_id, measurements, rank, plan.instrument_rule, window)])
+            picks = (
+                _every_measurement(measurements, rank)
+                if every
+                else [_choose(analysis, study_id, measurements, rank, plan.instrument_rule, window)]
+            )
             for chosen in picks:
                 if isinstance(chosen, Ambiguity):
                     ambiguities.append(chosen)
@@ -217,8 +220,10 @@ def _every_measurement(
 ) -> list[tuple[tuple[str, float], str]]:
     """Every (instrument, time point) of a study in the window, with the reason it is used."""
     keys = sorted(measurements, key=lambda key: (rank.get(key[0], len(rank)), key[1]))
-    return [(key, f"{key[0]} at {_fmt_months(key[1])}: one of the study's {len(keys)} effects in the window")
-            for key in keys]
+    return [
+        (key, f"{key[0]} at {_fmt_months(key[1])}: one of the study's {len(keys)} effects in the window")
+        for key in keys
+    ]
 
 
 def _choose(

@@ -70,8 +70,9 @@ def _numeric_columns(model: type[BaseModel]) -> list[str]:
     return [name for name, f in model.model_fields.items() if _is_numeric(f.annotation)]
 
 
-def _bad_numbers(table: RawTable, row: int, cells: dict[str, str], columns: list[str],
-                 problems: list[Problem]) -> set[str]:
+def _bad_numbers(
+    table: RawTable, row: int, cells: dict[str, str], columns: list[str], problems: list[Problem]
+) -> set[str]:
     """Report every number cell of the row that breaks the strict rule; return their columns."""
     bad: set[str] = set()
     for column in columns:
@@ -81,8 +82,7 @@ def _bad_numbers(table: RawTable, row: int, cells: dict[str, str], columns: list
         reason = number_problem(text)
         if reason is not None:
             bad.add(column)
-            problems.append(Problem(table.source, reason, row=row, column=column, value=text,
-                                    expected=NUMBER_EXPECTED))
+            problems.append(Problem(table.source, reason, row=row, column=column, value=text, expected=NUMBER_EXPECTED))
     return bad
 
 
@@ -159,7 +159,14 @@ def case_only_ids(source: str, table: RawTable | None) -> list[Problem]:
         sid = cells.get("study_id", "").strip()
         earlier = first.setdefault(sid.lower(), (sid, row))
         if sid and earlier[0] != sid:
-            problems.append(Problem(source, f"study_id differs only by case from {earlier[0]} (row {earlier[1]})",
-                                    row=row, column="study_id", value=sid,
-                                    expected="study ids that differ in more than case"))
+            problems.append(
+                Problem(
+                    source,
+                    f"study_id differs only by case from {earlier[0]} (row {earlier[1]})",
+                    row=row,
+                    column="study_id",
+                    value=sid,
+                    expected="study ids that differ in more than case",
+                )
+            )
     return problems

@@ -423,8 +423,9 @@ class Plan(_Strict):
     def _known_primary_window(self) -> Plan:
         ids = [w.id for w in self.windows]
         if self.primary_window is not None and self.primary_window not in ids:
-            raise ValueError(f"primary_window {self.primary_window!r} is not a window; expected one of "
-                             f"{', '.join(ids)}")
+            raise ValueError(
+                f"primary_window {self.primary_window!r} is not a window; expected one of {', '.join(ids)}"
+            )
         return self
 
     @property

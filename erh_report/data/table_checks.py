@@ -180,20 +180,34 @@ def check_outcome_data(
     return [(row, r) for row, r in usable if row not in bad]
 
 
-def _rob_words_fit(source: str, row: int, r: RiskOfBiasRow, tool: rob_tools.RobTool,
-                   problems: list[Problem]) -> bool:
+def _rob_words_fit(source: str, row: int, r: RiskOfBiasRow, tool: rob_tools.RobTool, problems: list[Problem]) -> bool:
     """Each of the tool's domains and overall holds one of its words; columns beyond its domains are blank."""
     before = len(problems)
     for col in (*tool.domain_ids, "overall"):
         value = getattr(r, col)
         if value not in tool.judgements:
-            problems.append(Problem(source, f"value not allowed for {tool.name}" if value else "missing judgement",
-                                    row=row, column=col, value=value, expected=tool.expected()))
+            problems.append(
+                Problem(
+                    source,
+                    f"value not allowed for {tool.name}" if value else "missing judgement",
+                    row=row,
+                    column=col,
+                    value=value,
+                    expected=tool.expected(),
+                )
+            )
     for n in range(len(tool.domains) + 1, rob_tools.MAX_DOMAINS + 1):
         if getattr(r, f"d{n}"):
-            problems.append(Problem(source, f"{tool.name} has {len(tool.domains)} domains", row=row,
-                                    column=f"d{n}", value=getattr(r, f"d{n}"),
-                                    expected="blank, or settings.rob_tool naming a tool with this domain"))
+            problems.append(
+                Problem(
+                    source,
+                    f"{tool.name} has {len(tool.domains)} domains",
+                    row=row,
+                    column=f"d{n}",
+                    value=getattr(r, f"d{n}"),
+                    expected="blank, or settings.rob_tool naming a tool with this domain",
+                )
+            )
     return len(problems) == before
 
 
@@ -233,8 +247,11 @@ def check_rob(
                     expected="an outcome id from review.yaml, or blank for all outcomes",
                 )
             )
-        worst = max(tool.domain_ids, key=lambda d: tool.rank[getattr(r, d)]) \
-            if _rob_words_fit(source, row, r, tool, problems) else None
+        worst = (
+            max(tool.domain_ids, key=lambda d: tool.rank[getattr(r, d)])
+            if _rob_words_fit(source, row, r, tool, problems)
+            else None
+        )
         if worst and tool.rank[r.overall] < tool.rank[getattr(r, worst)]:
             problems.append(
                 Problem(

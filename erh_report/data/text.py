@@ -32,26 +32,37 @@ def decode(data: bytes, source: str) -> tuple[str | None, list[Problem]]:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif data.startswith(b"PK\x03\x04"):
-        return None, [Problem(source, "is a ZIP file (an XLSX workbook renamed?), not a CSV file",
-                              expected=f"{SAVE_AS}, or the workbook with its .xlsx name")]
+        return None, [
+            Problem(
+                source,
+                "is a ZIP file (an XLSX workbook renamed?), not a CSV file",
+                expected=f"{SAVE_AS}, or the workbook with its .xlsx name",
+            )
+        ]
     elif data[:1000].count(b"\x00") > len(data[:1000]) // 4:
-        return None, [Problem(source, "looks like UTF-16 without a byte-order mark (every other byte is 0)",
-                              expected=SAVE_AS)]
+        return None, [
+            Problem(source, "looks like UTF-16 without a byte-order mark (every other byte is 0)", expected=SAVE_AS)
+        ]
     else:
         encoding = "utf-8"
     try:
         return data.decode(encoding), []
     except UnicodeDecodeError as exc:
         if encoding != "utf-8":
-            return None, [Problem(source, f"is not valid {encoding.upper()} text (byte {exc.start})",
-                                  expected=SAVE_AS)]
+            return None, [Problem(source, f"is not valid {encoding.upper()} text (byte {exc.start})", expected=SAVE_AS)]
         utf8_error = exc
     try:
         return data.decode("cp1252"), []
     except UnicodeDecodeError:
         byte = data[utf8_error.start]
-        return None, [Problem(source, f"is neither UTF-8 nor Windows-1252 text (byte 0x{byte:02X} at offset "
-                              f"{utf8_error.start} cannot be read)", expected=SAVE_AS)]
+        return None, [
+            Problem(
+                source,
+                f"is neither UTF-8 nor Windows-1252 text (byte 0x{byte:02X} at offset "
+                f"{utf8_error.start} cannot be read)",
+                expected=SAVE_AS,
+            )
+        ]
 
 
 def _character_problem(text: str) -> str | None:
@@ -73,20 +84,42 @@ def cell_problems(table: str, source: str, row: int, cells: dict[str, str]) -> l
             continue
         reason = _character_problem(text)
         if reason:
-            problems.append(Problem(source, reason, row=row, column=column, value=text[:40],
-                                    expected="plain text on one line, without control characters"))
+            problems.append(
+                Problem(
+                    source,
+                    reason,
+                    row=row,
+                    column=column,
+                    value=text[:40],
+                    expected="plain text on one line, without control characters",
+                )
+            )
         missing = missing_glyphs(text)
         if missing:
             shown = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing[:5])
-            problems.append(Problem(source, f"characters that no installed font can show: {shown}", row=row,
-                                    column=column, expected="text the fonts cover (Latin, Greek, Cyrillic, CJK and "
-                                    "common symbols), or a font with these characters installed"))
+            problems.append(
+                Problem(
+                    source,
+                    f"characters that no installed font can show: {shown}",
+                    row=row,
+                    column=column,
+                    expected="text the fonts cover (Latin, Greek, Cyrillic, CJK and "
+                    "common symbols), or a font with these characters installed",
+                )
+            )
         limit = LABEL_LIMITS.get((table, column), MAX_CELL)
         if len(text) > limit:
-            problems.append(Problem(source, f"the text is {len(text):,} characters long, more than {limit:,}",
-                                    row=row, column=column, value=text[:40] + "…",
-                                    expected=f"at most {limit:,} characters"
-                                    + (" (it is shown in tables and figures)" if limit < MAX_CELL else "")))
+            problems.append(
+                Problem(
+                    source,
+                    f"the text is {len(text):,} characters long, more than {limit:,}",
+                    row=row,
+                    column=column,
+                    value=text[:40] + "…",
+                    expected=f"at most {limit:,} characters"
+                    + (" (it is shown in tables and figures)" if limit < MAX_CELL else ""),
+                )
+            )
     return problems
 
 

@@ -78,8 +78,14 @@ def check(raw: RawData) -> Checked:
     report_duplicates(
         src["outcome_data"],
         outcome_rows,
-        lambda r: (r.study_id, r.outcome, r.instrument, f"{r.followup_months:g}", *([r.subgroup] if r.subgroup else []),
-                   r.arm),
+        lambda r: (
+            r.study_id,
+            r.outcome,
+            r.instrument,
+            f"{r.followup_months:g}",
+            *([r.subgroup] if r.subgroup else []),
+            r.arm,
+        ),
         "study, outcome, instrument, follow-up and arm",
         "arm",
         problems,
@@ -165,8 +171,22 @@ def check(raw: RawData) -> Checked:
                 )
 
     labels = {sid: s.label for sid, (_, s) in valid_studies.items()}
-    return Checked(raw.folder, config, studies_rows, outcome_rows, usable, rob_rows, rob_index, counts, excluded_rows,
-                   grade_rows, references, src, labels, problems)
+    return Checked(
+        raw.folder,
+        config,
+        studies_rows,
+        outcome_rows,
+        usable,
+        rob_rows,
+        rob_index,
+        counts,
+        excluded_rows,
+        grade_rows,
+        references,
+        src,
+        labels,
+        problems,
+    )
 
 
 def apply_plan(checked: Checked) -> tuple[list[Analysis], dict[str, list[StudyInput]], list[Problem]]:
@@ -180,17 +200,28 @@ def apply_plan(checked: Checked) -> tuple[list[Analysis], dict[str, list[StudyIn
     ids = [a.id for a in analyses]
     for row, g in checked.grade_rows:
         if g.analysis_id not in ids:
-            problems.append(Problem(src["grade"], "unknown analysis", row=row, column="analysis_id",
-                                    value=g.analysis_id,
-                                    expected="an analysis id such as " + ", ".join(ids[:4]) + " (outcome_window)"))
+            problems.append(
+                Problem(
+                    src["grade"],
+                    "unknown analysis",
+                    row=row,
+                    column="analysis_id",
+                    value=g.analysis_id,
+                    expected="an analysis id such as " + ", ".join(ids[:4]) + " (outcome_window)",
+                )
+            )
     selections, ambiguities = select_effects(config, checked.usable, checked.labels)
     for amb in ambiguities:
-        problems.append(Problem(
-            src["outcome_data"],
-            f"study {amb.study_id} would contribute two effects to analysis {amb.analysis_id}: {amb.message}",
-            row=min(amb.rows), column="instrument",
-            expected="one effect per study (change the plan's rule or remove a row); rows "
-            + ", ".join(map(str, sorted(amb.rows)))))
+        problems.append(
+            Problem(
+                src["outcome_data"],
+                f"study {amb.study_id} would contribute two effects to analysis {amb.analysis_id}: {amb.message}",
+                row=min(amb.rows),
+                column="instrument",
+                expected="one effect per study (change the plan's rule or remove a row); rows "
+                + ", ".join(map(str, sorted(amb.rows))),
+            )
+        )
     return analyses, selections, problems
 
 
@@ -203,10 +234,21 @@ def load_review(folder: str | Path) -> Review:
         raise InputError(problems)
     source = checked.config.source
     assert checked.counts is not None or (source is not None and "prisma" in source.not_provided)
-    return Review(folder=checked.folder, config=checked.config, studies=checked.studies_rows,
-                  outcome_data=checked.outcome_rows, risk_of_bias=checked.rob_rows, prisma=checked.counts,
-                  excluded=checked.excluded_rows, grade=checked.grade_rows, references=checked.references,
-                  sources=checked.src, analyses=analyses, selections=selections, _rob_index=checked.rob_index)
+    return Review(
+        folder=checked.folder,
+        config=checked.config,
+        studies=checked.studies_rows,
+        outcome_data=checked.outcome_rows,
+        risk_of_bias=checked.rob_rows,
+        prisma=checked.counts,
+        excluded=checked.excluded_rows,
+        grade=checked.grade_rows,
+        references=checked.references,
+        sources=checked.src,
+        analyses=analyses,
+        selections=selections,
+        _rob_index=checked.rob_index,
+    )
 
 
 __all__ = ["Review", "apply_plan", "check", "load_review"]

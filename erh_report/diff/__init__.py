@@ -21,15 +21,21 @@ ANALYSES = Path("results") / "analyses.csv"
 
 
 def _kind(folder: Path) -> str:
-    """"build" or "data"; InputError when it is neither, so the user learns what was expected."""
+    """ "build" or "data"; InputError when it is neither, so the user learns what was expected."""
     if (folder / ANALYSES).is_file():
         return "build"
     if (folder / "review.yaml").is_file():
         return "data"
     message = "does not exist" if not folder.exists() else "is neither a build folder nor a data folder"
-    raise InputError([Problem(str(folder), message,
-                              expected="a build folder (with results/analyses.csv) or a data folder (with "
-                              "review.yaml)")])
+    raise InputError(
+        [
+            Problem(
+                str(folder),
+                message,
+                expected="a build folder (with results/analyses.csv) or a data folder (with review.yaml)",
+            )
+        ]
+    )
 
 
 def compare_builds(old: Path, new: Path):  # -> Changes (imported lazily)
@@ -43,8 +49,15 @@ def compare_builds(old: Path, new: Path):  # -> Changes (imported lazily)
     sentences = []
     for name in DOCUMENTS:
         sentences += compare_html(old / f"{name}.html", new / f"{name}.html", name)
-    return Changes(str(old), str(new), compare_numbers(old, new), sentences,
-                   [f for f in files if is_figure(f.path)], files, compare_data(inputs_of(old), inputs_of(new)))
+    return Changes(
+        str(old),
+        str(new),
+        compare_numbers(old, new),
+        sentences,
+        [f for f in files if is_figure(f.path)],
+        files,
+        compare_data(inputs_of(old), inputs_of(new)),
+    )
 
 
 def revision_date(day: str | None, environ: Mapping[str, str] = os.environ) -> str:
@@ -55,8 +68,9 @@ def revision_date(day: str | None, environ: Mapping[str, str] = os.environ) -> s
         try:
             moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
         except ValueError:
-            raise InputError([Problem("SOURCE_DATE_EPOCH", f"is {epoch!r}", expected="seconds since 1970 "
-                                      "as a whole number")]) from None
+            raise InputError(
+                [Problem("SOURCE_DATE_EPOCH", f"is {epoch!r}", expected="seconds since 1970 as a whole number")]
+            ) from None
         return moment.strftime("%Y-%m-%dT00:00:00Z")
     try:
         if len(day) == 10:
@@ -66,8 +80,9 @@ def revision_date(day: str | None, environ: Mapping[str, str] = os.environ) -> s
     raise InputError([Problem("--date", f"is {day!r}", expected="a date as YYYY-MM-DD, e.g. 2026-11-29")])
 
 
-def write_diff(changes, old: Path, new: Path, out: Path, date: str | None = None,
-               author: str | None = None) -> list[Path]:
+def write_diff(
+    changes, old: Path, new: Path, out: Path, date: str | None = None, author: str | None = None
+) -> list[Path]:
     """changes.html, changes.xlsx, the correction notice (when a reported number changed) and, for each
     document both builds have as DOCX, <name>-tracked.docx."""
     from erh_report.diff.notice import cause, write_notice
@@ -92,14 +107,20 @@ def _progress(label: str) -> Callable[[str], None] | None:
     return lambda message: print(f"building {label}: {message}", file=sys.stderr, flush=True)
 
 
-def run_diff(old: Path, new: Path, out: Path, fail_on_change: bool = False, date: str | None = None,
-             author: str | None = None) -> int:
+def run_diff(
+    old: Path, new: Path, out: Path, fail_on_change: bool = False, date: str | None = None, author: str | None = None
+) -> int:
     """Compare, write the report when something changed, and return the exit code (1 on change only with
     ``fail_on_change``, for CI). Raises InputError when OLD or NEW is not a build or data folder."""
     old, new, out = Path(old), Path(new), Path(out)
     if out.exists() and not out.is_dir():
-        raise InputError([Problem(f"--out {out}", "is a file, not a folder",
-                                  expected="a folder name (move or rename the file first)")])
+        raise InputError(
+            [
+                Problem(
+                    f"--out {out}", "is a file, not a folder", expected="a folder name (move or rename the file first)"
+                )
+            ]
+        )
     kinds = _kind(old), _kind(new)
     with tempfile.TemporaryDirectory(prefix="erh-diff-") as tmp:
         builds = []

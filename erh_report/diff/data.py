@@ -83,9 +83,11 @@ class DataChanges:
 
     def summary(self) -> str:
         files = {c.file for c in self.cells}
-        parts = [f"{_count(len(self.cells), 'data cell')} changed in {_count(len(files), 'file')}",
-                 f"{_count(len(self.rows), 'data row')} added or removed",
-                 f"{_count(len(self.settings), 'review.yaml value')} changed"]
+        parts = [
+            f"{_count(len(self.cells), 'data cell')} changed in {_count(len(files), 'file')}",
+            f"{_count(len(self.rows), 'data row')} added or removed",
+            f"{_count(len(self.settings), 'review.yaml value')} changed",
+        ]
         if self.files:
             parts.append(f"{_count(len(self.files), 'other input file')} changed")
         return "; ".join(parts)
@@ -182,8 +184,10 @@ def _key_text(key: tuple[str, ...], names: tuple[str, ...]) -> str:
 
 def compare_tables(old: RawData, new: RawData) -> tuple[list[CellChange], list[RowChange]]:
     """Every changed cell and every added or removed row, table by table, in the new file's row order."""
-    labels = {c.get("study_id", ""): c.get("label", "") for _, c in (new.tables.get("studies") or old.tables.get(
-        "studies") or RawTable("studies", "", [], [])).rows}
+    labels = {
+        c.get("study_id", ""): c.get("label", "")
+        for _, c in (new.tables.get("studies") or old.tables.get("studies") or RawTable("studies", "", [], [])).rows
+    }
     cells: list[CellChange] = []
     rows: list[RowChange] = []
     for name, keys in ROW_KEYS.items():
@@ -202,12 +206,23 @@ def compare_tables(old: RawData, new: RawData) -> tuple[list[CellChange], list[R
             for column in columns:
                 old_value, new_value = old_cells.get(column, ""), new_cells.get(column, "")
                 if not _same(old_value, new_value):
-                    cells.append(CellChange(after.source, number, old_number, _study(new_cells, labels),
-                                            _key_text(key, keys), column, old_value, new_value))
+                    cells.append(
+                        CellChange(
+                            after.source,
+                            number,
+                            old_number,
+                            _study(new_cells, labels),
+                            _key_text(key, keys),
+                            column,
+                            old_value,
+                            new_value,
+                        )
+                    )
         for key, (number, old_cells) in a.items():
             if key not in b:
-                rows.append(RowChange(before.source, number, _study(old_cells, labels), _key_text(key, keys),
-                                      "removed"))
+                rows.append(
+                    RowChange(before.source, number, _study(old_cells, labels), _key_text(key, keys), "removed")
+                )
     return cells, rows
 
 
@@ -227,28 +242,36 @@ def compare_config(old: RawData, new: RawData) -> list[SettingChange]:
         before, after = a.get(path), b.get(path)
         if before != after:
             row = new.config_lines.get(path) if path in b else old.config_lines.get(path)
-            found.append(SettingChange("review.yaml", row, ".".join(str(p) for p in path), before or "",
-                                       after or ""))
+            found.append(SettingChange("review.yaml", row, ".".join(str(p) for p in path), before or "", after or ""))
     return found
 
 
 def _other_files(old: Path, new: Path) -> list[tuple[str, str]]:
     """Input files that are neither tables nor review.yaml (the reference list) and differ."""
+
     def files(folder: Path) -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-                if p.is_file() and p.suffix.lower() not in (".csv", ".tsv", ".xlsx", ".yaml")}
+        return {
+            p.name: p.read_bytes()
+            for p in sorted(folder.iterdir())
+            if p.is_file() and p.suffix.lower() not in (".csv", ".tsv", ".xlsx", ".yaml")
+        }
 
     a, b = files(old), files(new)
-    return [(name, "added" if name not in a else "removed" if name not in b else "changed")
-            for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]
+    return [
+        (name, "added" if name not in a else "removed" if name not in b else "changed")
+        for name in sorted(set(a) | set(b))
+        if a.get(name) != b.get(name)
+    ]
 
 
 def compare_data(old: Path | None, new: Path | None) -> DataChanges:
     """What changed between two data folders (or the copies in builds' inputs.zip)."""
     if old is None or new is None:
         which = "old" if old is None else "new"
-        return DataChanges(missing=f"the {which} build has no copy of its data (inputs.zip): it was built by an "
-                           "earlier version; rebuild it, or give the data folders themselves")
+        return DataChanges(
+            missing=f"the {which} build has no copy of its data (inputs.zip): it was built by an "
+            "earlier version; rebuild it, or give the data folders themselves"
+        )
     raw_old, raw_new = read_folder(Path(old)), read_folder(Path(new))
     cells, rows = compare_tables(raw_old, raw_new)
     return DataChanges(cells, rows, compare_config(raw_old, raw_new), _other_files(Path(old), Path(new)))

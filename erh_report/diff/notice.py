@@ -60,9 +60,11 @@ def _float(text: str | None) -> float:
 
 
 def _subject(row: dict[str, str]) -> str:
-    """"parent-infant bonding (post-intervention)": the outcome as it reads inside a sentence."""
+    """ "parent-infant bonding (post-intervention)": the outcome as it reads inside a sentence."""
+
     def lower(text: str) -> str:
         return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
     return f"{lower(row.get('outcome', ''))} ({lower(row.get('timepoint', ''))})"
 
 
@@ -84,16 +86,31 @@ def _statistics(style: NumberStyle, level: float) -> list[tuple[str, Callable[[d
 
     return [
         ("the pooled {measure}", effect, lambda row: [effect(row), interval(row)]),
-        ("the P value of the pooled {measure}", lambda row: style.p(_float(row.get("pval"))),
-         lambda row: [style.p(_float(row.get("pval")))]),
-        ("the number of participants", lambda row: style.integer(_float(row.get("participants"))),
-         lambda row: [f"({style.integer(_float(row.get('participants')))} participants)"]),
-        ("the I\u00b2", lambda row: style.percent(_float(row.get("i2"))),
-         lambda row: [style.i2(_float(row.get("i2")))]),
-        ("the \u03c4\u00b2", lambda row: style.tau2(_float(row.get("tau2"))),
-         lambda row: [f"\u03c4\u00b2 = {style.tau2(_float(row.get('tau2')))}"]),
-        (f"the {level:g}% prediction interval", prediction,
-         lambda row: [style.prediction_interval(scale(row, "pi_low"), scale(row, "pi_high"), level)]),
+        (
+            "the P value of the pooled {measure}",
+            lambda row: style.p(_float(row.get("pval"))),
+            lambda row: [style.p(_float(row.get("pval")))],
+        ),
+        (
+            "the number of participants",
+            lambda row: style.integer(_float(row.get("participants"))),
+            lambda row: [f"({style.integer(_float(row.get('participants')))} participants)"],
+        ),
+        (
+            "the I\u00b2",
+            lambda row: style.percent(_float(row.get("i2"))),
+            lambda row: [style.i2(_float(row.get("i2")))],
+        ),
+        (
+            "the \u03c4\u00b2",
+            lambda row: style.tau2(_float(row.get("tau2"))),
+            lambda row: [f"\u03c4\u00b2 = {style.tau2(_float(row.get('tau2')))}"],
+        ),
+        (
+            f"the {level:g}% prediction interval",
+            prediction,
+            lambda row: [style.prediction_interval(scale(row, "pi_low"), scale(row, "pi_high"), level)],
+        ),
     ]
 
 
@@ -115,10 +132,10 @@ def _places(manuscript: Path) -> list[tuple[str, str]]:
             container = next((a for a in element.iterancestors() if a.tag in ("table", "figure")), None)
             place = section
             if container is not None:
-                caption = container.find(".//caption") if container.tag == "table" else container.find(
-                    ".//figcaption")
-                label = re.match(r"\s*((?:e?Table|e?Figure) \d+)", caption.text_content()) if caption is not None \
-                    else None
+                caption = container.find(".//caption") if container.tag == "table" else container.find(".//figcaption")
+                label = (
+                    re.match(r"\s*((?:e?Table|e?Figure) \d+)", caption.text_content()) if caption is not None else None
+                )
                 place = label.group(1) if label else place
             found.append((place, " ".join(element.text_content().split())))
     return found
@@ -126,8 +143,11 @@ def _places(manuscript: Path) -> list[tuple[str, str]]:
 
 def corrections(old: Path, new: Path) -> list[Correction]:
     """Every reported number of the manuscript that changed between two builds, as printed."""
-    settings = json.loads((new / "manifest.json").read_text(encoding="utf-8")).get("settings", {}) \
-        if (new / "manifest.json").is_file() else {}
+    settings = (
+        json.loads((new / "manifest.json").read_text(encoding="utf-8")).get("settings", {})
+        if (new / "manifest.json").is_file()
+        else {}
+    )
     style = get_style(settings.get("number_style", "JAMA"))
     level = float(settings.get("level", 95))
     before, after = _rows(old / "results" / "analyses.csv"), _rows(new / "results" / "analyses.csv")
@@ -143,23 +163,31 @@ def corrections(old: Path, new: Path) -> list[Correction]:
             old_text, new_text = printed(before[analysis_id]), printed(row)
             if old_text == new_text or "\u2013" in (old_text, new_text):
                 continue
-            where = tuple(dict.fromkeys(place for place, text in places
-                                        if any(n in text for n in needles(before[analysis_id]))))
-            found.append(Correction(f"{what.format(measure=measure)} for {_subject(row)}", where, old_text,
-                                    new_text))
+            where = tuple(
+                dict.fromkeys(place for place, text in places if any(n in text for n in needles(before[analysis_id])))
+            )
+            found.append(Correction(f"{what.format(measure=measure)} for {_subject(row)}", where, old_text, new_text))
         old_word = grade_before.get(analysis_id, {}).get("word", "")
         new_word = grade_after.get(analysis_id, {}).get("word", "")
         if old_word and new_word and old_word != new_word:
-            found.append(Correction(f"the certainty of the evidence for {_subject(row)}",
-                                    ("the Results section", "the summary of findings"), old_word.lower(),
-                                    new_word.lower()))
+            found.append(
+                Correction(
+                    f"the certainty of the evidence for {_subject(row)}",
+                    ("the Results section", "the summary of findings"),
+                    old_word.lower(),
+                    new_word.lower(),
+                )
+            )
     return found
 
 
 def notice_text(title: str, found: list[Correction], cause: str) -> str:
     """The notice as plain text: what was corrected, then one sentence per changed number."""
-    lines = ["Notice of correction", "",
-             f"In the article titled \u201c{title}\u201d, {cause}; the analyses were run again."]
+    lines = [
+        "Notice of correction",
+        "",
+        f"In the article titled \u201c{title}\u201d, {cause}; the analyses were run again.",
+    ]
     lines += [""] + [c.sentence() for c in found] if found else ["", "No reported number changed."]
     lines += ["", "The article has been corrected."]
     return "\n".join(lines) + "\n"
@@ -187,17 +215,18 @@ def cause(data) -> str:  # data: erh_report.diff.data.DataChanges
     """What was corrected in the data, in the notice's words: the cells (up to three named), the rows,
     the settings."""
     parts = []
-    named = [f"the {c.column} of study {c.study.split(' (')[0] or c.key} ({c.file}, row {c.row}) from "
-             f"{c.old or 'empty'} to {c.new or 'empty'}" for c in data.cells[:3]]
+    named = [
+        f"the {c.column} of study {c.study.split(' (')[0] or c.key} ({c.file}, row {c.row}) from "
+        f"{c.old or 'empty'} to {c.new or 'empty'}"
+        for c in data.cells[:3]
+    ]
     if named:
         more = len(data.cells) - len(named)
         extra = f" and {more} other value{'s' if more != 1 else ''}" if more else ""
         parts.append("the extracted data were corrected: " + _join(named) + extra)
     if data.rows:
         added = sum(r.status == "added" for r in data.rows)
-        parts.append(f"{added} data row{'s' if added != 1 else ''} were added and {len(data.rows) - added} "
-                     "removed")
+        parts.append(f"{added} data row{'s' if added != 1 else ''} were added and {len(data.rows) - added} removed")
     for setting in data.settings[:3]:
-        parts.append(f"the setting {setting.key} was changed from {setting.old or 'empty'} to "
-                     f"{setting.new or 'empty'}")
+        parts.append(f"the setting {setting.key} was changed from {setting.old or 'empty'} to {setting.new or 'empty'}")
     return "; ".join(parts) if parts else "the analyses were corrected"

@@ -31,17 +31,46 @@ class Table:
 
 # Text columns that only describe a row (not numbers the paper reports) are skipped or used as labels.
 TABLES: tuple[Table, ...] = (
-    Table("analyses", "results/analyses.csv", ("analysis_id",), ("outcome", "timepoint"),
-          ("domain", "domain_id", "domain_role", "outcome", "outcome_id", "outcome_type", "importance",
-           "timepoint", "window_id", "measure", "scale", "method", "test", "note")),
+    Table(
+        "analyses",
+        "results/analyses.csv",
+        ("analysis_id",),
+        ("outcome", "timepoint"),
+        (
+            "domain",
+            "domain_id",
+            "domain_role",
+            "outcome",
+            "outcome_id",
+            "outcome_type",
+            "importance",
+            "timepoint",
+            "window_id",
+            "measure",
+            "scale",
+            "method",
+            "test",
+            "note",
+        ),
+    ),
     Table("subgroups", "results/subgroups.csv", ("analysis_id", "variable", "level"), (), ("note",)),
     Table("metaregression", "results/metaregression.csv", ("analysis_id", "moderator")),
     Table("sensitivity", "results/sensitivity.csv", ("analysis_id", "analysis"), (), ("excluded",)),
     Table("small_study_effects", "results/small_study_effects.csv", ("analysis_id",)),
-    Table("studies", "results/study_effects.csv", ("analysis_id", "study_id", "comparison"), ("study",),
-          ("study", "instrument_name", "source_rows", "why")),
-    Table("grade", "results/grade/grade_certainty.csv", ("analysis_id",), ("outcome", "timepoint"),
-          ("outcome", "timepoint", "symbols", "statement")),
+    Table(
+        "studies",
+        "results/study_effects.csv",
+        ("analysis_id", "study_id", "comparison"),
+        ("study",),
+        ("study", "instrument_name", "source_rows", "why"),
+    ),
+    Table(
+        "grade",
+        "results/grade/grade_certainty.csv",
+        ("analysis_id",),
+        ("outcome", "timepoint"),
+        ("outcome", "timepoint", "symbols", "statement"),
+    ),
 )
 
 
@@ -153,8 +182,15 @@ def compare_table(table: Table, old_rows: list[Row], new_rows: list[Row]) -> lis
     for key in [*new, *(k for k in old if k not in new)]:
         before, after = old.get(key), new.get(key)
         if before is None or after is None:
-            found.append(Change(table.name, key, "(row)", None if before is None else "present",
-                                None if after is None else "present"))
+            found.append(
+                Change(
+                    table.name,
+                    key,
+                    "(row)",
+                    None if before is None else "present",
+                    None if after is None else "present",
+                )
+            )
             continue
         columns = [c for c in dict.fromkeys([*after, *before]) if c not in table.keys and c not in table.skip]
         for column in columns:
@@ -212,8 +248,17 @@ def significance_flips(table: str, old_rows: list[Row], new_rows: list[Row], key
         for test, low, high in INTERVALS.get(table, ()):
             a, b = _interval(before, low, high), _interval(after, low, high)
             if a and b and excludes_null(*a) != excludes_null(*b):
-                flips.append(Flip(table, key, test, f"{a[0]:.4g} to {a[1]:.4g}", f"{b[0]:.4g} to {b[1]:.4g}",
-                                  excludes_null(*a), excludes_null(*b)))
+                flips.append(
+                    Flip(
+                        table,
+                        key,
+                        test,
+                        f"{a[0]:.4g} to {a[1]:.4g}",
+                        f"{b[0]:.4g} to {b[1]:.4g}",
+                        excludes_null(*a),
+                        excludes_null(*b),
+                    )
+                )
         for test, column in P_VALUES.get(table, ()):
             p, q = _number(before.get(column)), _number(after.get(column))
             if p is None or q is None or math.isnan(p) or math.isnan(q):
@@ -231,8 +276,15 @@ def certainty_changes(old_rows: list[Row], new_rows: list[Row]) -> list[Certaint
     for key, after in _keyed(new_rows, ("analysis_id",)).items():
         before = old.get(key)
         if before is not None and before.get("word") != after.get("word"):
-            found.append(Certainty(key[0], after.get("outcome", ""), after.get("timepoint", ""),
-                                   before.get("word", ""), after.get("word", "")))
+            found.append(
+                Certainty(
+                    key[0],
+                    after.get("outcome", ""),
+                    after.get("timepoint", ""),
+                    before.get("word", ""),
+                    after.get("word", ""),
+                )
+            )
     return found
 
 
@@ -246,8 +298,11 @@ def membership_changes(old_rows: list[Row], new_rows: list[Row]) -> list[StudyMe
 
 
 def _labels(rows: list[Row]) -> dict[str, str]:
-    return {r["analysis_id"]: f"{r.get('outcome', '')}, {r.get('timepoint', '').lower()}".strip(", ")
-            for r in rows if r.get("analysis_id")}
+    return {
+        r["analysis_id"]: f"{r.get('outcome', '')}, {r.get('timepoint', '').lower()}".strip(", ")
+        for r in rows
+        if r.get("analysis_id")
+    }
 
 
 def compare_numbers(old: Path, new: Path) -> NumberChanges:

@@ -56,11 +56,14 @@ class Changes:
         """One line for the terminal, e.g. "14 numbers moved in 1 analysis; 1 significance flip; ..."."""
         n = self.numbers
         analyses = len({c.analysis_id for c in n.changes})
-        parts = [f"{_count(len(n.changes), 'number')} moved in {_count(analyses, 'analysis', 'analyses')}",
-                 _count(len(n.flips), "significance flip"), _count(len(n.certainty), "GRADE certainty change"),
-                 f"{_count(len(n.studies), 'study', 'studies')} added or removed",
-                 f"{_count(len(self.figure_ids()), 'figure')} changed",
-                 f"{_count(len(self.sentences), 'sentence')} changed"]
+        parts = [
+            f"{_count(len(n.changes), 'number')} moved in {_count(analyses, 'analysis', 'analyses')}",
+            _count(len(n.flips), "significance flip"),
+            _count(len(n.certainty), "GRADE certainty change"),
+            f"{_count(len(n.studies), 'study', 'studies')} added or removed",
+            f"{_count(len(self.figure_ids()), 'figure')} changed",
+            f"{_count(len(self.sentences), 'sentence')} changed",
+        ]
         others = [f for f in self.files if not is_figure(f.path)]
         if others:
             parts.append(f"{_count(len(others), 'other output file')} changed")
@@ -98,13 +101,22 @@ def is_figure(path: str) -> bool:
 # -- rows shared by the HTML and the workbook ---------------------------------------------------------------
 def number_rows(changes: Changes) -> list[list[str]]:
     labels = changes.numbers.labels
-    return [[c.analysis_id, labels.get(c.analysis_id, ""), c.table, c.row, c.column,
-             "" if c.old is None else c.old, "" if c.new is None else c.new] for c in changes.numbers.changes]
+    return [
+        [
+            c.analysis_id,
+            labels.get(c.analysis_id, ""),
+            c.table,
+            c.row,
+            c.column,
+            "" if c.old is None else c.old,
+            "" if c.new is None else c.new,
+        ]
+        for c in changes.numbers.changes
+    ]
 
 
 NUMBER_HEADER = ["analysis_id", "outcome", "table", "row", "statistic", "old", "new"]
-FLIP_HEADER = ["analysis_id", "outcome", "table", "row", "test", "old", "new", "old_significant",
-               "new_significant"]
+FLIP_HEADER = ["analysis_id", "outcome", "table", "row", "test", "old", "new", "old_significant", "new_significant"]
 CERTAINTY_HEADER = ["analysis_id", "outcome", "timepoint", "old", "new"]
 FIGURE_HEADER = ["file", "status", "old_sha256", "new_sha256"]
 SENTENCE_HEADER = ["document", "section", "old", "new"]
@@ -130,8 +142,20 @@ def setting_rows(changes: Changes) -> list[list[str]]:
 
 def flip_rows(changes: Changes) -> list[list[str]]:
     labels = changes.numbers.labels
-    return [[f.key[0], labels.get(f.key[0], ""), f.table, " / ".join(k for k in f.key[1:] if k), f.test,
-             f.old, f.new, _yes(f.old_significant), _yes(f.new_significant)] for f in changes.numbers.flips]
+    return [
+        [
+            f.key[0],
+            labels.get(f.key[0], ""),
+            f.table,
+            " / ".join(k for k in f.key[1:] if k),
+            f.test,
+            f.old,
+            f.new,
+            _yes(f.old_significant),
+            _yes(f.new_significant),
+        ]
+        for f in changes.numbers.flips
+    ]
 
 
 def _yes(flag: bool) -> str:
@@ -176,16 +200,19 @@ def _cell(value: str, numeric: bool = False) -> str:
     return f"<td{cls}>{html.escape(value)}</td>"
 
 
-def _table(caption: str, header: list[str], rows: Iterable[list[str]], numeric: Iterable[int] = (),
-           row_class: str = "") -> str:
+def _table(
+    caption: str, header: list[str], rows: Iterable[list[str]], numeric: Iterable[int] = (), row_class: str = ""
+) -> str:
     numeric = set(numeric)
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
     body = []
     for row in rows:
         cls = f' class="{row_class}"' if row_class else ""
         body.append(f"<tr{cls}>" + "".join(_cell(v, i in numeric) for i, v in enumerate(row)) + "</tr>")
-    return (f"<table>\n<caption>{html.escape(caption)}</caption>\n<thead><tr>{head}</tr></thead>\n"
-            f"<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>")
+    return (
+        f"<table>\n<caption>{html.escape(caption)}</caption>\n<thead><tr>{head}</tr></thead>\n"
+        f"<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>"
+    )
 
 
 def _section(anchor: str, title: str, content: str, empty: str) -> str:
@@ -204,10 +231,15 @@ def _analysis_tables(changes: Changes) -> str:
         note = ""
         if any(a == analysis_id for a, _ in flipped):
             note = '<p class="flag">Significance changed in this analysis (see above).</p>'
-        parts.append(f'<h3 id="a-{html.escape(analysis_id)}">{html.escape(title)}</h3>{note}' + _table(
-            f"Numbers that moved in {title}: old \u2192 new (6 significant digits; full precision in changes.xlsx)",
-            ["table", "row", "statistic", "old", "new", "difference"],
-            [[*r[2:5], _short(r[5]), _short(r[6]), _difference(r[5], r[6])] for r in rows], numeric=(3, 4, 5)))
+        parts.append(
+            f'<h3 id="a-{html.escape(analysis_id)}">{html.escape(title)}</h3>{note}'
+            + _table(
+                f"Numbers that moved in {title}: old \u2192 new (6 significant digits; full precision in changes.xlsx)",
+                ["table", "row", "statistic", "old", "new", "difference"],
+                [[*r[2:5], _short(r[5]), _short(r[6]), _difference(r[5], r[6])] for r in rows],
+                numeric=(3, 4, 5),
+            )
+        )
     return "\n".join(parts)
 
 
@@ -235,12 +267,16 @@ def _sentence_table(changes: Changes) -> str:
     rows = []
     for s in changes.sentences:
         old, new = marked_html(s.old, s.new)
-        rows.append(f"<tr><td>{html.escape(s.document)}</td><td>{html.escape(s.heading)}</td>"
-                    f"<td>{old}</td><td>{new}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(s.document)}</td><td>{html.escape(s.heading)}</td><td>{old}</td><td>{new}</td></tr>"
+        )
     head = "".join(f'<th scope="col">{h}</th>' for h in ("document", "section", "old", "new"))
-    return (f"<table>\n<caption>Sentences that changed, old and new side by side (removed words struck "
-            f"through, added words underlined)</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + "\n</tbody>\n</table>")
+    return (
+        f"<table>\n<caption>Sentences that changed, old and new side by side (removed words struck "
+        f"through, added words underlined)</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>"
+    )
 
 
 def _data_section(changes: Changes) -> str:
@@ -250,13 +286,25 @@ def _data_section(changes: Changes) -> str:
     if data.missing:
         parts.append(f"<p>{html.escape(data.missing)}.</p>")
     if data.cells:
-        parts.append(_table("Data cells that changed: old \u2192 new (rows as the spreadsheet shows them, header "
-                            "= row 1)", DATA_CELL_HEADER, data_cell_rows(changes), numeric=(1, 5, 6)))
+        parts.append(
+            _table(
+                "Data cells that changed: old \u2192 new (rows as the spreadsheet shows them, header = row 1)",
+                DATA_CELL_HEADER,
+                data_cell_rows(changes),
+                numeric=(1, 5, 6),
+            )
+        )
     if data.rows:
         parts.append(_table("Data rows added or removed", DATA_ROW_HEADER, data_row_rows(changes), numeric=(1,)))
     if data.settings:
-        parts.append(_table("review.yaml values that changed (settings, plan, catalogue)", SETTING_HEADER,
-                            setting_rows(changes), numeric=(1,)))
+        parts.append(
+            _table(
+                "review.yaml values that changed (settings, plan, catalogue)",
+                SETTING_HEADER,
+                setting_rows(changes),
+                numeric=(1,),
+            )
+        )
     if data.files:
         parts.append(_table("Other input files that changed", ["file", "status"], [list(f) for f in data.files]))
     return "\n".join(parts)
@@ -264,30 +312,59 @@ def _data_section(changes: Changes) -> str:
 
 def render_html(changes: Changes) -> str:
     n = changes.numbers
-    flips = _table("Results whose statistical significance changed", FLIP_HEADER[1:],
-                   [r[1:] for r in flip_rows(changes)], numeric=(4, 5), row_class="flip") if n.flips else ""
-    certainty = _table("GRADE certainty of evidence that changed", CERTAINTY_HEADER,
-                       certainty_rows(changes)) if n.certainty else ""
-    studies = _table("Studies that entered or left an analysis", STUDY_HEADER, study_rows(changes)) \
-        if n.studies else ""
-    figures = _table("Figures whose files changed (SHA-256 from manifest.json)", FIGURE_HEADER,
-                     [[p, s, o[:12], w[:12]] for p, s, o, w in figure_rows(changes)]) if changes.figures else ""
+    flips = (
+        _table(
+            "Results whose statistical significance changed",
+            FLIP_HEADER[1:],
+            [r[1:] for r in flip_rows(changes)],
+            numeric=(4, 5),
+            row_class="flip",
+        )
+        if n.flips
+        else ""
+    )
+    certainty = (
+        _table("GRADE certainty of evidence that changed", CERTAINTY_HEADER, certainty_rows(changes))
+        if n.certainty
+        else ""
+    )
+    studies = _table("Studies that entered or left an analysis", STUDY_HEADER, study_rows(changes)) if n.studies else ""
+    figures = (
+        _table(
+            "Figures whose files changed (SHA-256 from manifest.json)",
+            FIGURE_HEADER,
+            [[p, s, o[:12], w[:12]] for p, s, o, w in figure_rows(changes)],
+        )
+        if changes.figures
+        else ""
+    )
     others = [f for f in changes.files if not is_figure(f.path)]
-    files = _table("Other output files that changed", ["file", "status"],
-                   [[f.path, f.status] for f in others]) if others else ""
+    files = (
+        _table("Other output files that changed", ["file", "status"], [[f.path, f.status] for f in others])
+        if others
+        else ""
+    )
     sections = [
         _section("data", "What changed in the data", _data_section(changes), "No input changed."),
         _section("significance", "Significance that changed", flips, "No result changed significance."),
         _section("certainty", "GRADE certainty that changed", certainty, "No certainty rating changed."),
-        _section("numbers", "Numbers that moved, per analysis", _analysis_tables(changes),
-                 "No reported number moved."),
+        _section("numbers", "Numbers that moved, per analysis", _analysis_tables(changes), "No reported number moved."),
         _section("studies", "Studies added or removed", studies, "No study entered or left an analysis."),
         _section("figures", "Figures that changed", figures + files, "No figure changed."),
         _section("sentences", "Sentences that changed", _sentence_table(changes), "No sentence changed."),
     ]
-    nav = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in (
-        ("data", "Data"), ("significance", "Significance"), ("certainty", "GRADE certainty"), ("numbers", "Numbers"),
-        ("studies", "Studies"), ("figures", "Figures"), ("sentences", "Sentences")))
+    nav = "".join(
+        f'<li><a href="#{a}">{t}</a></li>'
+        for a, t in (
+            ("data", "Data"),
+            ("significance", "Significance"),
+            ("certainty", "GRADE certainty"),
+            ("numbers", "Numbers"),
+            ("studies", "Studies"),
+            ("figures", "Figures"),
+            ("sentences", "Sentences"),
+        )
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -14,8 +14,32 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-BLOCKS = {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "figcaption", "dt", "dd",
-          "blockquote", "div", "section", "article", "header", "footer", "tr", "table", "ul", "ol"}
+BLOCKS = {
+    "p",
+    "li",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "caption",
+    "figcaption",
+    "dt",
+    "dd",
+    "blockquote",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 SKIPPED = {"script", "style", "head", "svg"}
 # A sentence ends at . ! ? (and any closing quote or bracket) followed by space and a capital, digit or
@@ -113,16 +137,16 @@ def compare_sentences(old: list[Sentence], new: list[Sentence], document: str) -
             before = olds[k] if k < len(olds) else None
             after = news[k] if k < len(news) else None
             heading = (after or before).heading if (after or before) else ""
-            found.append(SentenceChange(document, heading, before.text if before else "",
-                                        after.text if after else ""))
+            found.append(SentenceChange(document, heading, before.text if before else "", after.text if after else ""))
     return found
 
 
 def compare_html(old: Path, new: Path, document: str) -> list[SentenceChange]:
     if not old.is_file() or not new.is_file():
         return []
-    return compare_sentences(html_sentences(old.read_text(encoding="utf-8")),
-                             html_sentences(new.read_text(encoding="utf-8")), document)
+    return compare_sentences(
+        html_sentences(old.read_text(encoding="utf-8")), html_sentences(new.read_text(encoding="utf-8")), document
+    )
 
 
 def tokens(text: str) -> list[str]:

@@ -70,8 +70,7 @@ def units(p: etree._Element, strict: bool = True) -> list[Unit]:
     """The paragraph as units; with ``strict`` raise Complex on anything not understood, else skip it."""
     found: list[Unit] = []
     for child in p:
-        if not isinstance(child.tag, str) or child.tag in _IGNORED_IN_P or child.tag in _MARKERS \
-                or child.tag == W_PPR:
+        if not isinstance(child.tag, str) or child.tag in _IGNORED_IN_P or child.tag in _MARKERS or child.tag == W_PPR:
             continue
         if child.tag == W_R:
             found += _run_units(child, None)
@@ -223,12 +222,12 @@ def word_pieces(old: list[Unit], new: list[Unit]) -> list[tuple[str, list[Unit]]
     pieces: list[tuple[str, list[Unit]]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            pieces.append(("equal", new[bo[j1]:bo[j2]]))
+            pieces.append(("equal", new[bo[j1] : bo[j2]]))
             continue
         if i2 > i1:
-            pieces.append(("delete", old[ao[i1]:ao[i2]]))
+            pieces.append(("delete", old[ao[i1] : ao[i2]]))
         if j2 > j1:
-            pieces.append(("insert", new[bo[j1]:bo[j2]]))
+            pieces.append(("insert", new[bo[j1] : bo[j2]]))
     return pieces
 
 
@@ -272,8 +271,10 @@ def align(old_texts: list[str], new_texts: list[str]) -> list[tuple[int | None, 
         if op == "equal":
             pairs += [(i1 + k, j1 + k) for k in range(i2 - i1)]
         else:
-            pairs += [(None if i is None else i1 + i, None if j is None else j1 + j)
-                      for i, j in _pair(old_texts[i1:i2], new_texts[j1:j2])]
+            pairs += [
+                (None if i is None else i1 + i, None if j is None else j1 + j)
+                for i, j in _pair(old_texts[i1:i2], new_texts[j1:j2])
+            ]
     return pairs
 
 
@@ -328,8 +329,9 @@ def _deleted_unit(old_p: etree._Element, removed: set[int]) -> etree._Element:
     return old_p
 
 
-def _place(block: etree._Element, anchor: etree._Element, before: bool, in_cell: bool,
-           last: dict[str, etree._Element]) -> None:
+def _place(
+    block: etree._Element, anchor: etree._Element, before: bool, in_cell: bool, last: dict[str, etree._Element]
+) -> None:
     """Insert a deleted block next to an anchor paragraph of the new document, at a level where it is
     valid: a row beside the anchor's row, a cell paragraph beside a cell paragraph, else at body level."""
     if block.tag == W_TR:
@@ -345,8 +347,14 @@ def _place(block: etree._Element, anchor: etree._Element, before: bool, in_cell:
         last[level] = block
 
 
-def _insert_deleted(group: list[etree._Element], anchor: etree._Element | None, before: bool,
-                    removed: set[int], body: etree._Element, marker: _Marker) -> None:
+def _insert_deleted(
+    group: list[etree._Element],
+    anchor: etree._Element | None,
+    before: bool,
+    removed: set[int],
+    body: etree._Element,
+    marker: _Marker,
+) -> None:
     last: dict[str, etree._Element] = {}
     done: set[int] = set()
     for old_p in group:
@@ -372,8 +380,7 @@ def _insert_deleted(group: list[etree._Element], anchor: etree._Element | None, 
 
 
 # -- the document ------------------------------------------------------------------------------------------
-def track_changes(old_body: etree._Element, new_body: etree._Element, author: str = AUTHOR,
-                  date: str = DATE) -> int:
+def track_changes(old_body: etree._Element, new_body: etree._Element, author: str = AUTHOR, date: str = DATE) -> int:
     """Rewrite ``new_body`` in place with revision marks from ``old_body``; returns the number of changed
     paragraphs (0: the texts are the same and nothing was touched)."""
     marker = _Marker(new_body.getroottree().getroot(), author, date)

@@ -105,9 +105,20 @@ def _outcome(record: dict) -> Out:
         Ins(i["id"], i["name"], i["higher_is_better"], i.get("mean", 0.0), i.get("sd", 1.0))
         for i in record["instruments"]
     )
-    return Out(record["id"], record["name"], record["domain"], record["type"], record["importance"],
-               record["effect"]["post"], record["effect"]["follow_up"], record["tau"], record["p_measured"],
-               record["self_report"], instruments, record.get("base_risk", 0.0))
+    return Out(
+        record["id"],
+        record["name"],
+        record["domain"],
+        record["type"],
+        record["importance"],
+        record["effect"]["post"],
+        record["effect"]["follow_up"],
+        record["tau"],
+        record["p_measured"],
+        record["self_report"],
+        instruments,
+        record.get("base_risk", 0.0),
+    )
 
 
 def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
@@ -251,8 +262,10 @@ ROB_LEVELS = ("low", "some concerns", "high")
 def _rob(rng: random.Random, self_report: bool, well_conducted: bool) -> list[str]:
     """RoB 2 judgements D1-D5 and overall (the worst of them) of one study's result for one outcome."""
     table = CAT.well_conducted["rob" if well_conducted else "rob_otherwise"]
-    d = [_pick(rng, list(zip(ROB_LEVELS, table[key], strict=True)))
-         for key in ("d1", "d2", "d3", "d4_self_report" if self_report else "d4", "d5")]
+    d = [
+        _pick(rng, list(zip(ROB_LEVELS, table[key], strict=True)))
+        for key in ("d1", "d2", "d3", "d4_self_report" if self_report else "d4", "d5")
+    ]
     overall = "high" if "high" in d else "some concerns" if "some concerns" in d else "low"
     return [*d, overall]
 
@@ -428,8 +441,9 @@ def review_config() -> dict:
             record: dict = {"id": o.id, "name": o.name, "type": o.type, "importance": o.importance}
             if o.type == "continuous":
                 record["thresholds"] = {"small": 0.2, "moderate": 0.5, "large": 0.8}
-            record["instruments"] = [{"id": i.id, "name": i.name, "higher_is_better": i.higher_is_better}
-                                     for i in o.instruments]
+            record["instruments"] = [
+                {"id": i.id, "name": i.name, "higher_is_better": i.higher_is_better} for i in o.instruments
+            ]
             outcomes.append(record)
         domains.append({**domain, "outcomes": outcomes})
     plan = fixed.pop("plan")

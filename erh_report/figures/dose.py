@@ -42,7 +42,7 @@ class DoseSpec:
 
 
 def moderator_unit(results: ReviewResults, moderator: str) -> str:
-    """"contact hour": the review's word for its dose moderator (plan.dose.unit), else the vocabulary's."""
+    """ "contact hour": the review's word for its dose moderator (plan.dose.unit), else the vocabulary's."""
     dose = results.review.config.plan.dose
     return (dose.unit if moderator == dose.moderator and dose.unit else None) or vocab.variable_unit(moderator)
 
@@ -57,8 +57,7 @@ def slope_line(style: NumberStyle, ar: AnalysisResult, moderator: str, reg: Meta
 
 def model_line(style: NumberStyle, reg: MetaResult) -> str:
     r2 = f"; R² = {style.percent(reg.r2)}" if reg.r2 is not None else ""
-    return (f"{reg.k} studies; residual Tau² = {style.tau2(reg.tau2)}; "
-            f"residual {style.i2(reg.i2)}{r2}")
+    return f"{reg.k} studies; residual Tau² = {style.tau2(reg.tau2)}; residual {style.i2(reg.i2)}{r2}"
 
 
 def dose_spec(results: ReviewResults, ar: AnalysisResult, moderator: str, style: NumberStyle) -> DoseSpec:
@@ -101,8 +100,9 @@ def draw_dose(spec: DoseSpec) -> MplFigure:
     ax = fig.add_axes((left / WIDTH, 1 - (top + PLOT_H) / height, (WIDTH - left - 14) / WIDTH, PLOT_H / height))
     if spec.log:
         ax.set_yscale("log")
-    ax.fill_between(spec.grid, spec.band_low, spec.band_high, color=st.MARK, alpha=0.15, lw=0, zorder=1,
-                    gid="dose-band")
+    ax.fill_between(
+        spec.grid, spec.band_low, spec.band_high, color=st.MARK, alpha=0.15, lw=0, zorder=1, gid="dose-band"
+    )
     ax.plot(spec.grid, spec.fit, color=st.MARK, lw=1.2, zorder=2, gid="dose-line")
     ax.axhline(spec.null, color=st.GREY, lw=0.6, ls=(0, (3, 2)), zorder=0)
     w = np.array(spec.weight)
@@ -110,8 +110,17 @@ def draw_dose(spec: DoseSpec) -> MplFigure:
     scale = min(BUBBLE_MAX / w.max(), BUBBLE_SHARE * (WIDTH - 68) * PLOT_H / w.sum())
     sizes = scale * w
     order = np.argsort(-sizes, kind="stable")  # small bubbles on top of large ones
-    ax.scatter(np.array(spec.x)[order], np.array(spec.y)[order], s=sizes[order], facecolors="#9DC3E6",
-               edgecolors=st.MARK, linewidths=0.6, alpha=0.7, zorder=3, gid="dose-bubbles")
+    ax.scatter(
+        np.array(spec.x)[order],
+        np.array(spec.y)[order],
+        s=sizes[order],
+        facecolors="#9DC3E6",
+        edgecolors=st.MARK,
+        linewidths=0.6,
+        alpha=0.7,
+        zorder=3,
+        gid="dose-bubbles",
+    )
     ys = np.array(spec.y + spec.band_low + spec.band_high + (spec.null,))
     if spec.log:
         lo, hi = np.log(ys.min()), np.log(ys.max())
@@ -145,11 +154,15 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
             title = f"{'Dose' if kind == 'dose' else 'Meta-regression'}: {words.analysis_title(a)} by {name}"
             slope, model = slope_line(style, ar, mod, reg, moderator_unit(results, mod)), model_line(style, reg)
             measure_name = vocab.measure(a.measure).prose(style.spelling)
-            caption = (f"{title}. Random-effects meta-regression of the {measure_name} on "
-                       f"{name}; bubble area proportional to the study's weight; line and band: fitted effect "
-                       f"and its {reg.level:g}% CI. {slope}; {model}.")
-            alt = (f"Bubble plot of {reg.k} studies, {a.measure} on the vertical axis against {name} on the "
-                   f"horizontal axis, with a fitted line. {slope}.")
+            caption = (
+                f"{title}. Random-effects meta-regression of the {measure_name} on "
+                f"{name}; bubble area proportional to the study's weight; line and band: fitted effect "
+                f"and its {reg.level:g}% CI. {slope}; {model}."
+            )
+            alt = (
+                f"Bubble plot of {reg.k} studies, {a.measure} on the vertical axis against {name} on the "
+                f"horizontal axis, with a fitted line. {slope}."
+            )
             fig = figure(f"{kind}-{a.id}-{mod}", kind, title, caption, alt, a.id)
             out.append(Job(fig, draw_dose, dose_spec(results, ar, mod, style), cost=2.0))
     return out

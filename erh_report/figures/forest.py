@@ -95,20 +95,26 @@ def _columns(dichotomous: bool, groups: tuple[str, str] = ("Intervention", "Cont
     treated, control = groups
     if dichotomous:
         arms = (
-            Column("events_i", "Events", treated), Column("total_i", "Total", treated),
-            Column("events_c", "Events", control), Column("total_c", "Total", control),
+            Column("events_i", "Events", treated),
+            Column("total_i", "Total", treated),
+            Column("events_c", "Events", control),
+            Column("total_c", "Total", control),
         )
     else:
         arms = (
-            Column("mean_i", "Mean", treated), Column("sd_i", "SD", treated),
+            Column("mean_i", "Mean", treated),
+            Column("sd_i", "SD", treated),
             Column("n_i", "Total", treated),
-            Column("mean_c", "Mean", control), Column("sd_c", "SD", control), Column("n_c", "Total", control),
+            Column("mean_c", "Mean", control),
+            Column("sd_c", "SD", control),
+            Column("n_c", "Total", control),
         )
     return (*arms, Column("weight", "Weight"), Column("estimate", "", align="center"))
 
 
-def _study_cells(style: NumberStyle, row: pd.Series, measure: str, decimals: dict[str, int],
-                 dichotomous: bool) -> dict[str, str]:
+def _study_cells(
+    style: NumberStyle, row: pd.Series, measure: str, decimals: dict[str, int], dichotomous: bool
+) -> dict[str, str]:
     cells: dict[str, str] = {}
     if row["data"] == "arms":
         if dichotomous:
@@ -123,8 +129,11 @@ def _study_cells(style: NumberStyle, row: pd.Series, measure: str, decimals: dic
         cells["generic_yi"], cells["generic_se"] = (style.number(float(row[c]), 4) for c in ("yi", "sei"))
     w = float(row["weight"])
     cells["weight"] = f"{style.number(w, 1)}%" if math.isfinite(w) else ""
-    cells["estimate"] = (words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
-                         if math.isfinite(float(row["yi"])) else "Not estimable")
+    cells["estimate"] = (
+        words.estimate(style, measure, row["yi"], row["ci_low"], row["ci_high"])
+        if math.isfinite(float(row["yi"]))
+        else "Not estimable"
+    )
     return cells
 
 
@@ -132,8 +141,12 @@ def _generic_columns(measure: str) -> tuple[Column, ...]:
     """RevMan's columns of generic inverse-variance data: the effect as entered (log scale for ratios), SE."""
     m = vocab.measure(measure)
     entered = f"log[{m.header}]" if m.ratio else m.header
-    return (Column("generic_yi", entered), Column("generic_se", "SE"), Column("weight", "Weight"),
-            Column("estimate", "", align="center"))
+    return (
+        Column("generic_yi", entered),
+        Column("generic_se", "SE"),
+        Column("weight", "Weight"),
+        Column("estimate", "", align="center"),
+    )
 
 
 def _sum_cells(style: NumberStyle, part: pd.DataFrame, dichotomous: bool) -> dict[str, str]:
@@ -142,8 +155,18 @@ def _sum_cells(style: NumberStyle, part: pd.DataFrame, dichotomous: bool) -> dic
     return {k: _count(style, float(arms[k].sum())) for k in keys} if len(arms) else {}
 
 
-def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: pd.DataFrame, label: str,
-                 kind: str, dichotomous: bool, weight: float, note: str, gid: str) -> list[Row]:
+def _pooled_rows(
+    style: NumberStyle,
+    measure: str,
+    r: MetaResult | None,
+    part: pd.DataFrame,
+    label: str,
+    kind: str,
+    dichotomous: bool,
+    weight: float,
+    note: str,
+    gid: str,
+) -> list[Row]:
     """The Total / Subtotal row, total events, heterogeneity and overall-effect lines."""
     cells = _sum_cells(style, part, dichotomous)
     rows: list[Row] = []
@@ -158,13 +181,28 @@ def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: p
     if dichotomous:
         arms = part[part["data"] == "arms"]
         if len(arms):
-            rows.append(Row("events", "Total events", {
-                "events_i": _count(style, float(arms["events_i"].sum())),
-                "events_c": _count(style, float(arms["events_c"].sum()))}, gid=f"{gid}-events"))
+            rows.append(
+                Row(
+                    "events",
+                    "Total events",
+                    {
+                        "events_i": _count(style, float(arms["events_i"].sum())),
+                        "events_c": _count(style, float(arms["events_c"].sum())),
+                    },
+                    gid=f"{gid}-events",
+                )
+            )
     if r is not None and kind == "total" and words.pi_finite(r):
         lo, hi = (float(vocab.measure(measure).shown(x)) for x in (r.pi_low, r.pi_high))
-        rows.append(Row("pi", f"{r.level:g}% prediction interval", {"estimate": style.brackets(lo, hi)},
-                        Mark("interval", float(vocab.measure(measure).shown(r.estimate)), lo, hi), gid="forest-pi"))
+        rows.append(
+            Row(
+                "pi",
+                f"{r.level:g}% prediction interval",
+                {"estimate": style.brackets(lo, hi)},
+                Mark("interval", float(vocab.measure(measure).shown(r.estimate)), lo, hi),
+                gid="forest-pi",
+            )
+        )
     if r is not None:
         rows.append(Row("note", words.heterogeneity_line(style, r), {}, gid=f"{gid}-heterogeneity"))
         rows.append(Row("note", words.overall_line(style, r), {}, gid=f"{gid}-overall"))
@@ -176,20 +214,30 @@ def _pooled_rows(style: NumberStyle, measure: str, r: MetaResult | None, part: p
 def _subgroup_test_line(style: NumberStyle, sg: SubgroupAnalysis) -> str:
     t = sg.separate_tau2_test
     if t is not None:
-        return (f"Test for subgroup differences: Chi² = {style.number(t.statistic)}, df = {t.df[0]} "
-                f"({style.p(t.pval)}), I² = {style.percent(t.i2 or 0.0, 1)}")
+        return (
+            f"Test for subgroup differences: Chi² = {style.number(t.statistic)}, df = {t.df[0]} "
+            f"({style.p(t.pval)}), I² = {style.percent(t.i2 or 0.0, 1)}"
+        )
     m = sg.moderator_test
     if m is not None:
         stat = "F" if len(m.df) > 1 else "Chi²"
         df = ", ".join(str(d) for d in m.df)
-        return (f"Test for subgroup differences (common τ²): {stat} = {style.number(m.statistic)}, "
-                f"df = {df} ({style.p(m.pval)})")
+        return (
+            f"Test for subgroup differences (common τ²): {stat} = {style.number(m.statistic)}, "
+            f"df = {df} ({style.p(m.pval)})"
+        )
     return "Test for subgroup differences: not estimable"
 
 
 # ------------------------------------------------------------------------------------- spec
-def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, *,
-                subgroup: str | None = None, rob_columns: bool = True) -> ForestSpec:
+def forest_spec(
+    results: ReviewResults,
+    ar: AnalysisResult,
+    style: NumberStyle,
+    *,
+    subgroup: str | None = None,
+    rob_columns: bool = True,
+) -> ForestSpec:
     """Everything the forest plot of one analysis shows, formatted; ``subgroup`` splits it by a variable."""
     a, review = ar.analysis, results.review
     settings = review.config.settings
@@ -210,11 +258,18 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
         row = effects.iloc[i]
         w = float(row["weight"])
         size = math.sqrt(w / wmax) if math.isfinite(w) and wmax > 0 else 0.6
-        mark = Mark("square", *(float(vocab.measure(measure).shown(row[c])) for c in ("yi", "ci_low", "ci_high")),
-                    size=size)
+        mark = Mark(
+            "square", *(float(vocab.measure(measure).shown(row[c])) for c in ("yi", "ci_low", "ci_high")), size=size
+        )
         label = str(row["study"]) + (f" \u2014 {row['comparison']}" if row["comparison"] else "")
-        return Row("study", label, _study_cells(style, row, measure, decimals, dichotomous), mark,
-                   rob_rows[row["study_id"]], gid=f"forest-study-{i + 1}")
+        return Row(
+            "study",
+            label,
+            _study_cells(style, row, measure, decimals, dichotomous),
+            mark,
+            rob_rows[row["study_id"]],
+            gid=f"forest-study-{i + 1}",
+        )
 
     rows: list[Row] = []
     setup = a.settings if a.pooling else None  # an analysis set up as in RevMan
@@ -230,15 +285,39 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
             part = effects.iloc[idx]
             weight = float(part["weight"].sum())
             sub = sg.results.get(level)
-            rows.extend(_pooled_rows(style, measure, sub, part, f"Subtotal ({settings.level:g}% CI)", "subtotal",
-                                     dichotomous, weight, sg.errors.get(level, ""), f"forest-subtotal-{n}"))
+            rows.extend(
+                _pooled_rows(
+                    style,
+                    measure,
+                    sub,
+                    part,
+                    f"Subtotal ({settings.level:g}% CI)",
+                    "subtotal",
+                    dichotomous,
+                    weight,
+                    sg.errors.get(level, ""),
+                    f"forest-subtotal-{n}",
+                )
+            )
             rows.append(Row("blank", "", {}))
     else:
         rows.extend(study_row(i) for i in range(len(effects)))
         rows.append(Row("blank", "", {}))
     if totals == "YES" or subgroup is None:
-        rows.extend(_pooled_rows(style, measure, r, effects, f"Total ({settings.level:g}% CI)", "total", dichotomous,
-                                 100.0, ar.note, "forest-total"))
+        rows.extend(
+            _pooled_rows(
+                style,
+                measure,
+                r,
+                effects,
+                f"Total ({settings.level:g}% CI)",
+                "total",
+                dichotomous,
+                100.0,
+                ar.note,
+                "forest-total",
+            )
+        )
     if subgroup is not None and (setup is None or setup.subgroup_test) and totals != "NO":
         rows.append(Row("note", _subgroup_test_line(style, ar.subgroups[subgroup]), {}, gid="forest-subgroup-test"))
 
@@ -264,23 +343,26 @@ def forest_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, 
     if lower.any():
         reversed_ = ", ".join(sorted(set(effects.loc[lower, "instrument"].astype(str))))
         what = "ratios inverted" if log else "signs reversed"
-        footnotes.append(f"Lower is better on {reversed_}: {what} so that values "
-                         f"{'above 1' if log else 'above 0'} favour the intervention; arm data as reported.")
+        footnotes.append(
+            f"Lower is better on {reversed_}: {what} so that values "
+            f"{'above 1' if log else 'above 0'} favour the intervention; arm data as reported."
+        )
     show_rob = rob_columns and ar.k > 0 and "risk_of_bias" not in review.not_provided
     if show_rob:
-        missing = [str(effects.loc[i, "study"]) for i in range(len(effects))
-                   if rob_rows[effects.loc[i, "study_id"]] is None]
+        missing = [
+            str(effects.loc[i, "study"]) for i in range(len(effects)) if rob_rows[effects.loc[i, "study_id"]] is None
+        ]
         footnotes.append(rob_tool.legend())
         if missing:
-            footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} "
-                             "(grey).")
+            footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} (grey).")
     if "risk_of_bias" in review.not_provided:
         footnotes.append("Risk of bias: not provided by the source.")
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
     if r is not None and words.pi_finite(r):
-        footnotes.append(f"The {r.level:g}% prediction interval is where the effect of a new study like these "
-                         "is expected to lie.")
+        footnotes.append(
+            f"The {r.level:g}% prediction interval is where the effect of a new study like these is expected to lie."
+        )
     if review.illustrative:
         footnotes.append(vocab.ILLUSTRATIVE_NOTICE)
     header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
@@ -314,8 +396,13 @@ def _side(low: float, high: float, neutral: bool = False) -> str:
     """Where a CI on the model scale lies (0 is no effect for differences and log ratios alike); ``neutral``
     when the data's direction is the source's (an imported analysis), not "positive favours the intervention"."""
     if neutral:
-        return ("entirely right of the line of no effect" if low > 0 else "entirely left of the line of no effect"
-                if high < 0 else "across the line of no effect")
+        return (
+            "entirely right of the line of no effect"
+            if low > 0
+            else "entirely left of the line of no effect"
+            if high < 0
+            else "across the line of no effect"
+        )
     if low > 0:
         return "entirely on the side favouring the intervention"
     if high < 0:
@@ -323,26 +410,33 @@ def _side(low: float, high: float, neutral: bool = False) -> str:
     return "across the line of no effect"
 
 
-def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, subgroup: str | None = None
-             ) -> tuple[str, str, str]:
+def describe(
+    results: ReviewResults, ar: AnalysisResult, style: NumberStyle, subgroup: str | None = None
+) -> tuple[str, str, str]:
     """Title, caption and alt text of a forest plot, from the results."""
     a, r = ar.analysis, ar.result
     measure = a.measure
-    title = f"Forest plot: {words.analysis_title(a)}" + (f", by {vocab.variable_name(subgroup).lower()}"
-                                                         if subgroup and not a.pooling else "")
+    title = f"Forest plot: {words.analysis_title(a)}" + (
+        f", by {vocab.variable_name(subgroup).lower()}" if subgroup and not a.pooling else ""
+    )
     favours = "values above 1" if vocab.measure(measure).ratio else "positive values"
     favour_words = f"{favours} favour the intervention"
     setup = a.settings if a.pooling else None
     if setup is not None and setup.graph_labels and len(setup.graph_labels) > 1:  # the source's own words
-        favour_words = (f"left of the line of no effect: {setup.graph_labels[0].lower()}; right: "
-                        f"{setup.graph_labels[1].lower()}")
+        favour_words = (
+            f"left of the line of no effect: {setup.graph_labels[0].lower()}; right: {setup.graph_labels[1].lower()}"
+        )
     studies = f"{ar.k} stud{'y' if ar.k == 1 else 'ies'}, {style.integer(ar.participants)} participants"
     if r is None:
-        caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}; not pooled ({ar.note}). "
-                   f"Squares show each study's estimate with its {results.review.config.settings.level:g}% CI; "
-                   f"{favour_words}.")
-        alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
-               f"because {ar.note}.")
+        caption = (
+            f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}; not pooled ({ar.note}). "
+            f"Squares show each study's estimate with its {results.review.config.settings.level:g}% CI; "
+            f"{favour_words}."
+        )
+        alt = (
+            f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}; no pooled estimate "
+            f"because {ar.note}."
+        )
         return title, style.spell(caption), alt
     pooled = words.estimate_ci(style, measure, r.estimate, r.ci_low, r.ci_high, r.level)
     pi = ""
@@ -355,16 +449,21 @@ def describe(results: ReviewResults, ar: AnalysisResult, style: NumberStyle, sub
         sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
     model = words.model_words(r.method, r.hksj)
     if setup is not None and setup.pooling:
-        model = (f"{vocab.POOLINGS[setup.pooling][1]} method, "
-                 + ("random-effects model (DerSimonian-Laird τ²)" if setup.model == "random" else "fixed-effect model"))
-    caption = (f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
-               f"{model}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
-               f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
-               f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favour_words}.")
+        model = f"{vocab.POOLINGS[setup.pooling][1]} method, " + (
+            "random-effects model (DerSimonian-Laird τ²)" if setup.model == "random" else "fixed-effect model"
+        )
+    caption = (
+        f"{title}. {studies}; {vocab.measure(measure).prose(style.spelling)}, "
+        f"{model}. Pooled {measure} {pooled}, {style.p(r.pval)}; "
+        f"{style.i2(r.i2)}{pi}.{sub} Squares show each study's estimate (area proportional to "
+        f"its weight) with its {r.level:g}% CI; the diamond shows the pooled estimate; {favour_words}."
+    )
     yi = np.asarray(vocab.measure(measure).shown(ar.effects["yi"].to_numpy(dtype=float)))
-    alt = (f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
-           f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
-           f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high, neutral=setup is not None)}. {style.i2(r.i2)}.")
+    alt = (
+        f"Forest plot of {ar.k} study rows for {words.analysis_title(a).lower()}. Study estimates range from "
+        f"{style.number(float(np.nanmin(yi)))} to {style.number(float(np.nanmax(yi)))} ({measure}). The pooled "
+        f"diamond is at {pooled}, {_side(r.ci_low, r.ci_high, neutral=setup is not None)}. {style.i2(r.i2)}."
+    )
     return title, style.spell(caption), style.spell(alt)
 
 
@@ -380,10 +479,16 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
             title, caption, alt = describe(results, ar, style, sub)
             fig = figure(fid, "forest_subgroup" if sub else "forest", title, caption, alt, ar.analysis.id)
             if ar.k == 0:
-                out.append(message_job(fig, [f"{words.analysis_title(ar.analysis)}: {ar.note}.",
-                                             "No forest plot can be drawn without studies."]))
+                out.append(
+                    message_job(
+                        fig,
+                        [
+                            f"{words.analysis_title(ar.analysis)}: {ar.note}.",
+                            "No forest plot can be drawn without studies.",
+                        ],
+                    )
+                )
                 continue
             spec = forest_spec(results, ar, style, subgroup=sub, rob_columns=rob_columns)
             out.append(Job(fig, draw_forest, spec, cost=len(spec.rows) * (1.6 if spec.show_rob else 1.2)))
     return out
-

@@ -93,8 +93,11 @@ def _layout(spec: ForestSpec) -> _Layout:
     for row in spec.rows:
         if row.kind in ("study", "heading", "subtotal", "total", "events", "pi"):
             label_w = max(label_w, min(LABEL_MAX, st.text_width(row.label, st.FONT, row.bold)))
-    label_w = max(label_w, st.text_width("Study or subgroup", bold=True), st.widest_word(
-        [r.label for r in spec.rows if r.kind == "study"]))
+    label_w = max(
+        label_w,
+        st.text_width("Study or subgroup", bold=True),
+        st.widest_word([r.label for r in spec.rows if r.kind == "study"]),
+    )
     x, w = {}, {}
     cursor = st.MARGIN
     x["label"], w["label"] = cursor, label_w
@@ -125,8 +128,10 @@ def _layout(spec: ForestSpec) -> _Layout:
     rob_x = cursor
     if spec.show_rob:
         cursor += ROB_CELL * len(spec.rob_headers) + GAP
-    width = max(cursor + st.MARGIN - GAP, plot_x + _frac(spec, spec.null) * plot_w + 6
-                + st.text_width(spec.favours[1]) + st.MARGIN)
+    width = max(
+        cursor + st.MARGIN - GAP,
+        plot_x + _frac(spec, spec.null) * plot_w + 6 + st.text_width(spec.favours[1]) + st.MARGIN,
+    )
     w["plot"] = plot_w
     return _Layout(x, w, plot_x, rob_x, width)
 
@@ -155,8 +160,10 @@ def draw_forest(spec: ForestSpec) -> MplFigure:
     header_top = st.MARGIN + 14 * len(title_lines) + 6
     header_h = 2 * st.LINE + 4
     lines = [_row_lines(spec, row, lay) for row in spec.rows]
-    heights = [st.LINE * max(1, len(ls)) if row.kind != "blank" else st.LINE * 0.6
-               for row, ls in zip(spec.rows, lines, strict=True)]
+    heights = [
+        st.LINE * max(1, len(ls)) if row.kind != "blank" else st.LINE * 0.6
+        for row, ls in zip(spec.rows, lines, strict=True)
+    ]
     body_top = header_top + header_h
     body_h = float(sum(heights)) + 4
     axis_h = 18.0
@@ -168,8 +175,9 @@ def draw_forest(spec: ForestSpec) -> MplFigure:
     y = st.put_title(ax, title_lines, "forest-title")
     _draw_header(ax, spec, lay, header_top)
 
-    plot_ax = fig.add_axes((lay.plot_x / lay.width, 1 - (body_top + body_h) / height,
-                            lay.w["plot"] / lay.width, body_h / height))
+    plot_ax = fig.add_axes(
+        (lay.plot_x / lay.width, 1 - (body_top + body_h) / height, lay.w["plot"] / lay.width, body_h / height)
+    )
     plot_ax.set_ylim(body_top + body_h, body_top)
     if spec.log:
         plot_ax.set_xscale("log")
@@ -220,29 +228,58 @@ def _draw_header(ax, spec: ForestSpec, lay: _Layout, top: float) -> None:
     st.put(ax, cx, y2, spec.measure_header[1], bold=True, ha="center", gid="forest-model")
     if spec.show_rob:
         x0 = lay.rob_x
-        st.put(ax, x0 + ROB_CELL * len(spec.rob_headers) / 2, y1, "Risk of bias", bold=True, ha="center",
-               gid="forest-header")
+        st.put(
+            ax,
+            x0 + ROB_CELL * len(spec.rob_headers) / 2,
+            y1,
+            "Risk of bias",
+            bold=True,
+            ha="center",
+            gid="forest-header",
+        )
         for j, h in enumerate(spec.rob_headers):
             st.put(ax, x0 + ROB_CELL * (j + 0.5), y2, h, size=st.SMALL, bold=True, ha="center", gid="forest-header")
     ax.plot([st.MARGIN, lay.width - st.MARGIN], [top + 2 * st.LINE + 2] * 2, color=st.INK, lw=0.5)
 
 
-def _draw_row(ax, plot_ax, spec: ForestSpec, lay: _Layout, row: Row, lines: list[str], centre: float,
-              rob: list[tuple[float, float, str]]) -> None:
+def _draw_row(
+    ax,
+    plot_ax,
+    spec: ForestSpec,
+    lay: _Layout,
+    row: Row,
+    lines: list[str],
+    centre: float,
+    rob: list[tuple[float, float, str]],
+) -> None:
     indent = 6.0 if row.kind == "study" and any(r.kind == "heading" for r in spec.rows) else 0.0
     for n, line in enumerate(lines):
-        st.put(ax, lay.x["label"] + (0 if row.kind == "note" else indent), centre + n * st.LINE, line,
-               bold=row.bold, gid=f"{row.gid}-label" if row.gid else None)
+        st.put(
+            ax,
+            lay.x["label"] + (0 if row.kind == "note" else indent),
+            centre + n * st.LINE,
+            line,
+            bold=row.bold,
+            gid=f"{row.gid}-label" if row.gid else None,
+        )
     for col in spec.columns:
         text = row.cells.get(col.key, "")
         if not text:
             continue
         if col.align == "center":
-            st.put(ax, lay.x[col.key] + lay.w[col.key] / 2, centre, text, bold=row.bold, ha="center",
-                   gid=f"{row.gid}-{col.key}")
+            st.put(
+                ax,
+                lay.x[col.key] + lay.w[col.key] / 2,
+                centre,
+                text,
+                bold=row.bold,
+                ha="center",
+                gid=f"{row.gid}-{col.key}",
+            )
         else:
-            st.put(ax, lay.x[col.key] + lay.w[col.key], centre, text, bold=row.bold, ha="right",
-                   gid=f"{row.gid}-{col.key}")
+            st.put(
+                ax, lay.x[col.key] + lay.w[col.key], centre, text, bold=row.bold, ha="right", gid=f"{row.gid}-{col.key}"
+            )
     if row.mark is not None:
         _draw_mark(plot_ax, spec, row.mark, centre)
     if spec.show_rob and row.kind == "study":
@@ -261,8 +298,16 @@ def _draw_rob(ax, cells: list[tuple[float, float, str]], tool: RobTool) -> None:
     for judgement in (*tool.judgements, rob_tools.NOT_ASSESSED):
         sel = kinds == judgement
         if sel.any():
-            ax.scatter(xs[sel], ys[sel], s=ROB_DOT**2, c=tool.colour(judgement), marker="o", linewidths=0,
-                       clip_on=False, gid=f"forest-rob-{judgement.replace(' ', '-')}")
+            ax.scatter(
+                xs[sel],
+                ys[sel],
+                s=ROB_DOT**2,
+                c=tool.colour(judgement),
+                marker="o",
+                linewidths=0,
+                clip_on=False,
+                gid=f"forest-rob-{judgement.replace(' ', '-')}",
+            )
             st.rob_symbols(ax, xs[sel], ys[sel], tool.symbol(judgement), ROB_DOT)
 
 
@@ -277,8 +322,9 @@ def _draw_mark(ax, spec: ForestSpec, m: Mark, y: float) -> None:
         return
     colour = st.GREY if m.kind == "interval" else st.INK
     if low < high:
-        ax.plot([low, high], [y, y], color=colour, lw=0.8 if m.kind == "square" else 1.4, zorder=2,
-                solid_capstyle="butt")
+        ax.plot(
+            [low, high], [y, y], color=colour, lw=0.8 if m.kind == "square" else 1.4, zorder=2, solid_capstyle="butt"
+        )
     if m.kind == "interval":
         for end, outside in ((m.low, m.low < lo_lim), (m.high, m.high > hi_lim)):
             if not outside:
@@ -290,5 +336,3 @@ def _draw_mark(ax, spec: ForestSpec, m: Mark, y: float) -> None:
     if m.kind == "square" and lo_lim <= m.est <= hi_lim:
         side = max(SQUARE_MIN, SQUARE_MAX * m.size)
         ax.plot([m.est], [y], marker="s", markersize=side, color=st.MARK, markeredgewidth=0, zorder=4)
-
-

@@ -68,8 +68,9 @@ def funnel_spec(results: ReviewResults, ar: AnalysisResult, style: NumberStyle) 
         estimate=float(r.estimate),
         adjusted=float(tf.estimate) if tf is not None and tf.k0 > 0 else None,
         log=log,
-        xlabel=style.spell(f"{header} ({'log scale; ' if log else ''}values {'above 1' if log else 'above 0'} "
-                           "favour the intervention)"),
+        xlabel=style.spell(
+            f"{header} ({'log scale; ' if log else ''}values {'above 1' if log else 'above 0'} favour the intervention)"
+        ),
         legend_p=contour_labels(style),
         info=tuple(info),
         footnotes=(vocab.ILLUSTRATIVE_NOTICE,) if results.review.illustrative else (),
@@ -109,8 +110,11 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
     fy, fse = np.array(spec.filled_yi), np.array(spec.filled_sei)
     se_max = float(max(se.max(), fse.max() if fse.size else 0.0)) * 1.08 or 1.0
     grid = np.linspace(0, se_max, 200)
-    reach = max(float(np.max(np.abs(np.concatenate([yi, fy])))) * 1.08, Z[0.01] * se_max * 0.55,
-                abs(spec.estimate) + 1.96 * se_max * 1.02)
+    reach = max(
+        float(np.max(np.abs(np.concatenate([yi, fy])))) * 1.08,
+        Z[0.01] * se_max * 0.55,
+        abs(spec.estimate) + 1.96 * se_max * 1.02,
+    )
     nat = (lambda v: np.exp(v)) if spec.log else (lambda v: v)
     ax.set_facecolor(CONTOURS[-1][1])  # beyond the P = .01 contour
     for (p, _), (_, inner) in zip(CONTOURS[::-1], (*CONTOURS[-2::-1], (None, "white")), strict=True):
@@ -123,8 +127,9 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
         ax.axvline(nat(spec.adjusted), color=st.MARK, lw=0.9, ls=(0, (1, 1.5)), zorder=1)
     ax.scatter(nat(yi), se, s=16, c=st.INK, linewidths=0, zorder=3, gid="funnel-observed")
     if fy.size:
-        ax.scatter(nat(fy), fse, s=16, facecolors="white", edgecolors=st.INK, linewidths=0.8, zorder=3,
-                   gid="funnel-filled")
+        ax.scatter(
+            nat(fy), fse, s=16, facecolors="white", edgecolors=st.INK, linewidths=0.8, zorder=3, gid="funnel-filled"
+        )
     if spec.log:
         ax.set_xscale("log")
     ax.set_xlim(nat(-reach), nat(reach))
@@ -148,12 +153,31 @@ def draw_funnel(spec: FunnelSpec) -> MplFigure:
         Line2D([], [], color=st.INK, lw=0.6, ls=(0, (3, 2)), label="Pseudo 95% CI"),
     ]
     if fy.size:
-        handles.insert(5, Line2D([], [], marker="o", ls="", markerfacecolor="white", markeredgecolor=st.INK,
-                                 markersize=4, label="Imputed (trim-and-fill)"))
+        handles.insert(
+            5,
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                markerfacecolor="white",
+                markeredgecolor=st.INK,
+                markersize=4,
+                label="Imputed (trim-and-fill)",
+            ),
+        )
     if spec.adjusted is not None:
         handles.append(Line2D([], [], color=st.MARK, lw=0.9, ls=(0, (1, 1.5)), label="Adjusted estimate"))
-    fig.legend(handles=handles, loc="upper left", ncol=3, bbox_to_anchor=(st.MARGIN / WIDTH, 1 - (height - bottom
-               + 34) / height), fontsize=st.SMALL, handlelength=1.6, columnspacing=1.0, borderaxespad=0)
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        ncol=3,
+        bbox_to_anchor=(st.MARGIN / WIDTH, 1 - (height - bottom + 34) / height),
+        fontsize=st.SMALL,
+        handlelength=1.6,
+        columnspacing=1.0,
+        borderaxespad=0,
+    )
     y = st.put_lines(canvas_ax, height - bottom + 34 + 42, info, "funnel-info")
     st.put_footnotes(canvas_ax, y + 2, foot, "funnel-footnote")
     return fig
@@ -169,17 +193,22 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
         a = ar.analysis
         title = f"Funnel plot: {words.analysis_title(a)}"
         info = "; ".join(_info_lines(ar, style))
-        caption = (f"Contour-enhanced funnel plot: {words.analysis_title(a)} ({ar.k} studies). Each study's "
-                   f"{a.measure} is plotted against its standard error; shaded regions show where a study would "
-                   f"be statistically significant against no effect ({', '.join(contour_labels(style)[1:])}); "
-                   "open circles are "
-                   f"studies imputed by trim-and-fill. {info}.")
-        alt = (f"Funnel plot of {ar.k} studies for {words.analysis_title(a).lower()}, standard error on the "
-               f"vertical axis (smallest at the top). {info}.")
+        caption = (
+            f"Contour-enhanced funnel plot: {words.analysis_title(a)} ({ar.k} studies). Each study's "
+            f"{a.measure} is plotted against its standard error; shaded regions show where a study would "
+            f"be statistically significant against no effect ({', '.join(contour_labels(style)[1:])}); "
+            "open circles are "
+            f"studies imputed by trim-and-fill. {info}."
+        )
+        alt = (
+            f"Funnel plot of {ar.k} studies for {words.analysis_title(a).lower()}, standard error on the "
+            f"vertical axis (smallest at the top). {info}."
+        )
         fig = figure(f"funnel-{a.id}", "funnel", title, caption, alt, a.id)
         if ar.result is None or ar.k < 3:
-            out.append(message_job(fig, [f"{words.analysis_title(a)}: {ar.k} studies; a funnel plot needs at "
-                                         f"least {min_k}."]))
+            out.append(
+                message_job(fig, [f"{words.analysis_title(a)}: {ar.k} studies; a funnel plot needs at least {min_k}."])
+            )
             continue
         out.append(Job(fig, draw_funnel, funnel_spec(results, ar, style), cost=3.0))
     return out

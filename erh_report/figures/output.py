@@ -44,10 +44,20 @@ class Job:
     cost: float = 1.0  # rough drawing cost (rows), to start the largest figures first
 
 
-def figure(figure_id: str, kind: str, title: str, caption: str, alt_text: str, analysis_id: str | None = None,
-           note: str = "") -> Figure:
-    return Figure(figure_id, kind, title, caption, alt_text, Path(f"{figure_id}.svg"), Path(f"{figure_id}.png"),
-                  analysis_id, note=note)
+def figure(
+    figure_id: str, kind: str, title: str, caption: str, alt_text: str, analysis_id: str | None = None, note: str = ""
+) -> Figure:
+    return Figure(
+        figure_id,
+        kind,
+        title,
+        caption,
+        alt_text,
+        Path(f"{figure_id}.svg"),
+        Path(f"{figure_id}.png"),
+        analysis_id,
+        note=note,
+    )
 
 
 def message_job(fig: Figure, lines: list[str], note: str = "") -> Job:
@@ -74,5 +84,8 @@ def run_job(job: Job, out_dir: Path) -> tuple[Figure, float, float]:
             drawn = st.message_figure(fig.title, [f"This figure could not be drawn: {detail}"])
         st.save(drawn, out_dir, fig.id, fig.title, fig.alt_text)
         w, h = st.size_inches(drawn)
-    return (replace(fig, width_in=round(w, 3), height_in=round(h, 3)), time.perf_counter() - start,
-            time.process_time() - cpu)
+    return (
+        replace(fig, width_in=round(w, 3), height_in=round(h, 3)),
+        time.perf_counter() - start,
+        time.process_time() - cpu,
+    )

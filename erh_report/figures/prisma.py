@@ -50,6 +50,7 @@ def _n(style: NumberStyle, n: int) -> str:
 
 def prisma_spec(p: Prisma, style: NumberStyle, illustrative: bool) -> PrismaSpec:
     """The text of every box, from the counts (nothing is computed here but sums of listed counts)."""
+
     def items(pairs: list[tuple[str, int]], level: int = 1) -> list[Line]:
         return [(f"{label} {_n(style, n)}", level, False) for label, n in pairs]
 
@@ -69,11 +70,19 @@ def prisma_spec(p: Prisma, style: NumberStyle, illustrative: bool) -> PrismaSpec
     ]
     excluded: list[Line] = [(f"Reports excluded {_n(style, sum(n for _, n in p.fulltext_excluded))}:", 0, True)]
     excluded += items(p.fulltext_excluded)
-    included: list[Line] = [(f"Studies included in review {_n(style, p.studies_included)}", 0, True),
-                            (f"Reports of included studies {_n(style, p.reports_included)}", 0, True)]
+    included: list[Line] = [
+        (f"Studies included in review {_n(style, p.studies_included)}", 0, True),
+        (f"Reports of included studies {_n(style, p.reports_included)}", 0, True),
+    ]
     if p.previous_studies or p.previous_reports:
-        included += [(f"of which from the previous version: studies {_n(style, p.previous_studies)}, "
-                      f"reports {_n(style, p.previous_reports)}", 1, False)]
+        included += [
+            (
+                f"of which from the previous version: studies {_n(style, p.previous_studies)}, "
+                f"reports {_n(style, p.previous_reports)}",
+                1,
+                False,
+            )
+        ]
     boxes = [
         Box("identified", tuple(identified)),
         Box("removed", tuple(removed)),
@@ -88,7 +97,9 @@ def prisma_spec(p: Prisma, style: NumberStyle, illustrative: bool) -> PrismaSpec
     other = bool(p.other_sources or p.other_sought or p.other_assessed)
     if other:
         other_excluded: list[Line] = [
-            (f"Reports excluded {_n(style, sum(n for _, n in p.other_excluded))}:", 0, True), *items(p.other_excluded)]
+            (f"Reports excluded {_n(style, sum(n for _, n in p.other_excluded))}:", 0, True),
+            *items(p.other_excluded),
+        ]
         boxes += [
             Box("other_identified", (("Records identified from:", 0, True), *items(p.other_sources))),
             Box("other_sought", ((f"Reports sought for retrieval {_n(style, p.other_sought)}", 0, False),)),
@@ -96,8 +107,9 @@ def prisma_spec(p: Prisma, style: NumberStyle, illustrative: bool) -> PrismaSpec
             Box("other_assessed", ((f"Reports assessed for eligibility {_n(style, p.other_assessed)}", 0, False),)),
             Box("other_excluded", tuple(other_excluded)),
         ]
-    return PrismaSpec("PRISMA 2020 flow diagram", tuple(boxes), other,
-                      (vocab.ILLUSTRATIVE_NOTICE,) if illustrative else ())
+    return PrismaSpec(
+        "PRISMA 2020 flow diagram", tuple(boxes), other, (vocab.ILLUSTRATIVE_NOTICE,) if illustrative else ()
+    )
 
 
 # ------------------------------------------------------------------------------------- drawing
@@ -117,10 +129,12 @@ def _box_height(lines: list[Line]) -> float:
 def draw_prisma(spec: PrismaSpec) -> MplFigure:
     """Columns A (databases), B (their exclusions), C (other methods), D (their exclusions)."""
     boxes = {b.key: b for b in spec.boxes}
-    cols = {"A": ("identified", "screened", "sought", "assessed", "included"),
-            "B": ("removed", "screen_excluded", "not_retrieved", "fulltext_excluded"),
-            "C": ("other_identified", "other_sought", "other_assessed"),
-            "D": ("other_not_retrieved", "other_excluded")}
+    cols = {
+        "A": ("identified", "screened", "sought", "assessed", "included"),
+        "B": ("removed", "screen_excluded", "not_retrieved", "fulltext_excluded"),
+        "C": ("other_identified", "other_sought", "other_assessed"),
+        "D": ("other_not_retrieved", "other_excluded"),
+    }
     widths = {"A": 185.0, "B": 200.0, "C": 165.0, "D": 175.0}
     for col, keys in cols.items():  # a column is at least as wide as its longest word needs
         words_in = [t for k in keys if k in boxes for t, _, _ in boxes[k].lines]
@@ -132,25 +146,35 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
         x[col] = cursor
         cursor += widths[col] + (COL_GAP if col in ("A", "C") else 20)
     width = cursor - 20 + st.MARGIN
-    wrapped = {k: _wrap_box(b.lines, widths[next(c for c, ks in cols.items() if k in ks)])
-               for k, b in boxes.items()}
+    wrapped = {k: _wrap_box(b.lines, widths[next(c for c, ks in cols.items() if k in ks)]) for k, b in boxes.items()}
     h = {k: _box_height(v) for k, v in wrapped.items()}
-    rows = [("identified", "removed", "other_identified"), ("screened", "screen_excluded"),
-            ("sought", "not_retrieved", "other_sought", "other_not_retrieved"),
-            ("assessed", "fulltext_excluded", "other_assessed", "other_excluded"), ("included",)]
+    rows = [
+        ("identified", "removed", "other_identified"),
+        ("screened", "screen_excluded"),
+        ("sought", "not_retrieved", "other_sought", "other_not_retrieved"),
+        ("assessed", "fulltext_excluded", "other_assessed", "other_excluded"),
+        ("included",),
+    ]
     row_h = [max(h[k] for k in keys if k in h) for keys in rows]
     phases = (("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, 4))
     for label, first, last in phases:  # a phase label must fit along its rows
         need = st.text_width(label, st.FONT, True) + 12
-        have = sum(row_h[first:last + 1]) + ROW_GAP * (last - first)
+        have = sum(row_h[first : last + 1]) + ROW_GAP * (last - first)
         if need > have:
             row_h[last] += need - have
     title_lines = st.wrap(spec.title, width - 2 * st.MARGIN, st.TITLE, bold=True)
-    banner_lines = {"databases": st.wrap("Identification of studies via databases and registers",
-                                         widths["A"] + COL_GAP + widths["B"] - 2 * PAD, st.FONT, True)}
+    banner_lines = {
+        "databases": st.wrap(
+            "Identification of studies via databases and registers",
+            widths["A"] + COL_GAP + widths["B"] - 2 * PAD,
+            st.FONT,
+            True,
+        )
+    }
     if spec.other_methods:
-        banner_lines["other"] = st.wrap("Identification of studies via other methods",
-                                        widths["C"] + COL_GAP + widths["D"] - 2 * PAD, st.FONT, True)
+        banner_lines["other"] = st.wrap(
+            "Identification of studies via other methods", widths["C"] + COL_GAP + widths["D"] - 2 * PAD, st.FONT, True
+        )
     banner_h = 2 * PAD + PITCH * max(len(v) for v in banner_lines.values())
     top = st.MARGIN + 14 * len(title_lines) + 6 + banner_h + 12
     row_y = []
@@ -168,18 +192,53 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
         if key not in banner_lines:
             continue
         bx, bw = x[c0], x[c1] + widths[c1] - x[c0]
-        ax.add_patch(FancyBboxPatch((bx, banner_top), bw, banner_h, boxstyle="round,pad=0,rounding_size=4",
-                                    facecolor=BANNER[key], edgecolor="none", gid=f"prisma-banner-{key}"))
+        ax.add_patch(
+            FancyBboxPatch(
+                (bx, banner_top),
+                bw,
+                banner_h,
+                boxstyle="round,pad=0,rounding_size=4",
+                facecolor=BANNER[key],
+                edgecolor="none",
+                gid=f"prisma-banner-{key}",
+            )
+        )
         for n, line in enumerate(banner_lines[key]):
-            st.put(ax, bx + bw / 2, banner_top + PAD + PITCH * (n + 0.5), line, bold=True, ha="center",
-                   gid=f"prisma-banner-{key}-text")
+            st.put(
+                ax,
+                bx + bw / 2,
+                banner_top + PAD + PITCH * (n + 0.5),
+                line,
+                bold=True,
+                ha="center",
+                gid=f"prisma-banner-{key}-text",
+            )
     for label, first, last in phases:
         y0 = row_y[first]
         y1 = row_y[last] + row_h[last]
-        ax.add_patch(FancyBboxPatch((st.MARGIN, y0), PHASE_W, y1 - y0, boxstyle="round,pad=0,rounding_size=4",
-                                    facecolor=PHASE_FILL, edgecolor="none", gid=f"prisma-phase-{label.lower()}"))
-        ax.text(st.MARGIN + PHASE_W / 2, (y0 + y1) / 2, label, rotation=90, ha="center", va="center",
-                fontsize=st.FONT, fontweight="bold", parse_math=False, gid=f"prisma-phase-{label.lower()}-text")
+        ax.add_patch(
+            FancyBboxPatch(
+                (st.MARGIN, y0),
+                PHASE_W,
+                y1 - y0,
+                boxstyle="round,pad=0,rounding_size=4",
+                facecolor=PHASE_FILL,
+                edgecolor="none",
+                gid=f"prisma-phase-{label.lower()}",
+            )
+        )
+        ax.text(
+            st.MARGIN + PHASE_W / 2,
+            (y0 + y1) / 2,
+            label,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=st.FONT,
+            fontweight="bold",
+            parse_math=False,
+            gid=f"prisma-phase-{label.lower()}-text",
+        )
 
     where: dict[str, tuple[float, float, float, float]] = {}  # key -> x, y, w, h
     for r, keys in enumerate(rows):
@@ -192,11 +251,16 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
             if key in ("identified", "other_identified"):
                 by, bh = row_y[r], row_h[r]  # identification boxes fill their row, as in the PRISMA template
             where[key] = (bx, by, bw, bh)
-            ax.add_patch(Rectangle((bx, by), bw, bh, facecolor="white", edgecolor=st.INK, lw=0.7,
-                                   gid=f"prisma-{key}"))
+            ax.add_patch(Rectangle((bx, by), bw, bh, facecolor="white", edgecolor=st.INK, lw=0.7, gid=f"prisma-{key}"))
             for n, (text, level, bold) in enumerate(wrapped[key]):
-                st.put(ax, bx + PAD + 8 * level, by + PAD + PITCH * (n + 0.5) - 1, text, bold=bold,
-                       gid=f"prisma-{key}-text")
+                st.put(
+                    ax,
+                    bx + PAD + 8 * level,
+                    by + PAD + PITCH * (n + 0.5) - 1,
+                    text,
+                    bold=bold,
+                    gid=f"prisma-{key}-text",
+                )
     _arrows(ax, where)
     y = cursor - ROW_GAP + 10 + 4
     st.put_footnotes(ax, y, foot, "prisma-footnote")
@@ -206,9 +270,12 @@ def draw_prisma(spec: PrismaSpec) -> MplFigure:
 def _arrow(ax, points: list[tuple[float, float]]) -> None:
     for (x0, y0), (x1, y1) in zip(points[:-2], points[1:-1], strict=True):
         ax.plot([x0, x1], [y0, y1], color=st.INK, lw=0.7)
-    ax.annotate("", xy=points[-1], xytext=points[-2],
-                arrowprops={"arrowstyle": "-|>", "lw": 0.7, "color": st.INK, "shrinkA": 0, "shrinkB": 0,
-                            "mutation_scale": 8})
+    ax.annotate(
+        "",
+        xy=points[-1],
+        xytext=points[-2],
+        arrowprops={"arrowstyle": "-|>", "lw": 0.7, "color": st.INK, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8},
+    )
 
 
 def _arrows(ax, where: dict[str, tuple[float, float, float, float]]) -> None:
@@ -226,13 +293,24 @@ def _arrows(ax, where: dict[str, tuple[float, float, float, float]]) -> None:
         yy = (max(ay, by) + min(ay + ah, by + bh)) / 2
         _arrow(ax, [(ax0 + aw, yy), (bx, yy)])
 
-    for a, b in (("identified", "screened"), ("screened", "sought"), ("sought", "assessed"), ("assessed", "included"),
-                 ("other_identified", "other_sought"), ("other_sought", "other_assessed")):
+    for a, b in (
+        ("identified", "screened"),
+        ("screened", "sought"),
+        ("sought", "assessed"),
+        ("assessed", "included"),
+        ("other_identified", "other_sought"),
+        ("other_sought", "other_assessed"),
+    ):
         if a in where and b in where:
             _arrow(ax, [bottom(a), top(b)])
-    for a, b in (("identified", "removed"), ("screened", "screen_excluded"), ("sought", "not_retrieved"),
-                 ("assessed", "fulltext_excluded"), ("other_sought", "other_not_retrieved"),
-                 ("other_assessed", "other_excluded")):
+    for a, b in (
+        ("identified", "removed"),
+        ("screened", "screen_excluded"),
+        ("sought", "not_retrieved"),
+        ("assessed", "fulltext_excluded"),
+        ("other_sought", "other_not_retrieved"),
+        ("other_assessed", "other_excluded"),
+    ):
         if a in where and b in where:
             right_to_left(a, b)
     if "other_assessed" in where:
@@ -247,28 +325,48 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
     p = review.prisma
     title = "PRISMA 2020 flow diagram"
     if p is None:
-        fig = figure("prisma", "prisma", title, f"{title}: no PRISMA counts were given.",
-                     "Missing flow diagram: the review has no PRISMA counts.")
-        return [message_job(fig, ["The review has no PRISMA counts (prisma.csv).",
-                                  "Add them to draw the flow diagram."])]
+        fig = figure(
+            "prisma",
+            "prisma",
+            title,
+            f"{title}: no PRISMA counts were given.",
+            "Missing flow diagram: the review has no PRISMA counts.",
+        )
+        return [
+            message_job(fig, ["The review has no PRISMA counts (prisma.csv).", "Add them to draw the flow diagram."])
+        ]
     identified = p.identified
     other = sum(n for _, n in p.other_sources)
-    caption = (f"{title} of study selection. {style.integer(identified)} records were identified from databases "
-               f"and registers and {style.integer(p.removed)} removed before screening; "
-               f"{style.integer(p.screened)} records were screened and {style.integer(p.assessed)} reports "
-               f"assessed for eligibility"
-               + (f"; {style.integer(other)} records came from other methods, of which "
-                  f"{style.integer(p.other_assessed)} reports were assessed" if other or p.other_assessed else "")
-               + f". {style.integer(p.studies_included)} studies ({style.integer(p.reports_included)} reports) were "
-               "included.")
-    alt = (f"Flow diagram: {style.integer(identified)} records identified, {style.integer(p.screened)} screened, "
-           f"{style.integer(p.assessed + p.other_assessed)} reports assessed, {style.integer(p.studies_included)} "
-           f"studies included.")
+    caption = (
+        f"{title} of study selection. {style.integer(identified)} records were identified from databases "
+        f"and registers and {style.integer(p.removed)} removed before screening; "
+        f"{style.integer(p.screened)} records were screened and {style.integer(p.assessed)} reports "
+        f"assessed for eligibility"
+        + (
+            f"; {style.integer(other)} records came from other methods, of which "
+            f"{style.integer(p.other_assessed)} reports were assessed"
+            if other or p.other_assessed
+            else ""
+        )
+        + f". {style.integer(p.studies_included)} studies ({style.integer(p.reports_included)} reports) were "
+        "included."
+    )
+    alt = (
+        f"Flow diagram: {style.integer(identified)} records identified, {style.integer(p.screened)} screened, "
+        f"{style.integer(p.assessed + p.other_assessed)} reports assessed, {style.integer(p.studies_included)} "
+        f"studies included."
+    )
     fig = figure("prisma", "prisma", title, caption, alt)
     problems = check_arithmetic(p, "prisma")
     if problems:
-        return [message_job(fig, ["The PRISMA counts do not add up, so no flow diagram is drawn:",
-                                  *(f"\u2022 {pr.message} (found {pr.value}, expected {pr.expected})"
-                                    for pr in problems)])]
+        return [
+            message_job(
+                fig,
+                [
+                    "The PRISMA counts do not add up, so no flow diagram is drawn:",
+                    *(f"\u2022 {pr.message} (found {pr.value}, expected {pr.expected})" for pr in problems),
+                ],
+            )
+        ]
     spec = prisma_spec(p, style, review.illustrative)
     return [Job(fig, draw_prisma, spec, cost=3.0)]

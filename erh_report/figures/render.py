@@ -54,8 +54,15 @@ def draw_jobs(todo: list[Job], out_dir: Path, jobs: int, done: Callable[[Figure,
             done(*fut.result())
 
 
-def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | None = None, jobs: int = 2,
-               progress: Progress | None = None, rob_columns: bool = True) -> list[Rendered]:
+def render_all(
+    results: ReviewResults,
+    out_dir: Path,
+    *,
+    style: NumberStyle | None = None,
+    jobs: int = 2,
+    progress: Progress | None = None,
+    rob_columns: bool = True,
+) -> list[Rendered]:
     """Draw every figure into ``out_dir`` and say how long each took (plan order)."""
     style = style or get_style(results.review.config.settings.number_style)
     out_dir = Path(out_dir)
@@ -63,8 +70,9 @@ def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | No
     todo = plan(results, style, rob_columns)
     ids = [j.figure.id for j in todo]
     if len(set(ids)) != len(ids):
-        raise ValueError("two figures would share a file name: " + ", ".join(sorted({i for i in ids
-                                                                                     if ids.count(i) > 1})))
+        raise ValueError(
+            "two figures would share a file name: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1}))
+        )
     done: dict[str, Rendered] = {}
     total = len(todo)
 
@@ -78,12 +86,21 @@ def render_all(results: ReviewResults, out_dir: Path, *, style: NumberStyle | No
     return [done[i] for i in ids]
 
 
-def render_figures(results: ReviewResults, out_dir: Path, *, style: NumberStyle | None = None, jobs: int = 2,
-                   progress: Progress | None = None, rob_columns: bool = True) -> list[Figure]:
+def render_figures(
+    results: ReviewResults,
+    out_dir: Path,
+    *,
+    style: NumberStyle | None = None,
+    jobs: int = 2,
+    progress: Progress | None = None,
+    rob_columns: bool = True,
+) -> list[Figure]:
     """Write ``<id>.svg`` and ``<id>.png`` for every figure of the review into ``out_dir``.
 
     ``style`` defaults to the review's number style; ``jobs`` > 1 draws on that many processes;
     ``progress`` hears one line per figure; ``rob_columns`` adds risk-of-bias traffic lights to forest plots.
     """
-    return [r.figure for r in render_all(results, out_dir, style=style, jobs=jobs, progress=progress,
-                                         rob_columns=rob_columns)]
+    return [
+        r.figure
+        for r in render_all(results, out_dir, style=style, jobs=jobs, progress=progress, rob_columns=rob_columns)
+    ]

@@ -88,15 +88,17 @@ def judgements(results: ReviewResults, ar: AnalysisResult) -> tuple[list[tuple[s
 def _footnotes(results: ReviewResults, ar: AnalysisResult, missing: list[str]) -> tuple[str, ...]:
     notes = []
     if missing:
-        notes.append(f"Not assessed (no row in risk_of_bias for {ar.analysis.outcome.lower()}): "
-                     + ", ".join(missing) + ".")
+        notes.append(
+            f"Not assessed (no row in risk_of_bias for {ar.analysis.outcome.lower()}): " + ", ".join(missing) + "."
+        )
     if results.review.illustrative:
         notes.append(vocab.ILLUSTRATIVE_NOTICE)
     return tuple(notes)
 
 
-def shares(ar: AnalysisResult, judged: list[tuple[str, ...]], tool: RobTool = rob_tools.ROB2
-           ) -> tuple[np.ndarray, bool]:
+def shares(
+    ar: AnalysisResult, judged: list[tuple[str, ...]], tool: RobTool = rob_tools.ROB2
+) -> tuple[np.ndarray, bool]:
     """Percent of the analysis weight (or of studies) per domain (and overall) and category."""
     w = ar.effects["weight"].to_numpy(dtype=float)
     weighted = bool(len(w) and np.all(np.isfinite(w)) and w.sum() > 0)
@@ -123,8 +125,11 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
     grid_end = grid_x + CELL * n + overall_w
     width = max(grid_end + st.MARGIN, 330.0)
     legend_w = width - 2 * st.MARGIN
-    domain_lines = [ln for h, name in zip(headers(tool)[:n], domain_names(tool)[:n], strict=True)
-                    for ln in st.wrap(f"{h}: {name}", legend_w, st.SMALL)]
+    domain_lines = [
+        ln
+        for h, name in zip(headers(tool)[:n], domain_names(tool)[:n], strict=True)
+        for ln in st.wrap(f"{h}: {name}", legend_w, st.SMALL)
+    ]
     foot = [ln for note in spec.footnotes for ln in st.wrap(note, legend_w, st.SMALL)]
     title = st.wrap(spec.title, width - 2 * st.MARGIN, st.TITLE, bold=True)
     heights = [ROW + st.LINE * (len(ls) - 1) for ls in labels]
@@ -146,14 +151,22 @@ def draw_traffic_light(spec: TrafficSpec) -> MplFigure:
             st.put(ax, st.MARGIN, centre + k * st.LINE, line, gid=f"rob-study-{i + 1}")
         cells += [(centres[j], centre, row[j]) for j in range(n + 1)]
         y += ROW + st.LINE * (len(ls) - 1)
-    ax.add_patch(Rectangle((grid_x + CELL * n, top - 1), overall_w, y - top + 2, facecolor="#F2F2F2",
-                           edgecolor="none", zorder=0))
+    ax.add_patch(
+        Rectangle((grid_x + CELL * n, top - 1), overall_w, y - top + 2, facecolor="#F2F2F2", edgecolor="none", zorder=0)
+    )
     xs, ys, kinds = (np.array([c[i] for c in cells]) for i in range(3))
     for cat in categories(tool):
         sel = kinds == cat
         if sel.any():
-            ax.scatter(xs[sel], ys[sel], s=DOT**2, c=tool.colour(cat), linewidths=0, clip_on=False,
-                       gid=f"rob-cells-{cat.replace(' ', '-')}")
+            ax.scatter(
+                xs[sel],
+                ys[sel],
+                s=DOT**2,
+                c=tool.colour(cat),
+                linewidths=0,
+                clip_on=False,
+                gid=f"rob-cells-{cat.replace(' ', '-')}",
+            )
             st.rob_symbols(ax, xs[sel], ys[sel], tool.symbol(cat), DOT)
     y += 12
     for line in domain_lines:
@@ -205,13 +218,29 @@ def draw_summary(spec: SummarySpec) -> MplFigure:
             if share <= 0:
                 continue
             w = BAR_WIDTH * share / 100
-            ax.add_patch(Rectangle((x, centre - bar_h / 2), w, bar_h, facecolor=tool.colour(cat),
-                                   edgecolor="white", lw=0.4, gid=f"rob-bar-{heads[j]}-{cat.replace(' ', '-')}"))
+            ax.add_patch(
+                Rectangle(
+                    (x, centre - bar_h / 2),
+                    w,
+                    bar_h,
+                    facecolor=tool.colour(cat),
+                    edgecolor="white",
+                    lw=0.4,
+                    gid=f"rob-bar-{heads[j]}-{cat.replace(' ', '-')}",
+                )
+            )
             label = spec.share_labels[j][c]
             if st.text_width(label, st.SMALL) + 4 < w:
-                st.put(ax, x + w / 2, centre, label, size=st.SMALL, ha="center",
-                       color="white" if tool.symbol(cat) in ("high", "low") else st.INK,
-                       gid=f"rob-share-{heads[j]}")
+                st.put(
+                    ax,
+                    x + w / 2,
+                    centre,
+                    label,
+                    size=st.SMALL,
+                    ha="center",
+                    color="white" if tool.symbol(cat) in ("high", "low") else st.INK,
+                    gid=f"rob-share-{heads[j]}",
+                )
             x += w
     ax.plot([bar_x, bar_x + BAR_WIDTH], [axis_y, axis_y], color=st.INK, lw=0.6)
     for t in range(0, 101, 25):
@@ -243,27 +272,51 @@ def jobs(results: ReviewResults, style: NumberStyle) -> list[Job]:
         name = words.analysis_title(a)
         judged, missing = judgements(results, ar) if ar.k else ([], [])
         t_title = f"Risk of bias ({tool.name}): {name}"
-        t_fig = figure(f"rob-traffic-{a.id}", "rob_traffic_light", t_title,
-                       f"{t_title}. Judgements per study and domain for the {ar.k} studies of this analysis; "
-                       f"overall: {_counts(judged, tool)}.",
-                       f"Traffic-light table of {ar.k} studies by {n} {tool.name} domains and overall; overall "
-                       f"judgements: {_counts(judged, tool)}.", a.id)
+        t_fig = figure(
+            f"rob-traffic-{a.id}",
+            "rob_traffic_light",
+            t_title,
+            f"{t_title}. Judgements per study and domain for the {ar.k} studies of this analysis; "
+            f"overall: {_counts(judged, tool)}.",
+            f"Traffic-light table of {ar.k} studies by {n} {tool.name} domains and overall; overall "
+            f"judgements: {_counts(judged, tool)}.",
+            a.id,
+        )
         table, weighted = shares(ar, judged, tool) if ar.k else (np.zeros((n + 1, len(cats))), False)
         s_title = f"Risk of bias ({tool.name}), {'weighted ' if weighted else ''}summary: {name}"
         basis = "of the analysis weight" if weighted else "of studies"
         overall = "; ".join(f"{c} {style.percent(table[n, i])}" for i, c in enumerate(cats) if table[n, i] > 0)
-        s_fig = figure(f"rob-summary-{a.id}", "rob_summary", s_title,
-                       f"{s_title}. Share {basis} at each judgement, by {tool.name} domain; overall: {overall}.",
-                       f"Stacked bar chart of {n + 1} rows ({n} {tool.name} domains and overall); overall risk of "
-                       f"bias {basis}: {overall}.", a.id)
+        s_fig = figure(
+            f"rob-summary-{a.id}",
+            "rob_summary",
+            s_title,
+            f"{s_title}. Share {basis} at each judgement, by {tool.name} domain; overall: {overall}.",
+            f"Stacked bar chart of {n + 1} rows ({n} {tool.name} domains and overall); overall risk of "
+            f"bias {basis}: {overall}.",
+            a.id,
+        )
         if ar.k == 0:
             lines = [f"{name}: {ar.note}.", "There is no study whose risk of bias could be shown."]
             out += [message_job(t_fig, lines), message_job(s_fig, lines)]
             continue
         notes = _footnotes(results, ar, missing)
-        out.append(Job(t_fig, draw_traffic_light, TrafficSpec(t_title, tuple(ar.effects["study"].astype(str)),
-                                                               tuple(judged), notes, tool), cost=ar.k * 0.6))
+        out.append(
+            Job(
+                t_fig,
+                draw_traffic_light,
+                TrafficSpec(t_title, tuple(ar.effects["study"].astype(str)), tuple(judged), notes, tool),
+                cost=ar.k * 0.6,
+            )
+        )
         labels = tuple(tuple(style.percent(v) for v in row) for row in table)
-        out.append(Job(s_fig, draw_summary, SummarySpec(s_title, tuple(tuple(float(v) for v in row) for row in table),
-                                                        labels, weighted, notes, tool), cost=1.0))
+        out.append(
+            Job(
+                s_fig,
+                draw_summary,
+                SummarySpec(
+                    s_title, tuple(tuple(float(v) for v in row) for row in table), labels, weighted, notes, tool
+                ),
+                cost=1.0,
+            )
+        )
     return out

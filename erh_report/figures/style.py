@@ -69,8 +69,7 @@ ROB_COLOURS = {
     "no information": "#4EA1F7",
     "not assessed": "#D9D9D9",
 }
-ROB_SYMBOLS = {"low": "+", "some concerns": "\u2212", "high": "\u00d7", "no information": "?",
-               "not assessed": ""}
+ROB_SYMBOLS = {"low": "+", "some concerns": "\u2212", "high": "\u00d7", "no information": "?", "not assessed": ""}
 
 
 @lru_cache(maxsize=1)
@@ -133,15 +132,48 @@ def canvas(width_pt: float, height_pt: float) -> tuple[MplFigure, Axes]:
     return fig, ax
 
 
-def put(ax: Axes, x: float, y: float, text: str, *, size: float = FONT, bold: bool = False,
-        ha: str = "left", color: str = INK, gid: str | None = None, italic: bool = False) -> None:
+def put(
+    ax: Axes,
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float = FONT,
+    bold: bool = False,
+    ha: str = "left",
+    color: str = INK,
+    gid: str | None = None,
+    italic: bool = False,
+) -> None:
     """One line of text, vertically centred on ``y`` (points from the top)."""
-    ax.text(x, y, text, fontsize=size, fontweight="bold" if bold else "normal", ha=ha, va="center_baseline",
-            color=color, gid=gid, parse_math=False, clip_on=False, fontstyle="italic" if italic else "normal")
+    ax.text(
+        x,
+        y,
+        text,
+        fontsize=size,
+        fontweight="bold" if bold else "normal",
+        ha=ha,
+        va="center_baseline",
+        color=color,
+        gid=gid,
+        parse_math=False,
+        clip_on=False,
+        fontstyle="italic" if italic else "normal",
+    )
 
 
-def put_lines(ax: Axes, y: float, lines: list[str], gid: str, *, size: float = FONT, pitch: float = LINE,
-              color: str = INK, bold: bool = False, x: float = MARGIN) -> float:
+def put_lines(
+    ax: Axes,
+    y: float,
+    lines: list[str],
+    gid: str,
+    *,
+    size: float = FONT,
+    pitch: float = LINE,
+    color: str = INK,
+    bold: bool = False,
+    x: float = MARGIN,
+) -> float:
     """Lines of text one under the other from ``y``; returns the ``y`` after the last one."""
     for line in lines:
         put(ax, x, y, line, size=size, bold=bold, color=color, gid=gid)
@@ -221,8 +253,15 @@ def write_png(path: Path, pixels: np.ndarray, dpi: float) -> None:
     Pillow's adaptive filters), light compression."""
     height, width, _ = pixels.shape
     per_metre = round(dpi / 0.0254)
-    writer = pypng.Writer(width, height, greyscale=False, compression=3, x_pixels_per_unit=per_metre,
-                          y_pixels_per_unit=per_metre, unit_is_meter=True)
+    writer = pypng.Writer(
+        width,
+        height,
+        greyscale=False,
+        compression=3,
+        x_pixels_per_unit=per_metre,
+        y_pixels_per_unit=per_metre,
+        unit_is_meter=True,
+    )
     with open(path, "wb") as out:
         writer.write(out, pixels.reshape(height, -1))
 

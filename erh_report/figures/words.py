@@ -17,6 +17,7 @@ from erh_report.vocabulary import method as method_record
 #: Ticks for axes of ratios on a log scale (funnel, dose).
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
+
 def analysis_title(a: Analysis) -> str:
     """'Parent-infant bonding, post-intervention'; an analysis set up as in RevMan: 'Analysis 1.2. Comparison:
     outcome'."""
@@ -62,8 +63,7 @@ def heterogeneity_line(style: NumberStyle, r: MetaResult) -> str:
     if r.k < 2:
         return "Heterogeneity: not applicable"
     tau = "" if r.method == "FE" else f"Tau² = {style.tau2(r.tau2)}; "
-    return (f"Heterogeneity: {tau}Chi² = {style.number(r.q)}, df = {r.q_df} ({style.p(r.q_pval)}); "
-            f"{style.i2(r.i2)}")
+    return f"Heterogeneity: {tau}Chi² = {style.number(r.q)}, df = {r.q_df} ({style.p(r.q_pval)}); {style.i2(r.i2)}"
 
 
 def overall_line(style: NumberStyle, r: MetaResult) -> str:

@@ -74,10 +74,16 @@ class DomainRating:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "domain": self.domain, "suggested": self.suggested, "final": self.final, "downgrade": self.downgrade,
-            "reason": self.reason, "values": dict(self.values), "overridden": self.override is not None,
+            "domain": self.domain,
+            "suggested": self.suggested,
+            "final": self.final,
+            "downgrade": self.downgrade,
+            "reason": self.reason,
+            "values": dict(self.values),
+            "overridden": self.override is not None,
             "override_reason": self.override.reason if self.override else None,
-            "override_source": _source(self.override), "footnote": self.footnote,
+            "override_source": _source(self.override),
+            "footnote": self.footnote,
         }
 
 
@@ -101,10 +107,18 @@ class EffectSummary:
     risks: Absolute | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"measure": self.measure, "estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                "relative": self.relative, "absolute": self.absolute, "direction": self.direction,
-                "risk_with_comparator": self.comparator, "risk_with_intervention": self.intervention,
-                "per_1000": self.risks.as_dict() if self.risks else None}
+        return {
+            "measure": self.measure,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "relative": self.relative,
+            "absolute": self.absolute,
+            "direction": self.direction,
+            "risk_with_comparator": self.comparator,
+            "risk_with_intervention": self.intervention,
+            "per_1000": self.risks.as_dict() if self.risks else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -157,26 +171,56 @@ class Assessment:
         return next(d for d in self.domains if d.domain == domain)
 
     def as_dict(self) -> dict[str, object]:
-        keys = ("analysis_id", "outcome_id", "outcome", "domain_id", "domain", "timepoint", "measure", "importance",
-                "k", "participants", "participants_intervention", "participants_comparator", "events_intervention",
-                "events_comparator", "design", "start", "suggested_level", "level", "size", "statement", "note")
+        keys = (
+            "analysis_id",
+            "outcome_id",
+            "outcome",
+            "domain_id",
+            "domain",
+            "timepoint",
+            "measure",
+            "importance",
+            "k",
+            "participants",
+            "participants_intervention",
+            "participants_comparator",
+            "events_intervention",
+            "events_comparator",
+            "design",
+            "start",
+            "suggested_level",
+            "level",
+            "size",
+            "statement",
+            "note",
+        )
         out: dict[str, object] = {key: getattr(self, key) for key in keys}
         out.update(
-            instruments=list(self.instruments), symbols=self.symbols, word=self.word,
+            instruments=list(self.instruments),
+            symbols=self.symbols,
+            word=self.word,
             domains={d.domain: d.as_dict() for d in self.domains},
-            certainty_override=({"judgement": self.certainty_override.judgement,
-                                 "reason": self.certainty_override.reason,
-                                 "source": _source(self.certainty_override)} if self.certainty_override else None),
+            certainty_override=(
+                {
+                    "judgement": self.certainty_override.judgement,
+                    "reason": self.certainty_override.reason,
+                    "source": _source(self.certainty_override),
+                }
+                if self.certainty_override
+                else None
+            ),
             footnotes=[{"letter": let, "text": text} for let, text in self.footnotes],
-            start_footnote=self.start_footnote, certainty_footnotes=list(self.certainty_footnotes),
+            start_footnote=self.start_footnote,
+            certainty_footnotes=list(self.certainty_footnotes),
             effect=self.effect.as_dict() if self.effect else None,
         )
         return out
 
 
 # ------------------------------------------------------------------------------------ overrides
-def read_overrides(rows: list[tuple[int, object]], analysis_ids: list[str],
-                   source: str = "grade.csv") -> dict[str, dict[str, Override]]:
+def read_overrides(
+    rows: list[tuple[int, object]], analysis_ids: list[str], source: str = "grade.csv"
+) -> dict[str, dict[str, Override]]:
     """The grade table as {analysis_id: {domain: Override}}; every bad row is reported at once, naming the
     file and row (validation catches these first; this guards results built from other reviews)."""
     problems: list[Problem] = []
@@ -187,17 +231,35 @@ def read_overrides(rows: list[tuple[int, object]], analysis_ids: list[str],
         judgement, reason = str(getattr(g, "judgement", "")), str(getattr(g, "reason", "") or "").strip()
         allowed = GRADE_CERTAINTY if domain == "certainty" else GRADE_DOWNGRADES
         checks = [
-            (aid in known, "analysis_id", aid, "unknown analysis", "an analysis id such as "
-             + ", ".join(analysis_ids[:4])),
+            (
+                aid in known,
+                "analysis_id",
+                aid,
+                "unknown analysis",
+                "an analysis id such as " + ", ".join(analysis_ids[:4]),
+            ),
             (domain in GRADE_DOMAINS, "domain", domain, "not a GRADE domain", "one of " + ", ".join(GRADE_DOMAINS)),
-            (domain not in GRADE_DOMAINS or judgement in allowed, "judgement", judgement,
-             "not a GRADE level", f"one of {', '.join(allowed)} for domain {domain}"),
+            (
+                domain not in GRADE_DOMAINS or judgement in allowed,
+                "judgement",
+                judgement,
+                "not a GRADE level",
+                f"one of {', '.join(allowed)} for domain {domain}",
+            ),
             (bool(reason), "reason", None, "an override needs a reason", "the reason, printed as the footnote"),
-            (domain not in out.get(aid, {}), "domain", domain, "a second override of this analysis and domain",
-             "one row per analysis and domain"),
+            (
+                domain not in out.get(aid, {}),
+                "domain",
+                domain,
+                "a second override of this analysis and domain",
+                "one row per analysis and domain",
+            ),
         ]
-        bad = [Problem(source, msg, row=row, column=col, value=val, expected=exp)
-               for ok, col, val, msg, exp in checks if not ok]
+        bad = [
+            Problem(source, msg, row=row, column=col, value=val, expected=exp)
+            for ok, col, val, msg, exp in checks
+            if not ok
+        ]
         problems.extend(bad)
         if not bad:
             out.setdefault(aid, {})[domain] = Override(aid, domain, judgement, reason, source, row)
@@ -238,8 +300,11 @@ def _footnote(domain: str, suggestion: rules.Judgement, final: str, override: Ov
     n = DOWNGRADE[final]
     if override is not None:
         done = f"Rated down {levels_phrase(n)} for {words}" if n else f"Not rated down for {words}"
-        told = ("As the rules suggest." if final == suggestion.rating
-                else f"The rules suggest {suggestion.rating}: {suggestion.reason}.")
+        told = (
+            "As the rules suggest."
+            if final == suggestion.rating
+            else f"The rules suggest {suggestion.rating}: {suggestion.reason}."
+        )
         return f"{done} by the review authors: {_strip_stop(override.reason)}. {told}"
     if final == NOT_ASSESSABLE:
         return f"{words[0].upper()}{words[1:]} not assessable: {suggestion.reason}."
@@ -248,9 +313,16 @@ def _footnote(domain: str, suggestion: rules.Judgement, final: str, override: Ov
     return None
 
 
-def _suggestions(ar: AnalysisResult, outcome: Outcome, scale: EffectScale, thresholds: Thresholds,
-                 comparator_risk: float | None, level: float, min_studies_egger: int,
-                 settings: rules.GradeSettings) -> dict[str, rules.Judgement]:
+def _suggestions(
+    ar: AnalysisResult,
+    outcome: Outcome,
+    scale: EffectScale,
+    thresholds: Thresholds,
+    comparator_risk: float | None,
+    level: float,
+    min_studies_egger: int,
+    settings: rules.GradeSettings,
+) -> dict[str, rules.Judgement]:
     res = ar.result
     if res is None:
         why = f"not pooled: {ar.note}" if ar.note else "not pooled"
@@ -264,21 +336,49 @@ def _suggestions(ar: AnalysisResult, outcome: Outcome, scale: EffectScale, thres
     tf = ar.trimfill
     return {
         "risk_of_bias": rules.risk_of_bias(
-            fx["weight"].to_numpy(dtype=float), [str(j or "no information") for j in fx["rob_overall"]],
-            estimate=res.estimate, without_high=ar.without_high_rob.estimate if ar.without_high_rob else None,
-            small=small, settings=settings, scale=scale),
+            fx["weight"].to_numpy(dtype=float),
+            [str(j or "no information") for j in fx["rob_overall"]],
+            estimate=res.estimate,
+            without_high=ar.without_high_rob.estimate if ar.without_high_rob else None,
+            small=small,
+            settings=settings,
+            scale=scale,
+        ),
         "inconsistency": rules.inconsistency(
-            res.k, res.i2, res.pi_low, res.pi_high, res.estimate, studies["ci_low"].tolist(),
-            studies["ci_high"].tolist(), small=small, settings=settings, scale=scale),
+            res.k,
+            res.i2,
+            res.pi_low,
+            res.pi_high,
+            res.estimate,
+            studies["ci_low"].tolist(),
+            studies["ci_high"].tolist(),
+            small=small,
+            settings=settings,
+            scale=scale,
+        ),
         "indirectness": rules.indirectness(),
         "imprecision": rules.imprecision(
-            res.ci_low, res.ci_high, small=small, participants=ar.participants, ois=ois, level=level,
-            threshold_name=name, settings=settings, scale=scale),
+            res.ci_low,
+            res.ci_high,
+            small=small,
+            participants=ar.participants,
+            ois=ois,
+            level=level,
+            threshold_name=name,
+            settings=settings,
+            scale=scale,
+        ),
         "publication_bias": rules.publication_bias(
-            ar.k, min_studies=min_studies_egger, egger_p=ar.egger.pval if ar.egger else None,
-            egger_statistic=ar.egger.statistic if ar.egger else None, estimate=res.estimate,
-            trimfill_k0=tf.k0 if tf else None, trimfill_estimate=tf.estimate if tf else None, settings=settings,
-            scale=scale),
+            ar.k,
+            min_studies=min_studies_egger,
+            egger_p=ar.egger.pval if ar.egger else None,
+            egger_statistic=ar.egger.statistic if ar.egger else None,
+            estimate=res.estimate,
+            trimfill_k0=tf.k0 if tf else None,
+            trimfill_estimate=tf.estimate if tf else None,
+            settings=settings,
+            scale=scale,
+        ),
     }
 
 
@@ -292,22 +392,40 @@ def _effect(ar: AnalysisResult, scale: EffectScale, comparator_risk: float | Non
         direction = "harmonised: higher values favour the intervention (instruments of both directions)"
     else:
         direction = "higher values are better" if scale.sign > 0 else "lower values are better"
-    common = dict(measure=scale.measure, estimate=scale.shown(est), ci_low=shown_lo, ci_high=shown_hi,
-                  relative=relative_text(scale, est, lo, hi), direction=scale.style.spell(direction))
+    common = dict(
+        measure=scale.measure,
+        estimate=scale.shown(est),
+        ci_low=shown_lo,
+        ci_high=shown_hi,
+        relative=relative_text(scale, est, lo, hi),
+        direction=scale.style.spell(direction),
+    )
     if ar.analysis.outcome_type == "dichotomous":
         if comparator_risk is None or scale.harmonised:
             return EffectSummary(absolute=DASH, **common)  # type: ignore[arg-type]
         risks = absolute(scale, comparator_risk, est, lo, hi)
-        return EffectSummary(absolute=risks.difference_text, comparator=risks.comparator_text,
-                             intervention=risks.intervention_text, risks=risks, **common)  # type: ignore[arg-type]
+        return EffectSummary(
+            absolute=risks.difference_text,
+            comparator=risks.comparator_text,
+            intervention=risks.intervention_text,
+            risks=risks,
+            **common,
+        )  # type: ignore[arg-type]
     text = difference_text(scale, est, lo, hi)
     return EffectSummary(absolute=text, intervention=text, **common)  # type: ignore[arg-type]
 
 
-def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[str, Override] | None = None,
-                    min_studies_egger: int = 10, level: float = 95, style: NumberStyle = STYLES["JAMA"],
-                    settings: rules.GradeSettings = rules.DEFAULT_SETTINGS,
-                    subject: str = "The intervention") -> Assessment:
+def assess_analysis(
+    ar: AnalysisResult,
+    outcome: Outcome,
+    *,
+    overrides: Mapping[str, Override] | None = None,
+    min_studies_egger: int = 10,
+    level: float = 95,
+    style: NumberStyle = STYLES["JAMA"],
+    settings: rules.GradeSettings = rules.DEFAULT_SETTINGS,
+    subject: str = "The intervention",
+) -> Assessment:
     """The GRADE assessment of one analysis result, its overrides applied and its footnotes lettered."""
     overrides = overrides or {}
     a = ar.analysis
@@ -328,33 +446,54 @@ def assess_analysis(ar: AnalysisResult, outcome: Outcome, *, overrides: Mapping[
         o = overrides.get(domain)
         final = o.judgement if o else s.rating
         text = _footnote(domain, s, final, o)
-        ratings.append(DomainRating(domain, s.rating, final, s.reason, s.values, o,
-                                    letters(text) if text else None, text))
-    suggested_level = (rules.certainty(start, (DOWNGRADE[s.rating] for s in suggested.values()))
-                       if ar.result is not None else None)
+        ratings.append(
+            DomainRating(domain, s.rating, final, s.reason, s.values, o, letters(text) if text else None, text)
+        )
+    suggested_level = (
+        rules.certainty(start, (DOWNGRADE[s.rating] for s in suggested.values())) if ar.result is not None else None
+    )
     final_level = rules.certainty(start, (r.downgrade for r in ratings)) if ar.result is not None else None
     c = overrides.get("certainty")
     if c is not None:
         final_level = LEVEL_OF[c.judgement]
         before = word(suggested_level).lower() if suggested_level else "not assessed"
-        certainty_letters.append(letters(
-            f"Certainty set to {c.judgement} by the review authors: {_strip_stop(c.reason)}. "
-            f"The domains give {before}."))
+        certainty_letters.append(
+            letters(
+                f"Certainty set to {c.judgement} by the review authors: {_strip_stop(c.reason)}. "
+                f"The domains give {before}."
+            )
+        )
     effect = _effect(ar, scale, cr)
     size_index = size(ar.result.estimate, thresholds) if ar.result is not None else 0
     verb = direction_verb(scale, ar.result.estimate) if ar.result is not None else "increase"
     fx = ar.effects
     return Assessment(
-        analysis_id=a.id, outcome_id=a.outcome_id, outcome=a.outcome, domain_id=a.domain_id, domain=a.domain,
-        timepoint=a.window, measure=a.measure, importance=a.importance, k=ar.k, participants=ar.participants,
-        participants_intervention=_sum(fx, "n_i", "total_i"), participants_comparator=_sum(fx, "n_c", "total_c"),
-        events_intervention=_sum(fx, "events_i"), events_comparator=_sum(fx, "events_c"),
+        analysis_id=a.id,
+        outcome_id=a.outcome_id,
+        outcome=a.outcome,
+        domain_id=a.domain_id,
+        domain=a.domain,
+        timepoint=a.window,
+        measure=a.measure,
+        importance=a.importance,
+        k=ar.k,
+        participants=ar.participants,
+        participants_intervention=_sum(fx, "n_i", "total_i"),
+        participants_comparator=_sum(fx, "n_c", "total_c"),
+        events_intervention=_sum(fx, "events_i"),
+        events_comparator=_sum(fx, "events_c"),
         instruments=tuple(dict.fromkeys(fx["instrument_name"].tolist())) if ar.k else (),
-        design=design, start=start, domains=tuple(ratings), suggested_level=suggested_level, level=final_level,
-        certainty_override=c, footnotes=tuple((let, text) for text, let in letters.items()),
-        start_footnote=start_letter, certainty_footnotes=tuple(certainty_letters), effect=effect,
+        design=design,
+        start=start,
+        domains=tuple(ratings),
+        suggested_level=suggested_level,
+        level=final_level,
+        certainty_override=c,
+        footnotes=tuple((let, text) for text, let in letters.items()),
+        start_footnote=start_letter,
+        certainty_footnotes=tuple(certainty_letters),
+        effect=effect,
         size=None if ar.result is None else EFFECT_SIZES[size_index],
         statement=statement(final_level if ar.result is not None else None, size_index, verb, a.outcome, subject),
         note=ar.note,
     )
-

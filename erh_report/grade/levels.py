@@ -27,7 +27,7 @@ DOMAIN_WORDS = {
 
 
 def symbols(level: int) -> str:
-    """"⨁⨁◯◯" for low certainty."""
+    """ "⨁⨁◯◯" for low certainty."""
     return FILLED * level + EMPTY * (HIGH - level)
 
 
@@ -41,5 +41,5 @@ def clamp(level: int) -> int:
 
 
 def levels_phrase(n: int) -> str:
-    """"one level", "two levels": how footnotes say how far a domain rated down."""
+    """ "one level", "two levels": how footnotes say how far a domain rated down."""
     return {1: "one level", 2: "two levels", 3: "three levels"}.get(n, f"{n} levels")

@@ -66,8 +66,9 @@ class GradeReport:
         return tables_mod.frames(self.assessments, self.question, self.style)
 
 
-def assess_review(results: ReviewResults, style: NumberStyle | None = None,
-                  settings: GradeSettings | None = None) -> GradeReport:
+def assess_review(
+    results: ReviewResults, style: NumberStyle | None = None, settings: GradeSettings | None = None
+) -> GradeReport:
     """GRADE every analysis of the review: suggested judgements, the grade table's overrides, footnotes.
 
     Raises InputError (file and row) for an override of an unknown analysis or domain, a judgement that is
@@ -80,11 +81,21 @@ def assess_review(results: ReviewResults, style: NumberStyle | None = None,
     plan = review.config.plan
     level = review.config.settings.level
     assessments = [
-        assess_analysis(ar, review.outcome(ar.analysis.outcome_id), overrides=overrides.get(ar.analysis.id),
-                        min_studies_egger=plan.min_studies_egger, level=level, style=style, settings=settings)
+        assess_analysis(
+            ar,
+            review.outcome(ar.analysis.outcome_id),
+            overrides=overrides.get(ar.analysis.id),
+            min_studies_egger=plan.min_studies_egger,
+            level=level,
+            style=style,
+            settings=settings,
+        )
         for ar in results.analyses
     ]
     q = review.config.question
-    question = ({"population": q.population, "intervention": q.intervention, "comparator": q.comparator} if q
-                else dict.fromkeys(("population", "intervention", "comparator"), "not provided"))
+    question = (
+        {"population": q.population, "intervention": q.intervention, "comparator": q.comparator}
+        if q
+        else dict.fromkeys(("population", "intervention", "comparator"), "not provided")
+    )
     return GradeReport(assessments, question, style, settings, review.illustrative)

@@ -73,8 +73,11 @@ def _side(x: float, small: float) -> int:
     return 1 if x >= small else -1 if x <= -small else 0
 
 
-SIDE_WORDS = {1: "an important effect favouring the intervention", 0: "a trivial effect",
-              -1: "an important effect favouring the comparator"}
+SIDE_WORDS = {
+    1: "an important effect favouring the intervention",
+    0: "a trivial effect",
+    -1: "an important effect favouring the comparator",
+}
 
 SMD_SCALE = EffectScale("SMD")
 DEFAULT_SETTINGS = GradeSettings()
@@ -93,9 +96,12 @@ def start_level(designs: Iterable[str], settings: GradeSettings = GradeSettings(
         return settings.start_randomised, "randomised trials", None
     if any(randomised):
         n = randomised.count(False)
-        return (settings.start_observational, "randomised and non-randomised studies",
-                f"{n} of the {len(designs)} studies are not randomised, so certainty starts at "
-                f"{'low' if settings.start_observational == LOW else 'level ' + str(settings.start_observational)}")
+        return (
+            settings.start_observational,
+            "randomised and non-randomised studies",
+            f"{n} of the {len(designs)} studies are not randomised, so certainty starts at "
+            f"{'low' if settings.start_observational == LOW else 'level ' + str(settings.start_observational)}",
+        )
     return settings.start_observational, "non-randomised studies", None
 
 
@@ -105,17 +111,26 @@ def certainty(start: int, downgrades: Iterable[int]) -> int:
 
 
 # ---------------------------------------------------------------------------------- risk of bias
-def risk_of_bias(weights: Sequence[float], judgements: Sequence[str], *, estimate: float | None = None,
-                 without_high: float | None = None, small: float = 0.2,
-                 settings: GradeSettings = GradeSettings(), scale: EffectScale = SMD_SCALE) -> Judgement:
+def risk_of_bias(
+    weights: Sequence[float],
+    judgements: Sequence[str],
+    *,
+    estimate: float | None = None,
+    without_high: float | None = None,
+    small: float = 0.2,
+    settings: GradeSettings = GradeSettings(),
+    scale: EffectScale = SMD_SCALE,
+) -> Judgement:
     """From the share of the analysis weight by overall judgement, each read as the concern the review's
     tool gives it (rob_tools.py; RoB 2: low none, some concerns or no information serious, high very
     serious). Very serious when most weight is at a very serious concern; serious when most is at least at
     a serious one, or when leaving out the very-serious studies moves the estimate to another side of the
     small threshold."""
     tool = rob_tools.tool(settings.rob_tool)
-    worded = {c: [tool.label(j).lower() for j in tool.judgements if tool.concern[j] == c and j != "no information"]
-              for c in rob_tools.CONCERNS}
+    worded = {
+        c: [tool.label(j).lower() for j in tool.judgements if tool.concern[j] == c and j != "no information"]
+        for c in rob_tools.CONCERNS
+    }
     mid, high = " or ".join(worded["serious"]), " or ".join(worded["very serious"])
     total = float(sum(weights))
     share = {"low": 0.0, "some concerns": 0.0, "high": 0.0}
@@ -126,60 +141,98 @@ def risk_of_bias(weights: Sequence[float], judgements: Sequence[str], *, estimat
         n_high += key == "high"
     not_low = share["some concerns"] + share["high"]
     values: dict[str, float | int | str | None] = {
-        "share_low": share["low"], "share_some_concerns": share["some concerns"], "share_high": share["high"],
+        "share_low": share["low"],
+        "share_some_concerns": share["some concerns"],
+        "share_high": share["high"],
         "studies_high": n_high,
     }
     pct = _shares(scale.style, {**share, "not_low": not_low})
     split = f"{high} {pct['high']}, {mid} {pct['some concerns']}"
     if share["high"] > settings.rob_very_serious_share:
-        return Judgement(VERY_SERIOUS, f"{pct['high']} of the weight comes from studies at {high} risk of "
-                                       f"bias ({tool.name} overall)", values)
+        return Judgement(
+            VERY_SERIOUS,
+            f"{pct['high']} of the weight comes from studies at {high} risk of bias ({tool.name} overall)",
+            values,
+        )
     if not_low > settings.rob_serious_share:
-        return Judgement(SERIOUS, f"{pct['not_low']} of the weight comes from studies at {mid} or {high} "
-                                  f"risk of bias ({split})", values)
-    if (n_high and estimate is not None and without_high is not None
-            and _side(estimate, small) != _side(without_high, small)):
+        return Judgement(
+            SERIOUS,
+            f"{pct['not_low']} of the weight comes from studies at {mid} or {high} risk of bias ({split})",
+            values,
+        )
+    if (
+        n_high
+        and estimate is not None
+        and without_high is not None
+        and _side(estimate, small) != _side(without_high, small)
+    ):
         values["estimate_without_high"] = without_high
-        return Judgement(SERIOUS, f"leaving out the {n_high} stud{'y' if n_high == 1 else 'ies'} at {high} risk "
-                                  f"of bias ({pct['high']} of the weight) changes the estimate from "
-                                  f"{scale.value(estimate)}, {SIDE_WORDS[_side(estimate, small)]}, to "
-                                  f"{scale.value(without_high)}, {SIDE_WORDS[_side(without_high, small)]}", values)
-    return Judgement(NOT_SERIOUS, f"{pct['low']} of the weight comes from studies at low risk of bias "
-                                  f"({split})", values)
+        return Judgement(
+            SERIOUS,
+            f"leaving out the {n_high} stud{'y' if n_high == 1 else 'ies'} at {high} risk "
+            f"of bias ({pct['high']} of the weight) changes the estimate from "
+            f"{scale.value(estimate)}, {SIDE_WORDS[_side(estimate, small)]}, to "
+            f"{scale.value(without_high)}, {SIDE_WORDS[_side(without_high, small)]}",
+            values,
+        )
+    return Judgement(
+        NOT_SERIOUS, f"{pct['low']} of the weight comes from studies at low risk of bias ({split})", values
+    )
 
 
 # ---------------------------------------------------------------------------------- inconsistency
-def inconsistency(k: int, i2: float, pi_low: float, pi_high: float, estimate: float,
-                  study_low: Sequence[float] = (), study_high: Sequence[float] = (), *, small: float = 0.2,
-                  settings: GradeSettings = GradeSettings(), scale: EffectScale = SMD_SCALE) -> Judgement:
+def inconsistency(
+    k: int,
+    i2: float,
+    pi_low: float,
+    pi_high: float,
+    estimate: float,
+    study_low: Sequence[float] = (),
+    study_high: Sequence[float] = (),
+    *,
+    small: float = 0.2,
+    settings: GradeSettings = GradeSettings(),
+    scale: EffectScale = SMD_SCALE,
+) -> Judgement:
     """From I² together with what the heterogeneity means (Guyatt 2011, GRADE guidelines 7): serious when
     I² is substantial and the true effects may go either way (the prediction interval includes no effect,
     or a study shows a clear effect in the opposite direction); very serious when I² is considerable and the
     prediction interval reaches important effects in both directions."""
     if k < 2:
         return Judgement(NOT_SERIOUS, "a single study: inconsistency cannot be assessed", {"k": k})
-    opposite = sum(1 for lo, hi in zip(study_low, study_high, strict=True)
-                   if (hi < 0 if estimate >= 0 else lo > 0))
+    opposite = sum(1 for lo, hi in zip(study_low, study_high, strict=True) if (hi < 0 if estimate >= 0 else lo > 0))
     pi_null = pi_low < 0 < pi_high
     pi_both = pi_low <= -small and pi_high >= small
     values: dict[str, float | int | str | None] = {
-        "i2": i2, "pi_low": pi_low, "pi_high": pi_high, "studies_opposite": opposite}
+        "i2": i2,
+        "pi_low": pi_low,
+        "pi_high": pi_high,
+        "studies_opposite": opposite,
+    }
     pi_text = f"the prediction interval ({scale.interval(pi_low, pi_high)})"
     i2_text = scale.style.i2(i2)
     if i2 >= settings.i2_very_serious and pi_both:
-        return Judgement(VERY_SERIOUS, f"{i2_text} and {pi_text} includes important effects in both directions "
-                                       f"(beyond {scale.band(small)})", values)
+        return Judgement(
+            VERY_SERIOUS,
+            f"{i2_text} and {pi_text} includes important effects in both directions (beyond {scale.band(small)})",
+            values,
+        )
     if i2 >= settings.i2_serious and (pi_null or opposite):
         why = []
         if pi_null:
             why.append(f"{pi_text} includes no effect ({scale.null})")
         if opposite:
-            why.append(f"{opposite} stud{'y shows' if opposite == 1 else 'ies show'} a clear effect in the "
-                       f"opposite direction")
+            why.append(
+                f"{opposite} stud{'y shows' if opposite == 1 else 'ies show'} a clear effect in the opposite direction"
+            )
         return Judgement(SERIOUS, f"{i2_text} and " + " and ".join(why), values)
     if i2 >= settings.i2_serious:
-        return Judgement(NOT_SERIOUS, f"{i2_text}, but {pi_text} lies on one side of no effect and no study "
-                                      f"shows a clear effect in the opposite direction", values)
+        return Judgement(
+            NOT_SERIOUS,
+            f"{i2_text}, but {pi_text} lies on one side of no effect and no study "
+            f"shows a clear effect in the opposite direction",
+            values,
+        )
     return Judgement(NOT_SERIOUS, f"{i2_text}, below {settings.i2_serious:g}%; {pi_text}", values)
 
 
@@ -187,13 +240,21 @@ def inconsistency(k: int, i2: float, pi_low: float, pi_high: float, estimate: fl
 def indirectness() -> Judgement:
     """Not serious unless the authors say otherwise: whether the studies' population, intervention,
     comparator and outcomes match the question is a judgement, not a number (Guyatt 2011, GRADE guidelines 8)."""
-    return Judgement(NOT_SERIOUS, "population, intervention, comparator and outcome as in the review question; "
-                                  "no concern recorded in the grade table")
+    return Judgement(
+        NOT_SERIOUS,
+        "population, intervention, comparator and outcome as in the review question; "
+        "no concern recorded in the grade table",
+    )
 
 
 # ------------------------------------------------------------------------------------ imprecision
-def optimal_information_size(measure: str, delta: float, comparator_risk: float | None = None,
-                             settings: GradeSettings = GradeSettings(), direction: int = 1) -> float:
+def optimal_information_size(
+    measure: str,
+    delta: float,
+    comparator_risk: float | None = None,
+    settings: GradeSettings = GradeSettings(),
+    direction: int = 1,
+) -> float:
     """Participants in one trial adequately powered to detect ``delta`` (on the measure's scale).
 
     SMD: 4 (z_a + z_b)² / delta². Dichotomous: the usual formula for two proportions, the comparator risk
@@ -214,55 +275,100 @@ def optimal_information_size(measure: str, delta: float, comparator_risk: float 
     return math.nan
 
 
-def imprecision(ci_low: float, ci_high: float, *, small: float = 0.2, participants: float = math.nan,
-                ois: float = math.nan, level: float = 95, threshold_name: str = "the threshold for a small effect",
-                settings: GradeSettings = GradeSettings(), scale: EffectScale = SMD_SCALE) -> Judgement:
+def imprecision(
+    ci_low: float,
+    ci_high: float,
+    *,
+    small: float = 0.2,
+    participants: float = math.nan,
+    ois: float = math.nan,
+    level: float = 95,
+    threshold_name: str = "the threshold for a small effect",
+    settings: GradeSettings = GradeSettings(),
+    scale: EffectScale = SMD_SCALE,
+) -> Judgement:
     """From the CI against the important-effect thresholds -small and +small (Core GRADE; Zeng 2022, GRADE
     guidance 34): crossing one is serious, crossing both is very serious. A CI that crosses neither is still
     serious when the participants fall short of the optimal information size (Guyatt 2011, GRADE guidelines 6)."""
     crossed = [t for t in (-small, small) if ci_low < t < ci_high]
     ois_short = not math.isnan(ois) and participants < ois
     values: dict[str, float | int | str | None] = {
-        "ci_low": ci_low, "ci_high": ci_high, "threshold": small, "thresholds_crossed": len(crossed),
-        "participants": participants, "ois": None if math.isnan(ois) else ois}
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "threshold": small,
+        "thresholds_crossed": len(crossed),
+        "participants": participants,
+        "ois": None if math.isnan(ois) else ois,
+    }
     ci = f"the {level:g}% CI ({scale.interval(ci_low, ci_high)})"
     null = " and no effect" if ci_low < 0 < ci_high else ""
-    ois_text = (f"{participants:,.0f} participants, fewer than the optimal information size of {ois:,.0f}"
-                if ois_short else "")
+    ois_text = (
+        f"{participants:,.0f} participants, fewer than the optimal information size of {ois:,.0f}" if ois_short else ""
+    )
     if len(crossed) == 2:
-        return Judgement(VERY_SERIOUS, f"{ci} includes important effects in both directions (beyond "
-                                       f"{scale.band(small)}, {threshold_name})", values)
+        return Judgement(
+            VERY_SERIOUS,
+            f"{ci} includes important effects in both directions (beyond {scale.band(small)}, {threshold_name})",
+            values,
+        )
     if crossed:
-        text = (f"{ci} crosses {threshold_name} ({scale.value(crossed[0])}): it includes both an important and "
-                f"a trivial effect{null}")
+        text = (
+            f"{ci} crosses {threshold_name} ({scale.value(crossed[0])}): it includes both an important and "
+            f"a trivial effect{null}"
+        )
         return Judgement(SERIOUS, text + (f"; {ois_text}" if ois_short else ""), values)
     if ois_short:
-        return Judgement(SERIOUS, f"{ois_text} (one trial powered at {_pct(scale.style, settings.power)} to detect "
-                                  f"{scale.value(small)})", values)
-    enough = (f"; {participants:,.0f} participants reach the optimal information size of {ois:,.0f}"
-              if not math.isnan(ois) else "")
+        return Judgement(
+            SERIOUS,
+            f"{ois_text} (one trial powered at {_pct(scale.style, settings.power)} to detect {scale.value(small)})",
+            values,
+        )
+    enough = (
+        f"; {participants:,.0f} participants reach the optimal information size of {ois:,.0f}"
+        if not math.isnan(ois)
+        else ""
+    )
     if ci_low >= small or ci_high <= -small:
         edge = small if ci_low >= small else -small
-        return Judgement(NOT_SERIOUS, f"{ci} lies beyond {threshold_name} ({scale.value(edge)}): the effect is "
-                                      f"important{enough}", values)
-    return Judgement(NOT_SERIOUS, f"{ci} lies between {scale.band(small)} "
-                                  f"({threshold_name}): the effect is trivial{enough}", values)
+        return Judgement(
+            NOT_SERIOUS,
+            f"{ci} lies beyond {threshold_name} ({scale.value(edge)}): the effect is important{enough}",
+            values,
+        )
+    return Judgement(
+        NOT_SERIOUS, f"{ci} lies between {scale.band(small)} ({threshold_name}): the effect is trivial{enough}", values
+    )
 
 
 # ------------------------------------------------------------------------------- publication bias
-def publication_bias(k: int, *, min_studies: int = 10, egger_p: float | None = None,
-                     egger_statistic: float | None = None, estimate: float = 0.0, trimfill_k0: int | None = None,
-                     trimfill_estimate: float | None = None, settings: GradeSettings = GradeSettings(),
-                     scale: EffectScale = SMD_SCALE) -> Judgement:
+def publication_bias(
+    k: int,
+    *,
+    min_studies: int = 10,
+    egger_p: float | None = None,
+    egger_statistic: float | None = None,
+    estimate: float = 0.0,
+    trimfill_k0: int | None = None,
+    trimfill_estimate: float | None = None,
+    settings: GradeSettings = GradeSettings(),
+    scale: EffectScale = SMD_SCALE,
+) -> Judgement:
     """From Egger's test when at least ``min_studies`` studies (Sterne 2011: tests lack power below 10);
     not assessable below. Serious when P < .10 and the smaller studies show larger effects in the direction
     of the pooled estimate, so that missing studies would have inflated it (Guyatt 2011, GRADE guidelines 5);
     asymmetry the other way is reported but does not rate down. The reason says what trim-and-fill adds."""
     values: dict[str, float | int | str | None] = {
-        "k": k, "egger_p": egger_p, "trimfill_k0": trimfill_k0, "trimfill_estimate": trimfill_estimate}
+        "k": k,
+        "egger_p": egger_p,
+        "trimfill_k0": trimfill_k0,
+        "trimfill_estimate": trimfill_estimate,
+    }
     if k < min_studies or egger_p is None or math.isnan(egger_p):
-        return Judgement(NOT_ASSESSABLE, f"fewer than {min_studies} studies (k = {k}): funnel-plot asymmetry "
-                                         f"cannot be tested", values)
+        return Judgement(
+            NOT_ASSESSABLE,
+            f"fewer than {min_studies} studies (k = {k}): funnel-plot asymmetry cannot be tested",
+            values,
+        )
     p = f"Egger's test {scale.style.p(egger_p)}"
     filled = ""
     if trimfill_k0 is not None:
@@ -273,9 +379,16 @@ def publication_bias(k: int, *, min_studies: int = 10, egger_p: float | None = N
         inflates = (egger_statistic or 0) * (estimate if estimate else 1) > 0
         lean = "favouring the intervention" if (egger_statistic or 0) > 0 else "favouring the comparator"
         if inflates:
-            return Judgement(SERIOUS, f"{p}: smaller studies show larger effects {lean}, the direction of the "
-                                      f"pooled estimate{filled}", values)
-        return Judgement(NOT_SERIOUS, f"{p}, but smaller studies lean {lean.replace('favouring', 'towards')}, "
-                                      f"against the pooled estimate: asymmetry that would not inflate it"
-                                      f"{filled}", values)
+            return Judgement(
+                SERIOUS,
+                f"{p}: smaller studies show larger effects {lean}, the direction of the pooled estimate{filled}",
+                values,
+            )
+        return Judgement(
+            NOT_SERIOUS,
+            f"{p}, but smaller studies lean {lean.replace('favouring', 'towards')}, "
+            f"against the pooled estimate: asymmetry that would not inflate it"
+            f"{filled}",
+            values,
+        )
     return Judgement(NOT_SERIOUS, f"{p}: no funnel-plot asymmetry detected{filled}", values)

@@ -43,8 +43,9 @@ def risk_with(comparator_risk: float, log_ratio: float, measure: str) -> float:
     return comparator_risk + log_ratio
 
 
-def thresholds_for(measure: str, smd: tuple[float, float, float], mid: float | None = None,
-                   comparator_risk: float | None = None) -> Thresholds:
+def thresholds_for(
+    measure: str, smd: tuple[float, float, float], mid: float | None = None, comparator_risk: float | None = None
+) -> Thresholds:
     """The outcome's thresholds (given as SMDs) on this measure's scale; ``mid`` replaces the small one."""
     cr = comparator_risk if comparator_risk is not None and 0 < comparator_risk < 1 else None
 
@@ -96,21 +97,21 @@ class EffectScale:
         return math.exp(v) if self.ratio else v
 
     def value(self, x: float) -> str:
-        """"SMD 0.20", "OR 1.44" for a harmonised value."""
+        """ "SMD 0.20", "OR 1.44" for a harmonised value."""
         return f"{self.measure} {self.style.number(self.shown(x))}"
 
     def interval(self, low: float, high: float) -> str:
-        """"0.15-0.63" (JAMA) for a harmonised interval, in the shown direction and order."""
+        """ "0.15-0.63" (JAMA) for a harmonised interval, in the shown direction and order."""
         a, b = sorted((self.shown(low), self.shown(high)))
         return self.style.interval(a, b)
 
     def effect(self, est: float, low: float, high: float) -> str:
-        """"OR 1.36 (1.06-1.74)" (JAMA) for a harmonised estimate and interval, as shown."""
+        """ "OR 1.36 (1.06-1.74)" (JAMA) for a harmonised estimate and interval, as shown."""
         a, b = sorted((self.shown(low), self.shown(high)))
         return self.style.effect(self.measure, self.shown(est), a, b, level=None)
 
     def band(self, small: float) -> str:
-        """"SMD −0.20 and SMD 0.20": the two thresholds of important effects, lower first as shown."""
+        """ "SMD −0.20 and SMD 0.20": the two thresholds of important effects, lower first as shown."""
         a, b = sorted((-small, small), key=self.shown)
         return f"{self.value(a)} and {self.value(b)}"
 

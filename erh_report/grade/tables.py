@@ -46,10 +46,18 @@ def _letters(mapping: dict[str, str], local: Iterable[str | None]) -> list[str]:
 
 
 def _header(domain_id: str, domain: str, question: dict[str, str]) -> dict[str, Any]:
-    title = (f"{question.get('intervention', 'Intervention')} compared with "
-             f"{question.get('comparator', 'control')} for {question.get('population', 'the population')}")
-    return {"id": domain_id, "domain": domain, "title": title, "population": question.get("population"),
-            "intervention": question.get("intervention"), "comparison": question.get("comparator")}
+    title = (
+        f"{question.get('intervention', 'Intervention')} compared with "
+        f"{question.get('comparator', 'control')} for {question.get('population', 'the population')}"
+    )
+    return {
+        "id": domain_id,
+        "domain": domain,
+        "title": title,
+        "population": question.get("population"),
+        "intervention": question.get("intervention"),
+        "comparison": question.get("comparator"),
+    }
 
 
 def _count(style: NumberStyle, x: float | None) -> str:
@@ -57,7 +65,7 @@ def _count(style: NumberStyle, x: float | None) -> str:
 
 
 def _participants_studies(a: Assessment, style: NumberStyle) -> str:
-    """"3,709 (31 RCTs)", as GRADEpro writes the № of participants (studies)."""
+    """ "3,709 (31 RCTs)", as GRADEpro writes the № of participants (studies)."""
     if a.design == "randomised trials":
         studies = f"{a.k} RCT{'s' if a.k != 1 else ''}"
     else:
@@ -80,20 +88,30 @@ def sof_row(a: Assessment, mapping: dict[str, str], style: NumberStyle) -> dict[
     letters = sorted(set(mapping.values()), key=lambda s: (len(s), s))
     certainty = f"{a.symbols} {a.word}"
     return {
-        "analysis_id": a.analysis_id, "outcome": a.outcome, "timepoint": a.timepoint,
-        "instruments": list(a.instruments), "outcome_cell": _outcome_cell(a),
+        "analysis_id": a.analysis_id,
+        "outcome": a.outcome,
+        "timepoint": a.timepoint,
+        "instruments": list(a.instruments),
+        "outcome_cell": _outcome_cell(a),
         "risk_with_comparator": e.comparator if e else DASH,
         "risk_with_intervention": e.intervention if e else DASH,
         "risk_difference": e.absolute if e else DASH,
         "relative_effect": e.relative if e else DASH,
         "participants_studies": _participants_studies(a, style),
-        "k": a.k, "participants": a.participants,
-        "measure": a.measure, "estimate": e.estimate if e else None, "ci_low": e.ci_low if e else None,
+        "k": a.k,
+        "participants": a.participants,
+        "measure": a.measure,
+        "estimate": e.estimate if e else None,
+        "ci_low": e.ci_low if e else None,
         "ci_high": e.ci_high if e else None,
         "comparator_risk": e.risks.comparator_risk if e and e.risks else None,
-        "certainty": certainty, "certainty_level": a.level, "certainty_symbols": a.symbols,
-        "certainty_word": a.word, "footnotes": letters,
-        "comments": a.statement if e else (a.note or a.statement), "importance": a.importance,
+        "certainty": certainty,
+        "certainty_level": a.level,
+        "certainty_symbols": a.symbols,
+        "certainty_word": a.word,
+        "footnotes": letters,
+        "comments": a.statement if e else (a.note or a.statement),
+        "importance": a.importance,
     }
 
 
@@ -109,8 +127,12 @@ def profile_row(a: Assessment, mapping: dict[str, str], style: NumberStyle) -> d
     """One outcome of an evidence profile: each domain cell with its own footnote letters."""
     dichotomous = a.events_comparator is not None
     row: dict[str, Any] = {
-        "analysis_id": a.analysis_id, "outcome": a.outcome, "timepoint": a.timepoint,
-        "instruments": list(a.instruments), "number_of_studies": a.k, "study_design": style.spell(a.design),
+        "analysis_id": a.analysis_id,
+        "outcome": a.outcome,
+        "timepoint": a.timepoint,
+        "instruments": list(a.instruments),
+        "number_of_studies": a.k,
+        "study_design": style.spell(a.design),
         "study_design_footnotes": _letters(mapping, [a.start_footnote]),
     }
     for d in a.domains:
@@ -122,25 +144,34 @@ def profile_row(a: Assessment, mapping: dict[str, str], style: NumberStyle) -> d
             row[f"{d.domain}_footnotes"] = _letters(mapping, [d.footnote])
     e = a.effect
     row.update(
-        participants_intervention=a.participants_intervention, participants_comparator=a.participants_comparator,
+        participants_intervention=a.participants_intervention,
+        participants_comparator=a.participants_comparator,
         intervention_arm=_arm(style, a.events_intervention, a.participants_intervention, dichotomous),
         comparator_arm=_arm(style, a.events_comparator, a.participants_comparator, dichotomous),
         participants=a.participants,
-        relative_effect=e.relative if e else DASH, absolute_effect=e.absolute if e else DASH,
-        certainty=f"{a.symbols} {a.word}", certainty_level=a.level,
+        relative_effect=e.relative if e else DASH,
+        absolute_effect=e.absolute if e else DASH,
+        certainty=f"{a.symbols} {a.word}",
+        certainty_level=a.level,
         certainty_footnotes=_letters(mapping, a.certainty_footnotes),
         importance=a.importance,
     )
     return row
 
 
-def _tables(assessments: Sequence[Assessment], question: dict[str, str], style: NumberStyle,
-            make_row: Any) -> list[dict[str, Any]]:
+def _tables(
+    assessments: Sequence[Assessment], question: dict[str, str], style: NumberStyle, make_row: Any
+) -> list[dict[str, Any]]:
     out = []
     for domain_id, domain, rows in _groups(assessments):
         lettered, notes = _lettered(rows)
-        out.append({**_header(domain_id, domain, question),
-                    "rows": [make_row(a, mapping, style) for a, mapping in lettered], "footnotes": notes})
+        out.append(
+            {
+                **_header(domain_id, domain, question),
+                "rows": [make_row(a, mapping, style) for a, mapping in lettered],
+                "footnotes": notes,
+            }
+        )
     return out
 
 
@@ -169,18 +200,42 @@ def _flat(tables: list[dict[str, Any]]) -> pd.DataFrame:
 def frames(assessments: Sequence[Assessment], question: dict[str, str], style: NumberStyle) -> dict[str, pd.DataFrame]:
     """The GRADE tables keyed by the name they are written under."""
     sof = sof_tables(assessments, question, style)
-    domains = pd.DataFrame.from_records([
-        {"analysis_id": a.analysis_id, **{k: (", ".join(f"{x}={y}" for x, y in v.items()) if isinstance(v, dict)
-                                          else v) for k, v in d.as_dict().items()}}
-        for a in assessments for d in a.domains])
-    certainty = pd.DataFrame.from_records([
-        {"analysis_id": a.analysis_id, "outcome": a.outcome, "timepoint": a.timepoint, "design": style.spell(a.design),
-         "start": a.start, "suggested_level": a.suggested_level, "level": a.level, "symbols": a.symbols,
-         "word": a.word, "overridden": a.certainty_override is not None,
-         "override_reason": a.certainty_override.reason if a.certainty_override else None,
-         "size": a.size, "statement": a.statement} for a in assessments])
-    notes = pd.DataFrame.from_records([{"table": t["id"], **n} for t in sof for n in t["footnotes"]],
-                                      columns=["table", "letter", "text"])
+    domains = pd.DataFrame.from_records(
+        [
+            {
+                "analysis_id": a.analysis_id,
+                **{
+                    k: (", ".join(f"{x}={y}" for x, y in v.items()) if isinstance(v, dict) else v)
+                    for k, v in d.as_dict().items()
+                },
+            }
+            for a in assessments
+            for d in a.domains
+        ]
+    )
+    certainty = pd.DataFrame.from_records(
+        [
+            {
+                "analysis_id": a.analysis_id,
+                "outcome": a.outcome,
+                "timepoint": a.timepoint,
+                "design": style.spell(a.design),
+                "start": a.start,
+                "suggested_level": a.suggested_level,
+                "level": a.level,
+                "symbols": a.symbols,
+                "word": a.word,
+                "overridden": a.certainty_override is not None,
+                "override_reason": a.certainty_override.reason if a.certainty_override else None,
+                "size": a.size,
+                "statement": a.statement,
+            }
+            for a in assessments
+        ]
+    )
+    notes = pd.DataFrame.from_records(
+        [{"table": t["id"], **n} for t in sof for n in t["footnotes"]], columns=["table", "letter", "text"]
+    )
     return {
         "grade_certainty": certainty,
         "grade_domains": domains,

@@ -23,12 +23,12 @@ def per_1000(risk: float) -> int:
 
 
 def _more_fewer(n: int, unit: str = "") -> str:
-    """"62 more", "13 fewer per 1,000"; zero is "0 fewer", as GRADEpro writes it."""
+    """ "62 more", "13 fewer per 1,000"; zero is "0 fewer", as GRADEpro writes it."""
     return f"{abs(n)} {'more' if n > 0 else 'fewer'}" + (f" {unit}" if unit else "")
 
 
 def _higher_lower(scale: EffectScale, x: float, unit: str = "") -> str:
-    """"0.39 SD higher"; a value that rounds to zero has no direction ("0.00 SD")."""
+    """ "0.39 SD higher"; a value that rounds to zero has no direction ("0.00 SD")."""
     text = scale.style.number(abs(x))
     unit = f" {unit}" if unit else ""
     if float(text) == 0:
@@ -42,12 +42,11 @@ def difference_text(scale: EffectScale, est: float, low: float, high: float) -> 
     unit = "SD" if scale.measure == "SMD" else ""
     e = scale.shown(est)
     lo, hi = sorted((scale.shown(low), scale.shown(high)))
-    return (f"{scale.measure} {_higher_lower(scale, e, unit)} "
-            f"({_higher_lower(scale, lo)} to {_higher_lower(scale, hi)})")
+    return f"{scale.measure} {_higher_lower(scale, e, unit)} ({_higher_lower(scale, lo)} to {_higher_lower(scale, hi)})"
 
 
 def relative_text(scale: EffectScale, est: float, low: float, high: float) -> str:
-    """"OR 1.36 (1.06 to 1.74)" for ratio measures; an en dash otherwise (GRADEpro leaves the cell empty)."""
+    """ "OR 1.36 (1.06 to 1.74)" for ratio measures; an en dash otherwise (GRADEpro leaves the cell empty)."""
     if not scale.ratio:
         return DASH
     return scale.effect(est, low, high)
@@ -76,13 +75,19 @@ class Absolute:
 
     @property
     def difference_text(self) -> str:
-        """"62 more per 1,000 (from 13 more to 115 more)"."""
-        return (f"{_more_fewer(self.difference, 'per 1,000')} (from {_more_fewer(self.difference_low)} "
-                f"to {_more_fewer(self.difference_high)})")
+        """ "62 more per 1,000 (from 13 more to 115 more)"."""
+        return (
+            f"{_more_fewer(self.difference, 'per 1,000')} (from {_more_fewer(self.difference_low)} "
+            f"to {_more_fewer(self.difference_high)})"
+        )
 
     def as_dict(self) -> dict[str, object]:
-        return {**asdict(self), "comparator_text": self.comparator_text,
-                "intervention_text": self.intervention_text, "difference_text": self.difference_text}
+        return {
+            **asdict(self),
+            "comparator_text": self.comparator_text,
+            "intervention_text": self.intervention_text,
+            "difference_text": self.difference_text,
+        }
 
 
 def absolute(scale: EffectScale, comparator_risk: float, est: float, low: float, high: float) -> Absolute:
@@ -111,14 +116,14 @@ def size(estimate: float, thresholds: Thresholds) -> int:
 
 
 def direction_verb(scale: EffectScale, estimate: float) -> str:
-    """"increase"/"reduce" in the outcome's own direction; "improve"/"worsen" when directions are mixed."""
+    """ "increase"/"reduce" in the outcome's own direction; "improve"/"worsen" when directions are mixed."""
     if scale.harmonised:
         return "improve" if estimate >= 0 else "worsen"
     return "increase" if scale.oriented(estimate) >= 0 else "reduce"
 
 
 def _lower_first(text: str) -> str:
-    """"Parent-infant bonding" -> "parent-infant bonding", but "BMI" stays."""
+    """ "Parent-infant bonding" -> "parent-infant bonding", but "BMI" stays."""
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 

@@ -31,14 +31,14 @@ def run_import(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        raise InputError([Problem(str(out), "exists and is not empty",
-                                  expected="a new or empty folder, or --force to replace it")])
+        raise InputError(
+            [Problem(str(out), "exists and is not empty", expected="a new or empty folder, or --force to replace it")]
+        )
     review = read_source(Path(args.source))
     notes: list[str] = []
     rob = None
     if args.rob:
-        tool, table, rob_notes = rob_from_robvis(_read_text(Path(args.rob)), Path(args.rob).name,
-                                                 _study_names(review))
+        tool, table, rob_notes = rob_from_robvis(_read_text(Path(args.rob)), Path(args.rob).name, _study_names(review))
         rob = (tool, table)
         notes += rob_notes
     prisma = _read_text(Path(args.prisma)) if args.prisma else None
@@ -60,8 +60,10 @@ def run_import(args: argparse.Namespace) -> int:
         raise
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"Imported {review.source} ({review.source_format}) into {out}: {len(review.studies)} studies, "
-          f"{len(review.outcomes)} analyses; check: {checked.summary()}")
+    print(
+        f"Imported {review.source} ({review.source_format}) into {out}: {len(review.studies)} studies, "
+        f"{len(review.outcomes)} analyses; check: {checked.summary()}"
+    )
     return 0
 
 

@@ -19,12 +19,28 @@ from erh_report.errors import InputError, Problem
 from erh_report.importers import names
 from erh_report.importers.model import Outcome, Review, RiskOfBias, Row, Stored, Study, Subgroup
 
-PARTS = {"overall": "overall-estimates-and-settings.csv", "rows": "data-rows.csv",
-         "subgroups": "subgroup-estimates.csv", "studies": "study-information.csv", "rob": "risk-of-bias.csv"}
-_STORED = {"Mean": "effect_size", "CI start": "ci_start", "CI end": "ci_end", "Heterogeneity Tau²": "tau2",
-           "Heterogeneity Chi²": "chi2", "Heterogeneity df": "df", "Heterogeneity P": "p_chi2",
-           "Heterogeneity I²": "i2", "Effect Z": "z", "Effect P": "p_z", "Subgroup Chi²": "q",
-           "Subgroup P": "p_q", "Subgroup I²": "i2_q"}
+PARTS = {
+    "overall": "overall-estimates-and-settings.csv",
+    "rows": "data-rows.csv",
+    "subgroups": "subgroup-estimates.csv",
+    "studies": "study-information.csv",
+    "rob": "risk-of-bias.csv",
+}
+_STORED = {
+    "Mean": "effect_size",
+    "CI start": "ci_start",
+    "CI end": "ci_end",
+    "Heterogeneity Tau²": "tau2",
+    "Heterogeneity Chi²": "chi2",
+    "Heterogeneity df": "df",
+    "Heterogeneity P": "p_chi2",
+    "Heterogeneity I²": "i2",
+    "Effect Z": "z",
+    "Effect P": "p_z",
+    "Subgroup Chi²": "q",
+    "Subgroup P": "p_q",
+    "Subgroup I²": "i2_q",
+}
 
 
 def _collect_zip(data: bytes, source: str, found: dict[str, str], depth: int = 0) -> None:
@@ -41,8 +57,9 @@ def _collect_zip(data: bytes, source: str, found: dict[str, str], depth: int = 0
             else:
                 _take(name, lambda info=info: archive.read(info).decode("utf-8-sig"), found)
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
-            raise InputError([Problem(f"{source}:{name}", f"cannot be read from the zip ({exc})",
-                                      expected="an intact zip file")]) from None
+            raise InputError(
+                [Problem(f"{source}:{name}", f"cannot be read from the zip ({exc})", expected="an intact zip file")]
+            ) from None
 
 
 def _take(name: str, read, found: dict[str, str]) -> None:
@@ -90,16 +107,36 @@ def _true(cell: str | None) -> bool:
 def _row(cells: dict[str, str], data_type: str, subgroup: int | None, sid: str, ratio: bool) -> Row:
     n = names.number
     if data_type == "DICH":
-        return Row(sid, subgroup, events_1=n(cells.get("Experimental cases")), total_1=n(cells.get("Experimental N")),
-                   events_2=n(cells.get("Control cases")), total_2=n(cells.get("Control N")),
-                   footnote=cells.get("Footnotes", ""))
+        return Row(
+            sid,
+            subgroup,
+            events_1=n(cells.get("Experimental cases")),
+            total_1=n(cells.get("Experimental N")),
+            events_2=n(cells.get("Control cases")),
+            total_2=n(cells.get("Control N")),
+            footnote=cells.get("Footnotes", ""),
+        )
     if data_type == "CONT":
-        return Row(sid, subgroup, mean_1=n(cells.get("Experimental mean")), sd_1=n(cells.get("Experimental SD")),
-                   total_1=n(cells.get("Experimental N")), mean_2=n(cells.get("Control mean")),
-                   sd_2=n(cells.get("Control SD")), total_2=n(cells.get("Control N")),
-                   footnote=cells.get("Footnotes", ""))
-    return Row(sid, subgroup, total_1=n(cells.get("Experimental N")), total_2=n(cells.get("Control N")),
-               estimate=n(cells.get("GIV Mean")), se=n(cells.get("GIV SE")), footnote=cells.get("Footnotes", ""))
+        return Row(
+            sid,
+            subgroup,
+            mean_1=n(cells.get("Experimental mean")),
+            sd_1=n(cells.get("Experimental SD")),
+            total_1=n(cells.get("Experimental N")),
+            mean_2=n(cells.get("Control mean")),
+            sd_2=n(cells.get("Control SD")),
+            total_2=n(cells.get("Control N")),
+            footnote=cells.get("Footnotes", ""),
+        )
+    return Row(
+        sid,
+        subgroup,
+        total_1=n(cells.get("Experimental N")),
+        total_2=n(cells.get("Control N")),
+        estimate=n(cells.get("GIV Mean")),
+        se=n(cells.get("GIV SE")),
+        footnote=cells.get("Footnotes", ""),
+    )
 
 
 def read(path: Path) -> Review:
@@ -118,8 +155,18 @@ def read(path: Path) -> Review:
     for line, cells in enumerate(_records(parts.get("studies", "")), start=2):
         sid = names.study_id(cells.get("Study", ""))
         if sid in studies:
-            raise InputError([Problem(f"{source}: {PARTS['studies']}", "duplicate study id", row=line, column="Study",
-                                      value=cells.get("Study"), expected="each study once")])
+            raise InputError(
+                [
+                    Problem(
+                        f"{source}: {PARTS['studies']}",
+                        "duplicate study id",
+                        row=line,
+                        column="Study",
+                        value=cells.get("Study"),
+                        expected="each study once",
+                    )
+                ]
+            )
         studies[sid] = Study(sid, cells.get("Study", "").strip(), (cells.get("Year") or "").strip())
     outcomes = []
     for cells in _records(parts["overall"]):
@@ -131,8 +178,9 @@ def read(path: Path) -> Review:
         log_data = _true(cells.get("Log-scale data")) and data_type == "IV"
         subs: list[Subgroup] = []
         for sc in subgroup_rows.get((group, number), []):
-            subs.append(Subgroup(int(float(sc.get("Subgroup number") or len(subs) + 1)), sc.get("Subgroup", ""),
-                                 _stored(sc)))
+            subs.append(
+                Subgroup(int(float(sc.get("Subgroup number") or len(subs) + 1)), sc.get("Subgroup", ""), _stored(sc))
+            )
         by_name = {s.name: s.number for s in subs}
         rows = []
         for rc in data_rows.get((group, number), []):
@@ -145,19 +193,33 @@ def read(path: Path) -> Review:
             rows.append(_row(rc, data_type, by_name.get(sub_name) if sub_name else None, sid, log_data))
         overall_on, sub_on = _true(cells.get("Overall estimates")), _true(cells.get("Subgroup estimates"))
         totals = "YES" if overall_on else ("SUB" if sub_on and subs else "NO")
-        outcomes.append(Outcome(
-            comparison=int(float(group)), number=int(float(number)),
-            comparison_name=cells.get("Analysis group name", ""), name=cells.get("Analysis name", ""),
-            data_type=data_type, measure=measure, method="PETO" if measure == "PETO_OR" else method,
-            random=(cells.get("Analysis model") or "").lower().startswith("random"), totals=totals,
-            has_subgroups=bool(subs), subgroup_test=_true(cells.get("Test for subgroup differences")),
-            log_data=log_data, generic_measure=cells.get("Effect measure", "") if data_type == "IV" else "",
-            level_study=names.number(cells.get("Study CI")) or 95.0,
-            level_total=names.number(cells.get("Estimate CI")) or 95.0,
-            group_labels=(cells.get("Experimental group label") or "Experimental",
-                          cells.get("Control group label") or "Control"),
-            swap_events=_true(cells.get("Swap event and non-event")),
-            rows=tuple(rows), subgroups=tuple(subs), stored=_stored(cells)))
+        outcomes.append(
+            Outcome(
+                comparison=int(float(group)),
+                number=int(float(number)),
+                comparison_name=cells.get("Analysis group name", ""),
+                name=cells.get("Analysis name", ""),
+                data_type=data_type,
+                measure=measure,
+                method="PETO" if measure == "PETO_OR" else method,
+                random=(cells.get("Analysis model") or "").lower().startswith("random"),
+                totals=totals,
+                has_subgroups=bool(subs),
+                subgroup_test=_true(cells.get("Test for subgroup differences")),
+                log_data=log_data,
+                generic_measure=cells.get("Effect measure", "") if data_type == "IV" else "",
+                level_study=names.number(cells.get("Study CI")) or 95.0,
+                level_total=names.number(cells.get("Estimate CI")) or 95.0,
+                group_labels=(
+                    cells.get("Experimental group label") or "Experimental",
+                    cells.get("Control group label") or "Control",
+                ),
+                swap_events=_true(cells.get("Swap event and non-event")),
+                rows=tuple(rows),
+                subgroups=tuple(subs),
+                stored=_stored(cells),
+            )
+        )
     rob = []
     for cells in _records(parts.get("rob", "")):
         sid = names.study_id(cells.get("Study", ""))
@@ -168,5 +230,11 @@ def read(path: Path) -> Review:
                     domain = col.split(": ", 1)[1]
                     rob.append(RiskOfBias(sid, domain, word, cells.get(f"Domain (support): {domain}", "")))
     title = outcomes[0].comparison_name if outcomes else source
-    return Review(title=title, source=source, source_format="Cochrane data package v1",
-                  studies=tuple(studies.values()), outcomes=tuple(outcomes), risk_of_bias=tuple(rob))
+    return Review(
+        title=title,
+        source=source,
+        source_format="Cochrane data package v1",
+        studies=tuple(studies.values()),
+        outcomes=tuple(outcomes),
+        risk_of_bias=tuple(rob),
+    )

@@ -7,8 +7,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # the statistics RevMan stores for an outcome or subgroup (attribute names lower-cased)
-STORED_KEYS = ("effect_size", "ci_start", "ci_end", "se", "tau2", "chi2", "df", "p_chi2", "i2", "z", "p_z",
-               "q", "p_q", "i2_q", "studies", "total_1", "total_2", "events_1", "events_2")
+STORED_KEYS = (
+    "effect_size",
+    "ci_start",
+    "ci_end",
+    "se",
+    "tau2",
+    "chi2",
+    "df",
+    "p_chi2",
+    "i2",
+    "z",
+    "p_z",
+    "q",
+    "p_q",
+    "i2_q",
+    "studies",
+    "total_1",
+    "total_2",
+    "events_1",
+    "events_2",
+)
 
 DATA_TYPES = {"DICH": "dichotomous", "CONT": "continuous", "IV": "generic inverse variance"}
 

@@ -10,19 +10,57 @@ from erh_report.errors import InputError, Problem
 
 # RevMan's effect measure names (and codes) -> our codes
 MEASURE_NAMES = {
-    "odds ratio": "OR", "or": "OR", "peto odds ratio": "PETO_OR", "peto_or": "PETO_OR",
-    "risk ratio": "RR", "rr": "RR", "relative risk": "RR", "risk difference": "RD", "rd": "RD",
-    "mean difference": "MD", "md": "MD", "std. mean difference": "SMD", "standardized mean difference": "SMD",
-    "standardised mean difference": "SMD", "smd": "SMD", "hazard ratio": "HR", "hr": "HR",
-    "rate ratio": "RATIO", "ratio of means": "RATIO",
+    "odds ratio": "OR",
+    "or": "OR",
+    "peto odds ratio": "PETO_OR",
+    "peto_or": "PETO_OR",
+    "risk ratio": "RR",
+    "rr": "RR",
+    "relative risk": "RR",
+    "risk difference": "RD",
+    "rd": "RD",
+    "mean difference": "MD",
+    "md": "MD",
+    "std. mean difference": "SMD",
+    "standardized mean difference": "SMD",
+    "standardised mean difference": "SMD",
+    "smd": "SMD",
+    "hazard ratio": "HR",
+    "hr": "HR",
+    "rate ratio": "RATIO",
+    "ratio of means": "RATIO",
 }
-DATA_TYPES = {"dic": "DICH", "dich": "DICH", "dichotomous": "DICH", "con": "CONT", "cont": "CONT",
-              "continuous": "CONT", "iv": "IV", "giv": "IV", "generic inverse variance": "IV",
-              "o-e": "IV", "o_e": "IV"}
-METHODS = {"mh": "MH", "m-h": "MH", "mantel-haenszel": "MH", "iv": "IV", "inverse variance": "IV",
-           "peto": "PETO", "exp_o_e": "PETO"}
-ROB_WORDS = {"low risk": "Low", "high risk": "High", "unclear risk": "Unclear", "low": "Low", "high": "High",
-             "unclear": "Unclear", "some concerns": "Some concerns"}
+DATA_TYPES = {
+    "dic": "DICH",
+    "dich": "DICH",
+    "dichotomous": "DICH",
+    "con": "CONT",
+    "cont": "CONT",
+    "continuous": "CONT",
+    "iv": "IV",
+    "giv": "IV",
+    "generic inverse variance": "IV",
+    "o-e": "IV",
+    "o_e": "IV",
+}
+METHODS = {
+    "mh": "MH",
+    "m-h": "MH",
+    "mantel-haenszel": "MH",
+    "iv": "IV",
+    "inverse variance": "IV",
+    "peto": "PETO",
+    "exp_o_e": "PETO",
+}
+ROB_WORDS = {
+    "low risk": "Low",
+    "high risk": "High",
+    "unclear risk": "Unclear",
+    "low": "Low",
+    "high": "High",
+    "unclear": "Unclear",
+    "some concerns": "Some concerns",
+}
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -34,8 +72,14 @@ def _lookup(table: dict[str, str], name: str, source: str, where: str, what: str
 
 
 def measure_code(name: str, source: str, where: str) -> str:
-    return _lookup(MEASURE_NAMES, name, source, where, "effect measure", "Odds Ratio, Peto Odds Ratio, Risk Ratio, "
-                   "Risk Difference, Mean Difference, Std. Mean Difference, Hazard Ratio")
+    return _lookup(
+        MEASURE_NAMES,
+        name,
+        source,
+        where,
+        "effect measure",
+        "Odds Ratio, Peto Odds Ratio, Risk Ratio, Risk Difference, Mean Difference, Std. Mean Difference, Hazard Ratio",
+    )
 
 
 def data_type(name: str, source: str, where: str) -> str:

@@ -31,6 +31,7 @@ def pooling_measure(outcome: Outcome) -> str:
 
 def outcome_data(outcome: Outcome) -> dict[str, np.ndarray]:
     """Columns named as in metafor from the outcome's rows."""
+
     def col(name: str) -> np.ndarray:
         return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in outcome.rows], float)
 
@@ -40,8 +41,14 @@ def outcome_data(outcome: Outcome) -> dict[str, np.ndarray]:
             a, c = n1 - a, n2 - c
         return {"ai": a, "n1i": n1, "ci": c, "n2i": n2}
     if outcome.data_type == "CONT":
-        return {"n1i": col("total_1"), "m1i": col("mean_1"), "sd1i": col("sd_1"),
-                "n2i": col("total_2"), "m2i": col("mean_2"), "sd2i": col("sd_2")}
+        return {
+            "n1i": col("total_1"),
+            "m1i": col("mean_1"),
+            "sd1i": col("sd_1"),
+            "n2i": col("total_2"),
+            "m2i": col("mean_2"),
+            "sd2i": col("sd_2"),
+        }
     return {"yi": col("estimate"), "sei": col("se")}
 
 
@@ -50,9 +57,15 @@ def recompute(outcome: Outcome) -> RevManAnalysis:
     if outcome.has_subgroups:
         names = {s.number: s.name for s in outcome.subgroups}
         groups = [names.get(r.subgroup, str(r.subgroup)) for r in outcome.rows]
-    return revman_analysis(pooling_measure(outcome), outcome_data(outcome), groups,
-                           pooling=outcome.method, random=outcome.random, totals=outcome.totals,
-                           level=outcome.level_total)
+    return revman_analysis(
+        pooling_measure(outcome),
+        outcome_data(outcome),
+        groups,
+        pooling=outcome.method,
+        random=outcome.random,
+        totals=outcome.totals,
+        level=outcome.level_total,
+    )
 
 
 @dataclass(frozen=True)
@@ -71,9 +84,18 @@ class Difference:
 
 def _ours(result: MetaResult, ratio: bool) -> dict[str, float]:
     back = math.exp if ratio else float
-    return {"effect_size": back(result.estimate), "ci_start": back(result.ci_low), "ci_end": back(result.ci_high),
-            "tau2": result.tau2, "chi2": result.q, "df": float(result.q_df), "i2": result.i2,
-            "z": abs(result.statistic), "p_z": result.pval, "p_chi2": result.q_pval}
+    return {
+        "effect_size": back(result.estimate),
+        "ci_start": back(result.ci_low),
+        "ci_end": back(result.ci_high),
+        "tau2": result.tau2,
+        "chi2": result.q,
+        "df": float(result.q_df),
+        "i2": result.i2,
+        "z": abs(result.statistic),
+        "p_z": result.pval,
+        "p_chi2": result.q_pval,
+    }
 
 
 def _pairs(label: str, stored: Stored | None, result: MetaResult | None, ratio: bool) -> list[Difference]:

@@ -57,13 +57,21 @@ def _stored(el: ET.Element) -> Stored:
 
 def _row(el: ET.Element, subgroup: int | None) -> Row:
     g = el.get
-    return Row(study_id=study_key(g("STUDY_ID", "")), subgroup=subgroup,
-               events_1=number(g("EVENTS_1")), total_1=number(g("TOTAL_1")),
-               events_2=number(g("EVENTS_2")), total_2=number(g("TOTAL_2")),
-               mean_1=number(g("MEAN_1")), sd_1=number(g("SD_1")),
-               mean_2=number(g("MEAN_2")), sd_2=number(g("SD_2")),
-               estimate=number(g("ESTIMATE")), se=number(g("SE")) if el.tag == "IV_DATA" else None,
-               footnote=_text(el.find("FOOTNOTE")))
+    return Row(
+        study_id=study_key(g("STUDY_ID", "")),
+        subgroup=subgroup,
+        events_1=number(g("EVENTS_1")),
+        total_1=number(g("TOTAL_1")),
+        events_2=number(g("EVENTS_2")),
+        total_2=number(g("TOTAL_2")),
+        mean_1=number(g("MEAN_1")),
+        sd_1=number(g("SD_1")),
+        mean_2=number(g("MEAN_2")),
+        sd_2=number(g("SD_2")),
+        estimate=number(g("ESTIMATE")),
+        se=number(g("SE")) if el.tag == "IV_DATA" else None,
+        footnote=_text(el.find("FOOTNOTE")),
+    )
 
 
 def _measure(el: ET.Element, data_type: str, source: str) -> tuple[str, str]:
@@ -76,8 +84,16 @@ def _measure(el: ET.Element, data_type: str, source: str) -> tuple[str, str]:
         return code, name
     code = el.get("EFFECT_MEASURE", "")
     if code not in KNOWN_MEASURES:
-        raise InputError([Problem(source, f"analysis {el.get('ID')}: unknown effect measure", value=code,
-                                  expected=", ".join(KNOWN_MEASURES))])
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"analysis {el.get('ID')}: unknown effect measure",
+                    value=code,
+                    expected=", ".join(KNOWN_MEASURES),
+                )
+            ]
+        )
     return code, ""
 
 
@@ -98,17 +114,29 @@ def _outcome(el: ET.Element, comparison: int, comparison_name: str, source: str)
     if measure == "PETO_OR":
         method = "PETO"
     return Outcome(
-        comparison=comparison, number=int(el.get("NO", "0")), comparison_name=comparison_name,
-        name=_text(el.find("NAME")), data_type=data_type, measure=measure, method=method,
-        random=el.get("RANDOM") == "YES", totals=el.get("TOTALS", "YES"),
+        comparison=comparison,
+        number=int(el.get("NO", "0")),
+        comparison_name=comparison_name,
+        name=_text(el.find("NAME")),
+        data_type=data_type,
+        measure=measure,
+        method=method,
+        random=el.get("RANDOM") == "YES",
+        totals=el.get("TOTALS", "YES"),
         has_subgroups=el.get("SUBGROUPS") == "YES" or bool(subgroups),
-        subgroup_test=el.get("SUBGROUP_TEST", "YES") == "YES", log_data=el.get("LOG_DATA") == "YES",
-        generic_measure=generic, level_study=number(el.get("CI_STUDY")) or 95.0,
+        subgroup_test=el.get("SUBGROUP_TEST", "YES") == "YES",
+        log_data=el.get("LOG_DATA") == "YES",
+        generic_measure=generic,
+        level_study=number(el.get("CI_STUDY")) or 95.0,
         level_total=number(el.get("CI_TOTAL")) or 95.0,
         group_labels=(_text(el.find("GROUP_LABEL_1")), _text(el.find("GROUP_LABEL_2"))),
         graph_labels=(_text(el.find("GRAPH_LABEL_1")), _text(el.find("GRAPH_LABEL_2"))),
-        units=el.get("UNITS", ""), swap_events=el.get("SWAP_EVENTS") == "YES",
-        rows=tuple(rows), subgroups=tuple(subgroups), stored=_stored(el))
+        units=el.get("UNITS", ""),
+        swap_events=el.get("SWAP_EVENTS") == "YES",
+        rows=tuple(rows),
+        subgroups=tuple(subgroups),
+        stored=_stored(el),
+    )
 
 
 def _studies(root: ET.Element, source: str) -> tuple[Study, ...]:
@@ -117,8 +145,16 @@ def _studies(root: ET.Element, source: str) -> tuple[Study, ...]:
     for s in root.iterfind(".//STUDIES_AND_REFERENCES/STUDIES/INCLUDED_STUDIES/STUDY"):  # not excluded, ongoing
         key = study_key(s.get("ID", ""))
         if key in seen:
-            raise InputError([Problem(source, "duplicate study id", value=s.get("ID"),
-                                      expected="each study once in STUDIES_AND_REFERENCES")])
+            raise InputError(
+                [
+                    Problem(
+                        source,
+                        "duplicate study id",
+                        value=s.get("ID"),
+                        expected="each study once in STUDIES_AND_REFERENCES",
+                    )
+                ]
+            )
         seen.add(key)
         refs = []
         for ref in s.findall("REFERENCE"):
@@ -137,16 +173,23 @@ def _risk_of_bias(root: ET.Element) -> tuple[RiskOfBias, ...]:
         for entry in item.iterfind("QUALITY_ITEM_DATA/QUALITY_ITEM_DATA_ENTRY"):
             result = entry.get("RESULT", "")
             if result in RESULT_WORDS:
-                out.append(RiskOfBias(study_key(entry.get("STUDY_ID", "")), domain, RESULT_WORDS[result],
-                                      _text(entry.find("DESCRIPTION"))))
+                out.append(
+                    RiskOfBias(
+                        study_key(entry.get("STUDY_ID", "")),
+                        domain,
+                        RESULT_WORDS[result],
+                        _text(entry.find("DESCRIPTION")),
+                    )
+                )
     return tuple(out)
 
 
 def _authors(root: ET.Element) -> tuple[str, ...]:
     names = []
     for p in root.iterfind("COVER_SHEET/CREATORS/PERSON"):
-        name = " ".join(x for x in (_text(p.find("FIRST_NAME")), _text(p.find("MIDDLE_INITIALS")),
-                                    _text(p.find("LAST_NAME"))) if x)
+        name = " ".join(
+            x for x in (_text(p.find("FIRST_NAME")), _text(p.find("MIDDLE_INITIALS")), _text(p.find("LAST_NAME"))) if x
+        )
         if name:
             names.append(name)
     return tuple(names)
@@ -157,8 +200,9 @@ def parse(data: bytes, source: str) -> Review:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise InputError([Problem(source, f"is not well-formed XML ({exc})",
-                                  expected="a RevMan 5 file (.rm5)")]) from None
+        raise InputError(
+            [Problem(source, f"is not well-formed XML ({exc})", expected="a RevMan 5 file (.rm5)")]
+        ) from None
     if root.tag != "COCHRANE_REVIEW":
         raise InputError([Problem(source, f"XML root is <{root.tag}>", expected="<COCHRANE_REVIEW> (RevMan 5)")])
     outcomes = []
@@ -168,10 +212,16 @@ def parse(data: bytes, source: str) -> Review:
             if el.tag in ("DICH_OUTCOME", "CONT_OUTCOME", "IV_OUTCOME"):
                 outcomes.append(_outcome(el, cno, cname, source))
     version = root.get("REVMAN_SUB_VERSION") or root.get("REVMAN_VERSION", "")
-    return Review(title=_text(root.find("COVER_SHEET/TITLE")), source=source,
-                  source_format=f"RevMan 5 XML (RevMan {version})" if version else "RevMan 5 XML",
-                  authors=_authors(root), doi=root.get("DOI", ""), studies=_studies(root, source),
-                  outcomes=tuple(outcomes), risk_of_bias=_risk_of_bias(root))
+    return Review(
+        title=_text(root.find("COVER_SHEET/TITLE")),
+        source=source,
+        source_format=f"RevMan 5 XML (RevMan {version})" if version else "RevMan 5 XML",
+        authors=_authors(root),
+        doi=root.get("DOI", ""),
+        studies=_studies(root, source),
+        outcomes=tuple(outcomes),
+        risk_of_bias=_risk_of_bias(root),
+    )
 
 
 def read(path: Path) -> Review:

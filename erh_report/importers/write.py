@@ -22,8 +22,23 @@ from erh_report import rob_tools
 from erh_report.importers.model import Outcome, Review, Row, Study
 from erh_report.rob_tools import RobTool
 
-OUTCOME_COLUMNS = ("study_id", "outcome", "instrument", "followup_months", "arm", "role", "n", "mean", "sd",
-                   "events", "total", "yi", "sei", "n_total", "subgroup")
+OUTCOME_COLUMNS = (
+    "study_id",
+    "outcome",
+    "instrument",
+    "followup_months",
+    "arm",
+    "role",
+    "n",
+    "mean",
+    "sd",
+    "events",
+    "total",
+    "yi",
+    "sei",
+    "n_total",
+    "subgroup",
+)
 WINDOW = "all"
 INSTRUMENT = "data"
 
@@ -71,8 +86,13 @@ def _whole(x: float | None) -> bool:
 
 def _outcome_rows(o: Outcome, r: Row, subgroup: str, notes: list[str]) -> list[dict[str, object]]:
     """The outcome_data rows of one study row, or none (with a note) when RevMan could not use it either."""
-    base = {"study_id": r.study_id, "outcome": outcome_key(o), "instrument": INSTRUMENT, "followup_months": 0,
-            "subgroup": subgroup}
+    base = {
+        "study_id": r.study_id,
+        "outcome": outcome_key(o),
+        "instrument": INSTRUMENT,
+        "followup_months": 0,
+        "subgroup": subgroup,
+    }
     where = f"analysis {o.id}{f' ({subgroup})' if subgroup else ''}, study {r.study_id}"
     if o.data_type == "DICH":
         e1, n1, e2, n2 = r.events_1, r.total_1, r.events_2, r.total_2
@@ -81,32 +101,54 @@ def _outcome_rows(o: Outcome, r: Row, subgroup: str, notes: list[str]) -> list[d
             return []
         if o.swap_events:
             e1, e2 = n1 - e1, n2 - e2  # type: ignore[operator]
-        return [{**base, "arm": "experimental", "role": "intervention", "events": e1, "total": n1},
-                {**base, "arm": "control", "role": "control", "events": e2, "total": n2}]
+        return [
+            {**base, "arm": "experimental", "role": "intervention", "events": e1, "total": n1},
+            {**base, "arm": "control", "role": "control", "events": e2, "total": n2},
+        ]
     if o.data_type == "CONT":
         vals = (r.total_1, r.mean_1, r.sd_1, r.total_2, r.mean_2, r.sd_2)
-        if (any(x is None or not math.isfinite(x) for x in vals) or not (_whole(r.total_1) and _whole(r.total_2))
-                or min(r.total_1, r.total_2) < 2 or min(r.sd_1, r.sd_2) <= 0):  # type: ignore[type-var]
+        if (
+            any(x is None or not math.isfinite(x) for x in vals)
+            or not (_whole(r.total_1) and _whole(r.total_2))
+            or min(r.total_1, r.total_2) < 2
+            or min(r.sd_1, r.sd_2) <= 0
+        ):  # type: ignore[type-var]
             notes.append(f"{where}: left out (n, mean, SD {vals} cannot give an effect: RevMan's 'not estimable')")
             return []
-        return [{**base, "arm": "experimental", "role": "intervention", "n": r.total_1, "mean": r.mean_1,
-                 "sd": r.sd_1},
-                {**base, "arm": "control", "role": "control", "n": r.total_2, "mean": r.mean_2, "sd": r.sd_2}]
+        return [
+            {**base, "arm": "experimental", "role": "intervention", "n": r.total_1, "mean": r.mean_1, "sd": r.sd_1},
+            {**base, "arm": "control", "role": "control", "n": r.total_2, "mean": r.mean_2, "sd": r.sd_2},
+        ]
     if r.estimate is None or r.se is None or not math.isfinite(r.estimate) or not r.se > 0:
         notes.append(f"{where}: left out (estimate {r.estimate}, SE {r.se}: RevMan's 'not estimable')")
         return []
     total = (r.total_1 or 0) + (r.total_2 or 0)
-    return [{**base, "arm": "experimental vs control", "role": "contrast", "yi": r.estimate, "sei": r.se,
-             "n_total": total if _whole(total) and total >= 2 else None}]
+    return [
+        {
+            **base,
+            "arm": "experimental vs control",
+            "role": "contrast",
+            "yi": r.estimate,
+            "sei": r.se,
+            "n_total": total if _whole(total) and total >= 2 else None,
+        }
+    ]
 
 
 def _analysis_entry(o: Outcome) -> dict[str, object]:
     entry: dict[str, object] = {
-        "outcome": outcome_key(o), "window": WINDOW, "id": o.id,
-        "measure": "GEN" if o.data_type == "IV" and o.measure not in ("HR", "RATIO", "OR", "RR", "MD", "SMD", "RD")
+        "outcome": outcome_key(o),
+        "window": WINDOW,
+        "id": o.id,
+        "measure": "GEN"
+        if o.data_type == "IV" and o.measure not in ("HR", "RATIO", "OR", "RR", "MD", "SMD", "RD")
         else o.measure,
-        "pooling": o.method, "model": "random" if o.random else "fixed", "totals": o.totals,
-        "subgroups": o.has_subgroups, "subgroup_test": o.subgroup_test, "level": o.level_total,
+        "pooling": o.method,
+        "model": "random" if o.random else "fixed",
+        "totals": o.totals,
+        "subgroups": o.has_subgroups,
+        "subgroup_test": o.subgroup_test,
+        "level": o.level_total,
     }
     if any(o.group_labels):
         entry["group_labels"] = list(o.group_labels)
@@ -119,13 +161,29 @@ def _analysis_entry(o: Outcome) -> dict[str, object]:
 def review_yaml(review: Review, not_provided: list[str], rob_tool: str | None = None) -> dict[str, object]:
     domains: dict[int, dict[str, object]] = {}
     for o in review.outcomes:
-        d = domains.setdefault(o.comparison, {"id": f"c{o.comparison}", "name": o.comparison_name
-                                              or f"Comparison {o.comparison}", "role": "primary", "outcomes": []})
-        d["outcomes"].append({  # type: ignore[union-attr]
-            "id": outcome_key(o), "name": o.name or f"Outcome {o.id}",
-            "type": "dichotomous" if o.data_type == "DICH" else "continuous",
-            "instruments": [{"id": INSTRUMENT, "name": (o.name or o.id) + (f" ({o.units})" if o.units else ""),
-                             "higher_is_better": True}]})
+        d = domains.setdefault(
+            o.comparison,
+            {
+                "id": f"c{o.comparison}",
+                "name": o.comparison_name or f"Comparison {o.comparison}",
+                "role": "primary",
+                "outcomes": [],
+            },
+        )
+        d["outcomes"].append(
+            {  # type: ignore[union-attr]
+                "id": outcome_key(o),
+                "name": o.name or f"Outcome {o.id}",
+                "type": "dichotomous" if o.data_type == "DICH" else "continuous",
+                "instruments": [
+                    {
+                        "id": INSTRUMENT,
+                        "name": (o.name or o.id) + (f" ({o.units})" if o.units else ""),
+                        "higher_is_better": True,
+                    }
+                ],
+            }
+        )
     source: dict[str, object] = {"file": review.source, "format": review.source_format}
     if review.doi:
         source["doi"] = review.doi
@@ -135,13 +193,20 @@ def review_yaml(review: Review, not_provided: list[str], rob_tool: str | None = 
         "source": source,
         "title": review.title or review.source,
         "authors": [{"name": a} for a in review.authors],
-        "settings": {"method": "DL", "level": 95, "number_style": "RevMan5", "smd_variant": "revman",
-                     **({"rob_tool": rob_tool} if rob_tool else {})},
+        "settings": {
+            "method": "DL",
+            "level": 95,
+            "number_style": "RevMan5",
+            "smd_variant": "revman",
+            **({"rob_tool": rob_tool} if rob_tool else {}),
+        },
         "domains": list(domains.values()),
         "plan": {
             "windows": [{"id": WINDOW, "label": "As reported", "min_months": 0}],
             "analyses": [_analysis_entry(o) for o in review.outcomes],
-            "min_studies": 1, "subgroups": [], "moderators": [],
+            "min_studies": 1,
+            "subgroups": [],
+            "moderators": [],
             "sensitivity": {"exclude_high_rob": False, "leave_one_out": False},
         },
     }
@@ -180,16 +245,21 @@ def build_folder(review: Review, *, rob: tuple[str, str] | None = None, prisma: 
     if review.risk_of_bias:  # RevMan's judgements as stored, with their support, per item and group
         out.files["imported/risk_of_bias_revman.csv"] = _csv(
             ("study_id", "domain", "judgement", "support"),
-            [{"study_id": b.study_id, "domain": b.domain, "judgement": b.judgement, "support": b.support}
-             for b in review.risk_of_bias])
+            [
+                {"study_id": b.study_id, "domain": b.domain, "judgement": b.judgement, "support": b.support}
+                for b in review.risk_of_bias
+            ],
+        )
     if rob is None and review.risk_of_bias:
         table, rob_notes = rob1_from_revman(review)
         out.notes += rob_notes
         if table.count("\n") > 1:
             rob = (rob_tools.ROB1.id, table)
-            out.notes.append(f"{len(review.risk_of_bias)} risk-of-bias judgements (RevMan's Cochrane tool, ROB 1) "
-                             "written to risk_of_bias.csv; each study's overall judgement is derived (any high: "
-                             "high; all low: low; else unclear)")
+            out.notes.append(
+                f"{len(review.risk_of_bias)} risk-of-bias judgements (RevMan's Cochrane tool, ROB 1) "
+                "written to risk_of_bias.csv; each study's overall judgement is derived (any high: "
+                "high; all low: low; else unclear)"
+            )
     if rob is not None:
         out.files["risk_of_bias.csv"] = rob[1]
     else:
@@ -200,8 +270,9 @@ def build_folder(review: Review, *, rob: tuple[str, str] | None = None, prisma: 
         not_provided.append("prisma")
     if refs:
         out.files["references.json"] = json.dumps(refs, indent=1, ensure_ascii=False) + "\n"
-    text = yaml.safe_dump(review_yaml(review, not_provided, rob[0] if rob else None), sort_keys=False,
-                          allow_unicode=True, width=110)
+    text = yaml.safe_dump(
+        review_yaml(review, not_provided, rob[0] if rob else None), sort_keys=False, allow_unicode=True, width=110
+    )
     head = f"# Imported by erh-report import from {review.source} ({review.source_format}).\n"
     out.files["review.yaml"] = head + text
     if out.notes:
@@ -223,7 +294,8 @@ def _robvis_candidates(header: list[str]) -> list[RobTool]:
             continue
         short = [d.header.lower() for d in t.domains]
         if domains == [f"d{i}" for i in range(1, len(t.domains) + 1)] or all(
-                c.startswith(h) for c, h in zip(domains, short, strict=True)):
+            c.startswith(h) for c, h in zip(domains, short, strict=True)
+        ):
             out.append(t)
     return out
 
@@ -239,13 +311,22 @@ def rob_from_robvis(text: str, source: str, study_ids: dict[str, str]) -> tuple[
     header = [h.strip() for h in reader[0]]
     candidates = _robvis_candidates(header)
     if not candidates:
-        raise InputError([Problem(source, "not a robvis table", row=1, value=", ".join(header[:10]),
-                                  expected="robvis's template for RoB 2 (Study, D1-D5, Overall), ROBINS-I "
-                                  "(Study, D1-D7, Overall) or ROB 1 (Study, Random sequence generation, ..., "
-                                  "Other sources of bias, Overall), each with an optional Weight")])
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "not a robvis table",
+                    row=1,
+                    value=", ".join(header[:10]),
+                    expected="robvis's template for RoB 2 (Study, D1-D5, Overall), ROBINS-I "
+                    "(Study, D1-D7, Overall) or ROB 1 (Study, Random sequence generation, ..., "
+                    "Other sources of bias, Overall), each with an optional Weight",
+                )
+            ]
+        )
     body = [(line, cells) for line, cells in enumerate(reader[1:], start=2) if any(c.strip() for c in cells)]
     width = len(candidates[0].domains) + 1
-    words = {" ".join(c.split()).lower() for _, cells in body for c in cells[1:width + 1]}
+    words = {" ".join(c.split()).lower() for _, cells in body for c in cells[1 : width + 1]}
     tool = next((t for t in candidates if words <= set(t.judgements)), candidates[0])
     cols = (*tool.domain_ids, "overall")
     rows, notes, problems = [], [], []
@@ -256,11 +337,19 @@ def rob_from_robvis(text: str, source: str, study_ids: dict[str, str]) -> tuple[
             notes.append(f"{source} row {line}: study '{name}' is not in the review; left out")
             continue
         judged = {}
-        for col, cell in zip(cols, [*cells[1:], *[""] * len(cols)][:len(cols)], strict=True):
+        for col, cell in zip(cols, [*cells[1:], *[""] * len(cols)][: len(cols)], strict=True):
             word = " ".join(cell.split()).lower()
             if word not in tool.judgements:
-                problems.append(Problem(source, f"not a {tool.name} judgement", row=line,
-                                        column=header[len(judged) + 1], value=cell, expected=tool.expected()))
+                problems.append(
+                    Problem(
+                        source,
+                        f"not a {tool.name} judgement",
+                        row=line,
+                        column=header[len(judged) + 1],
+                        value=cell,
+                        expected=tool.expected(),
+                    )
+                )
             judged[col] = word
         rows.append({"study_id": sid, "outcome": "", **judged})
     if problems:
@@ -287,8 +376,9 @@ def rob1_from_revman(review: Review) -> tuple[str, list[str]]:
             word = b.judgement.lower()
             if d not in cell or tool.rank[word] > tool.rank[cell[d]]:
                 cell[d] = word
-    notes = [f"risk-of-bias item '{name}' is not a domain of the Cochrane tool (ROB 1): left out"
-             for name in sorted(skipped)]
+    notes = [
+        f"risk-of-bias item '{name}' is not a domain of the Cochrane tool (ROB 1): left out" for name in sorted(skipped)
+    ]
     rows = []
     for s in review.studies:
         if s.id not in judged:
@@ -302,7 +392,17 @@ def rob1_from_revman(review: Review) -> tuple[str, list[str]]:
 def _rob1_domains(item: str) -> tuple[str, ...]:
     """The ROB 1 domain(s) of a RevMan risk-of-bias item, by its name (RevMan 5.0's six items included)."""
     name = item.lower()
-    rules = (("sequence", ("d1",)), ("allocation", ("d2",)), ("participants", ("d3",)), ("performance", ("d3",)),
-             ("outcome assess", ("d4",)), ("detection", ("d4",)), ("blinding", ("d3", "d4")),
-             ("incomplete", ("d5",)), ("attrition", ("d5",)), ("selective", ("d6",)), ("other", ("d7",)))
+    rules = (
+        ("sequence", ("d1",)),
+        ("allocation", ("d2",)),
+        ("participants", ("d3",)),
+        ("performance", ("d3",)),
+        ("outcome assess", ("d4",)),
+        ("detection", ("d4",)),
+        ("blinding", ("d3", "d4")),
+        ("incomplete", ("d5",)),
+        ("attrition", ("d5",)),
+        ("selective", ("d6",)),
+        ("other", ("d7",)),
+    )
     return next((domains for key, domains in rules if key in name), ())

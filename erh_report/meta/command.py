@@ -63,11 +63,17 @@ def _choose_columns(table: Table, measure: str) -> tuple[str, ...]:
     best = max(options, key=lambda cols: sum(c in table.header for c in cols))
     missing = [c for c in best if c not in table.header]
     alternatives = " or ".join("(" + " ".join(cols) + ")" for cols in options)
-    raise InputError([
-        Problem(table.path, f"missing column '{c}' needed for measure {measure}", column=c,
-                expected=f"columns {alternatives}; found {', '.join(table.header) or 'none'}")
-        for c in missing
-    ])
+    raise InputError(
+        [
+            Problem(
+                table.path,
+                f"missing column '{c}' needed for measure {measure}",
+                column=c,
+                expected=f"columns {alternatives}; found {', '.join(table.header) or 'none'}",
+            )
+            for c in missing
+        ]
+    )
 
 
 def _number(table: Table, row: int, column: str, text: str, problems: list[Problem]) -> float:
@@ -77,12 +83,12 @@ def _number(table: Table, row: int, column: str, text: str, problems: list[Probl
     try:
         value = parse_number(text)
     except ValueError as exc:
-        problems.append(Problem(table.path, str(exc), row=row, column=column, value=text,
-                                expected=NUMBER_EXPECTED))
+        problems.append(Problem(table.path, str(exc), row=row, column=column, value=text, expected=NUMBER_EXPECTED))
         return math.nan
     if not math.isfinite(value):
-        problems.append(Problem(table.path, "not a finite number", row=row, column=column, value=text,
-                                expected="a finite number"))
+        problems.append(
+            Problem(table.path, "not a finite number", row=row, column=column, value=text, expected="a finite number")
+        )
         return math.nan
     return value
 
@@ -91,8 +97,10 @@ def _number(table: Table, row: int, column: str, text: str, problems: list[Probl
 def _check_value(measure: str, column: str, value: float, cells: dict[str, float]) -> tuple[str, str] | None:
     counts = {"ai", "bi", "ci", "di"}
     if column in ("sd1i", "sd2i") and value <= 0:
-        return ("standard deviation is negative" if value < 0 else "standard deviation is zero",
-                "a standard deviation greater than 0")
+        return (
+            "standard deviation is negative" if value < 0 else "standard deviation is zero",
+            "a standard deviation greater than 0",
+        )
     if column in ("n1i", "n2i") and measure in ("SMD", "MD") and value < 2:
         return "group size below 2", "at least 2 participants per group"
     if column in ("n1i", "n2i") and value <= 0:
@@ -102,8 +110,10 @@ def _check_value(measure: str, column: str, value: float, cells: dict[str, float
     if column in counts | {"n1i", "n2i", "ni"} and value != int(value):
         return "count is not a whole number", "a whole number"
     if column == "vi" and value <= 0:
-        return ("sampling variance is negative" if value < 0 else "sampling variance is zero",
-                "a variance greater than 0")
+        return (
+            "sampling variance is negative" if value < 0 else "sampling variance is zero",
+            "a variance greater than 0",
+        )
     if column == "sei" and value <= 0:
         return "standard error is not positive", "a standard error greater than 0"
     if column == "ri" and not -1 < value < 1:
@@ -129,14 +139,22 @@ def parse_effect_data(table: Table, measure: str) -> dict[str, list[float]]:
             if not math.isnan(value):
                 wrong = _check_value(measure, col, value, values)
                 if wrong:
-                    problems.append(Problem(table.path, wrong[0], row=number, column=col, value=cells[col],
-                                            expected=wrong[1]))
+                    problems.append(
+                        Problem(table.path, wrong[0], row=number, column=col, value=cells[col], expected=wrong[1])
+                    )
         if "n1i" in columns and "ai" in columns:
             for events, total in (("ai", "n1i"), ("ci", "n2i")):
                 if values[events] > values[total]:
-                    problems.append(Problem(table.path, f"events ({events}) exceed the group total ({total})",
-                                            row=number, column=events, value=cells[events],
-                                            expected=f"at most {cells[total]}"))
+                    problems.append(
+                        Problem(
+                            table.path,
+                            f"events ({events}) exceed the group total ({total})",
+                            row=number,
+                            column=events,
+                            value=cells[events],
+                            expected=f"at most {cells[total]}",
+                        )
+                    )
     if problems:
         raise InputError(problems)
     return data
@@ -146,8 +164,14 @@ def parse_moderators(table: Table, names: list[str]) -> list[list[float]]:
     problems: list[Problem] = []
     for name in names:
         if name not in table.header:
-            problems.append(Problem(table.path, f"moderator column '{name}' not found", column=name,
-                                    expected=f"one of {', '.join(table.header)}"))
+            problems.append(
+                Problem(
+                    table.path,
+                    f"moderator column '{name}' not found",
+                    column=name,
+                    expected=f"one of {', '.join(table.header)}",
+                )
+            )
     if problems:
         raise InputError(problems)
     out = [[_number(table, number, name, cells[name], problems) for name in names] for number, cells in table.rows]
@@ -158,10 +182,21 @@ def parse_moderators(table: Table, names: list[str]) -> list[list[float]]:
 
 def parse_groups(table: Table, column: str, kind: str = "subgroup", expected: str = "a subgroup name") -> list[str]:
     if column not in table.header:
-        raise InputError([Problem(table.path, f"{kind} column '{column}' not found", column=column,
-                                  expected=f"one of {', '.join(table.header)}")])
-    problems = [Problem(table.path, f"empty {kind}", row=n, column=column, expected=expected)
-                for n, cells in table.rows if cells[column] == ""]
+        raise InputError(
+            [
+                Problem(
+                    table.path,
+                    f"{kind} column '{column}' not found",
+                    column=column,
+                    expected=f"one of {', '.join(table.header)}",
+                )
+            ]
+        )
+    problems = [
+        Problem(table.path, f"empty {kind}", row=n, column=column, expected=expected)
+        for n, cells in table.rows
+        if cells[column] == ""
+    ]
     if problems:
         raise InputError(problems)
     return [cells[column] for _, cells in table.rows]
@@ -171,17 +206,30 @@ def result_summary(result) -> dict:
     """The keys every result carries, plus the pooled estimate or the coefficients."""
     from erh_report.analysis.model import predict
 
-    out = {"k": result.k, "tau2": result.tau2, "i2": result.i2, "h2": result.h2, "q": result.q,
-           "q_pval": result.q_pval}
+    out = {"k": result.k, "tau2": result.tau2, "i2": result.i2, "h2": result.h2, "q": result.q, "q_pval": result.q_pval}
     if result.intercept_only:
         pred = predict(result)
-        out.update(estimate=result.estimate, se=result.se, ci_low=result.ci_low, ci_high=result.ci_high,
-                   pval=result.pval, pi_low=pred.pi_low, pi_high=pred.pi_high)
+        out.update(
+            estimate=result.estimate,
+            se=result.se,
+            ci_low=result.ci_low,
+            ci_high=result.ci_high,
+            pval=result.pval,
+            pi_low=pred.pi_low,
+            pi_high=pred.pi_high,
+        )
     else:
         out["coefficients"] = [
-            {"term": c.term, "estimate": c.estimate, "se": c.se, "ci_low": c.ci_low, "ci_high": c.ci_high,
-             "pval": c.pval}
-            for c in result.coefficients]
+            {
+                "term": c.term,
+                "estimate": c.estimate,
+                "se": c.se,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+                "pval": c.pval,
+            }
+            for c in result.coefficients
+        ]
         out.update(qm=result.qm, qm_pval=result.qm_pval, r2=result.r2)
     return out
 
@@ -204,8 +252,16 @@ def _run_meta(args: argparse.Namespace) -> int:
     level = args.level * 100 if 0 < args.level < 1 else args.level
     path = Path(args.file)
     if not 0 < level < 100:
-        raise InputError([Problem("--level", "confidence level out of range", value=args.level,
-                                  expected="a percentage between 0 and 100, e.g. 95")])
+        raise InputError(
+            [
+                Problem(
+                    "--level",
+                    "confidence level out of range",
+                    value=args.level,
+                    expected="a percentage between 0 and 100, e.g. 95",
+                )
+            ]
+        )
     table = read_csv(path)
     data = parse_effect_data(table, args.measure)
     moderators = parse_moderators(table, args.moderator) if args.moderator else None
@@ -219,21 +275,38 @@ def _run_meta(args: argparse.Namespace) -> int:
     check_computable(table.path, [n for n, _ in table.rows], es.yi, es.vi, moderators, args.moderator)
     # several effects per study: --cluster with --model multilevel, --robust or --aggregate
     from erh_report.meta import dependent as dependent_command
+
     if dependent_command.requested(args):
         dependent_command.check_options(args)
         return dependent_command.run_dependent(args, table, es, moderators, level)
     try:
-        result = model.fit(es.yi, es.vi, method=method, hksj=args.hksj, level=level,
-                           moderators=moderators, terms=args.moderator or None)
+        result = model.fit(
+            es.yi,
+            es.vi,
+            method=method,
+            hksj=args.hksj,
+            level=level,
+            moderators=moderators,
+            terms=args.moderator or None,
+        )
     except model.ModelError as exc:
         raise InputError([Problem(table.path, str(exc))]) from None
     except __import__("numpy").linalg.LinAlgError:
-        raise InputError([Problem(table.path, "the moderators are collinear (the model matrix is singular)",
-                                  expected="moderators that are not linear combinations of each other")]) from None
+        raise InputError(
+            [
+                Problem(
+                    table.path,
+                    "the moderators are collinear (the model matrix is singular)",
+                    expected="moderators that are not linear combinations of each other",
+                )
+            ]
+        ) from None
     except (ArithmeticError, ValueError):
         raise not_computed(table.path, "the model") from None
-    if not all(math.isfinite(c) for c in ([result.estimate] if result.intercept_only else
-                                          [c.estimate for c in result.coefficients])):
+    if not all(
+        math.isfinite(c)
+        for c in ([result.estimate] if result.intercept_only else [c.estimate for c in result.coefficients])
+    ):
         raise not_computed(table.path, "the pooled estimate" if result.intercept_only else "a coefficient")
 
     out = result_summary(result)
@@ -267,8 +340,15 @@ def _run_meta(args: argparse.Namespace) -> int:
             "df": list(test.df) if test else None,
             "pval": test.pval if test else None,
             "method": "metafor: subgroup indicators as moderators, common tau2",
-            "revman": {"statistic": revman.statistic, "df": revman.df[0], "pval": revman.pval, "i2": revman.i2,
-                       "method": "RevMan: separate tau2 per subgroup"} if revman else None,
+            "revman": {
+                "statistic": revman.statistic,
+                "df": revman.df[0],
+                "pval": revman.pval,
+                "i2": revman.i2,
+                "method": "RevMan: separate tau2 per subgroup",
+            }
+            if revman
+            else None,
         }
         extras["subgroup"] = sub
     for note in result.notes:
@@ -280,8 +360,16 @@ def _run_meta(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pooled(args: argparse.Namespace, table: Table, data: dict[str, list[float]], groups: list[str] | None, *,
-               level: float, pooling: str, method: str) -> int:
+def run_pooled(
+    args: argparse.Namespace,
+    table: Table,
+    data: dict[str, list[float]],
+    groups: list[str] | None,
+    *,
+    level: float,
+    pooling: str,
+    method: str,
+) -> int:
     """Mantel-Haenszel or Peto pooling (or inverse variance with RevMan's rules), with RevMan's test for
     subgroup differences when ``--subgroup`` is given."""
     from erh_report.analysis.model import ModelError
@@ -289,33 +377,80 @@ def run_pooled(args: argparse.Namespace, table: Table, data: dict[str, list[floa
     from erh_report.analysis.revman import revman_analysis
     from erh_report.meta.console import format_meta_summary
 
-    unsupported = [opt for opt, on in (("--hksj", args.hksj), ("--moderator", args.moderator),
-                                       ("--egger", args.egger), ("--trimfill", args.trimfill)) if on]
-    problems = [Problem(opt, f"not available with --pooling {pooling}",
-                        expected="--pooling IV for meta-regression, HKSJ, Egger's test and trim-and-fill")
-                for opt in unsupported] if pooling != "IV" else []
+    unsupported = [
+        opt
+        for opt, on in (
+            ("--hksj", args.hksj),
+            ("--moderator", args.moderator),
+            ("--egger", args.egger),
+            ("--trimfill", args.trimfill),
+        )
+        if on
+    ]
+    problems = (
+        [
+            Problem(
+                opt,
+                f"not available with --pooling {pooling}",
+                expected="--pooling IV for meta-regression, HKSJ, Egger's test and trim-and-fill",
+            )
+            for opt in unsupported
+        ]
+        if pooling != "IV"
+        else []
+    )
     allowed = {"MH": ("FE", "DL"), "PETO": ("FE",)}.get(pooling)
     if allowed and method not in allowed:
-        problems.append(Problem("--method", f"{method} is not available with --pooling {pooling}",
-                                value=method, expected=" or ".join(allowed)))
+        problems.append(
+            Problem(
+                "--method",
+                f"{method} is not available with --pooling {pooling}",
+                value=method,
+                expected=" or ".join(allowed),
+            )
+        )
     if problems:
         raise InputError(problems)
     rules = args.zero_cells or ("revman" if (pooling, method) == ("MH", "DL") else "metafor")
     columns = {k: __import__("numpy").asarray(v, float) for k, v in data.items()}
     try:
-        result = pool(args.measure, columns, pooling=pooling, method=method, level=level, rules=rules,
-                      smd_variant=args.smd_variant)
+        result = pool(
+            args.measure,
+            columns,
+            pooling=pooling,
+            method=method,
+            level=level,
+            rules=rules,
+            smd_variant=args.smd_variant,
+        )
     except ModelError as exc:
         raise InputError([Problem(table.path, str(exc))]) from None
     out = result_summary(result)
     out.update(pooling=pooling, zero_cells=rules, yi=list(result.yi), vi=list(result.vi))
     if groups is not None:
-        sub = revman_analysis(args.measure, columns, groups, pooling=pooling, level=level,
-                              smd_variant=args.smd_variant, rules=rules, method=method)
+        sub = revman_analysis(
+            args.measure,
+            columns,
+            groups,
+            pooling=pooling,
+            level=level,
+            smd_variant=args.smd_variant,
+            rules=rules,
+            method=method,
+        )
         out["subgroups"] = {lev: result_summary(res) for lev, res in sub.subgroups.items()}
         test = sub.test
-        out["subgroup_test"] = {"statistic": test.statistic, "df": test.df[0], "pval": test.pval, "i2": test.i2,
-                                "method": "RevMan: subgroup estimates compared (chi-square)"} if test else None
+        out["subgroup_test"] = (
+            {
+                "statistic": test.statistic,
+                "df": test.df[0],
+                "pval": test.pval,
+                "i2": test.i2,
+                "method": "RevMan: subgroup estimates compared (chi-square)",
+            }
+            if test
+            else None
+        )
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:

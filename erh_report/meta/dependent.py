@@ -20,20 +20,32 @@ MODELS = ("uni", "multilevel")
 
 def add_options(meta: argparse.ArgumentParser) -> None:
     """The options of ``meta`` for dependent effects."""
-    meta.add_argument("--cluster", metavar="COL",
-                      help="rows with the same value of COL come from the same study")
-    meta.add_argument("--model", choices=MODELS, default="uni",
-                      help="uni: one random effect per row (default); multilevel: effects within studies "
-                      "(three-level model, needs --cluster; REML or ML)")
-    meta.add_argument("--robust", action="store_true",
-                      help="cluster-robust variance (CR2, Satterthwaite df) by the --cluster column")
-    meta.add_argument("--aggregate", type=float, metavar="RHO",
-                      help="combine each study's effects first, their sampling errors correlated RHO (-1 to 1)")
+    meta.add_argument("--cluster", metavar="COL", help="rows with the same value of COL come from the same study")
+    meta.add_argument(
+        "--model",
+        choices=MODELS,
+        default="uni",
+        help="uni: one random effect per row (default); multilevel: effects within studies "
+        "(three-level model, needs --cluster; REML or ML)",
+    )
+    meta.add_argument(
+        "--robust", action="store_true", help="cluster-robust variance (CR2, Satterthwaite df) by the --cluster column"
+    )
+    meta.add_argument(
+        "--aggregate",
+        type=float,
+        metavar="RHO",
+        help="combine each study's effects first, their sampling errors correlated RHO (-1 to 1)",
+    )
 
 
 def requested(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "cluster", None) or getattr(args, "model", "uni") != "uni"
-                or getattr(args, "robust", False) or getattr(args, "aggregate", None) is not None)
+    return bool(
+        getattr(args, "cluster", None)
+        or getattr(args, "model", "uni") != "uni"
+        or getattr(args, "robust", False)
+        or getattr(args, "aggregate", None) is not None
+    )
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -44,15 +56,21 @@ def check_options(args: argparse.Namespace) -> None:
         problems.append(Problem(option, message, expected=expected))
 
     if not args.cluster:
-        for option, wanted in (("--robust", args.robust), ("--model", args.model == "multilevel"),
-                               ("--aggregate", args.aggregate is not None)):
+        for option, wanted in (
+            ("--robust", args.robust),
+            ("--model", args.model == "multilevel"),
+            ("--aggregate", args.aggregate is not None),
+        ):
             if wanted:
                 refuse(option, "needs --cluster", "--cluster COL naming the column that identifies each study")
     if args.aggregate is not None and not -1 <= args.aggregate <= 1:
         refuse("--aggregate", f"correlation {args.aggregate:g} outside [-1, 1]", "a correlation between -1 and 1")
     if args.aggregate is not None and args.model == "multilevel":
-        refuse("--aggregate", "cannot be combined with --model multilevel",
-               "either one effect per study (--aggregate) or the three-level model")
+        refuse(
+            "--aggregate",
+            "cannot be combined with --model multilevel",
+            "either one effect per study (--aggregate) or the three-level model",
+        )
     if args.model == "multilevel":
         if args.method not in ("REML", "ML"):
             refuse("--method", f"{args.method} cannot fit a multilevel model", "--method REML (default) or ML")
@@ -73,15 +91,26 @@ def parse_clusters(table, column: str) -> list[str]:
 
 
 def robust_summary(coefficient) -> dict:
-    return {"se": coefficient.se, "df": coefficient.df, "ci_low": coefficient.ci_low,
-            "ci_high": coefficient.ci_high, "pval": coefficient.pval}
+    return {
+        "se": coefficient.se,
+        "df": coefficient.df,
+        "ci_low": coefficient.ci_low,
+        "ci_high": coefficient.ci_high,
+        "pval": coefficient.pval,
+    }
 
 
 def _coefficients(result, robust) -> list[dict]:
     rows = []
     for j, c in enumerate(result.coefficients):
-        row = {"term": c.term, "estimate": c.estimate, "se": c.se, "ci_low": c.ci_low, "ci_high": c.ci_high,
-               "pval": c.pval}
+        row = {
+            "term": c.term,
+            "estimate": c.estimate,
+            "se": c.se,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "pval": c.pval,
+        }
         if robust is not None:
             row["robust"] = robust_summary(robust.coefficients[j])
         rows.append(row)
@@ -90,11 +119,24 @@ def _coefficients(result, robust) -> list[dict]:
 
 def multilevel_summary(result) -> dict:
     """JSON of a three-level model: the usual keys, n_clusters, sigma2 and i2_levels (between, within)."""
-    out = {"k": result.k, "n_clusters": result.n_clusters, "sigma2": list(result.sigma2),
-           "i2_levels": list(result.i2_levels), "q": result.q, "q_pval": result.q_pval}
+    out = {
+        "k": result.k,
+        "n_clusters": result.n_clusters,
+        "sigma2": list(result.sigma2),
+        "i2_levels": list(result.i2_levels),
+        "q": result.q,
+        "q_pval": result.q_pval,
+    }
     if result.intercept_only:
-        out.update(estimate=result.estimate, se=result.se, ci_low=result.ci_low, ci_high=result.ci_high,
-                   pval=result.pval, pi_low=result.pi_low, pi_high=result.pi_high)
+        out.update(
+            estimate=result.estimate,
+            se=result.se,
+            ci_low=result.ci_low,
+            ci_high=result.ci_high,
+            pval=result.pval,
+            pi_low=result.pi_low,
+            pi_high=result.pi_high,
+        )
     else:
         out["coefficients"] = _coefficients(result, None)
         out.update(qm=result.qm, qm_pval=result.qm_pval)
@@ -127,8 +169,9 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
     yi, vi, header = es.yi, es.vi, ""
     try:
         if args.model == "multilevel":
-            result = fit_multilevel(yi, vi, clusters, method=args.method, level=level, moderators=moderators,
-                                    terms=terms)
+            result = fit_multilevel(
+                yi, vi, clusters, method=args.method, level=level, moderators=moderators, terms=terms
+            )
             robust = robust_multilevel(result) if args.robust else None
             out = _with_robust(multilevel_summary(result), result, robust)
             text = format_multilevel_summary(result, measure=args.measure)
@@ -137,18 +180,28 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
                 agg = aggregate(yi, vi, clusters, args.aggregate, moderators)
                 yi, vi, clusters = agg.yi, agg.vi, list(agg.labels)
                 moderators = agg.moderators
-                header = (f"Effects aggregated within {len(agg.labels)} studies (compound symmetry, "
-                          f"rho = {args.aggregate:g}; {int(agg.sizes.sum())} effects)\n\n")
-            result = model.fit(yi, vi, method=args.method, hksj=args.hksj, level=level, moderators=moderators,
-                               terms=terms)
+                header = (
+                    f"Effects aggregated within {len(agg.labels)} studies (compound symmetry, "
+                    f"rho = {args.aggregate:g}; {int(agg.sizes.sum())} effects)\n\n"
+                )
+            result = model.fit(
+                yi, vi, method=args.method, hksj=args.hksj, level=level, moderators=moderators, terms=terms
+            )
             robust = robust_uni(result, clusters) if args.robust else None
             out = _with_robust(result_summary(result), result, robust)
             text = header + format_meta_summary(result, measure=args.measure)
     except model.ModelError as exc:
         raise InputError([Problem(table.path, str(exc))]) from None
     except np.linalg.LinAlgError:
-        raise InputError([Problem(table.path, "the moderators are collinear (the model matrix is singular)",
-                                  expected="moderators that are not linear combinations of each other")]) from None
+        raise InputError(
+            [
+                Problem(
+                    table.path,
+                    "the moderators are collinear (the model matrix is singular)",
+                    expected="moderators that are not linear combinations of each other",
+                )
+            ]
+        ) from None
     if args.measure != "GEN":
         out["yi"] = list(es.yi)
         out["vi"] = list(es.vi)

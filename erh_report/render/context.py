@@ -74,17 +74,31 @@ class PooledView:
         return measure(self.measure).null
 
 
-def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str],
-                style: NumberStyle = STYLES["JAMA"]) -> PooledView:
+def pooled_view(
+    ar: AnalysisResult, grade: GradeReport, review: Review, forest: dict[str, str], style: NumberStyle = STYLES["JAMA"]
+) -> PooledView:
     a = ar.analysis
     plan = review.config.plan
-    base = dict(id=a.id, domain_id=a.domain_id, domain=a.domain, outcome_id=a.outcome_id, outcome=a.outcome,
-                timepoint=a.window, window_id=a.window_id, measure=a.measure, k=ar.k, participants=ar.participants,
-                figure=forest.get(a.id), primary=a.domain_id == primary_domain(review).id
-                and a.window_id == plan.primary_window_id)
+    base = dict(
+        id=a.id,
+        domain_id=a.domain_id,
+        domain=a.domain,
+        outcome_id=a.outcome_id,
+        outcome=a.outcome,
+        timepoint=a.window,
+        window_id=a.window_id,
+        measure=a.measure,
+        k=ar.k,
+        participants=ar.participants,
+        figure=forest.get(a.id),
+        primary=a.domain_id == primary_domain(review).id and a.window_id == plan.primary_window_id,
+    )
     assessment = grade.get(a.id)
-    certainty = dict(certainty=assessment.word or "", certainty_symbols=assessment.symbols or "",
-                     statement=assessment.statement or "")
+    certainty = dict(
+        certainty=assessment.word or "",
+        certainty_symbols=assessment.symbols or "",
+        statement=assessment.statement or "",
+    )
     res = ar.result
     if res is None:
         return PooledView(pooled=False, note=ar.note, **base, **certainty)
@@ -94,11 +108,27 @@ def pooled_view(ar: AnalysisResult, grade: GradeReport, review: Review, forest: 
     thresholds = review.outcome(a.outcome_id).thresholds if m == "SMD" else None
     size = EFFECT_SIZES[size_index(res.estimate, thresholds)] if thresholds else ""
     return PooledView(
-        pooled=True, estimate=est, ci_low=lo, ci_high=hi, pi_low=_shown(m, res.pi_low),
-        pi_high=_shown(m, res.pi_high), pval=res.pval, tau2=res.tau2, i2=res.i2, q=res.q, q_df=res.q_df,
-        q_pval=res.q_pval, significant=words.excludes_null(lo, hi, null), significance=words.significance(lo, hi, null),
-        favours=style.spell(words.favours(res.estimate)), heterogeneity=words.heterogeneity(res.i2), size=size,
-        note=ar.note, **base, **certainty)
+        pooled=True,
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        pi_low=_shown(m, res.pi_low),
+        pi_high=_shown(m, res.pi_high),
+        pval=res.pval,
+        tau2=res.tau2,
+        i2=res.i2,
+        q=res.q,
+        q_df=res.q_df,
+        q_pval=res.q_pval,
+        significant=words.excludes_null(lo, hi, null),
+        significance=words.significance(lo, hi, null),
+        favours=style.spell(words.favours(res.estimate)),
+        heterogeneity=words.heterogeneity(res.i2),
+        size=size,
+        note=ar.note,
+        **base,
+        **certainty,
+    )
 
 
 def primary_domain(review: Review):
@@ -145,10 +175,22 @@ class Numbering:
 def study_characteristics(review: Review) -> list[dict[str, Any]]:
     rows = []
     for _, s in review.studies:
-        rows.append({"id": s.study_id, "label": s.label, "country": s.country, "design": s.design,
-                     "population_risk": s.population_risk, "intervention": s.intervention_name,
-                     "type": s.intervention_type, "comparator": s.comparator, "dose_hours": s.dose_hours,
-                     "sessions": s.sessions, "infant_age_weeks": s.infant_age_weeks, "n": s.n_randomised})
+        rows.append(
+            {
+                "id": s.study_id,
+                "label": s.label,
+                "country": s.country,
+                "design": s.design,
+                "population_risk": s.population_risk,
+                "intervention": s.intervention_name,
+                "type": s.intervention_type,
+                "comparator": s.comparator,
+                "dose_hours": s.dose_hours,
+                "sessions": s.sessions,
+                "infant_age_weeks": s.infant_age_weeks,
+                "n": s.n_randomised,
+            }
+        )
     return rows
 
 
@@ -160,11 +202,19 @@ def characteristics_summary(review: Review) -> dict[str, Any]:
     risk = Counter(s.population_risk for s in studies)
     types = Counter(s.intervention_type for s in studies)
     return {
-        "k": len(studies), "dyads": sum(s.n_randomised or 0 for s in studies), "year_min": min(years),
-        "year_max": max(years), "countries": len(countries), "top_countries": countries.most_common(3),
-        "dose_median": statistics.median(doses) if doses else math.nan, "dose_min": min(doses, default=math.nan),
-        "dose_max": max(doses, default=math.nan), "risk": risk.most_common(), "types": types.most_common(),
-        "rcts": sum(1 for s in studies if (s.design or "").upper() == "RCT"), "dose_reported": bool(doses),
+        "k": len(studies),
+        "dyads": sum(s.n_randomised or 0 for s in studies),
+        "year_min": min(years),
+        "year_max": max(years),
+        "countries": len(countries),
+        "top_countries": countries.most_common(3),
+        "dose_median": statistics.median(doses) if doses else math.nan,
+        "dose_min": min(doses, default=math.nan),
+        "dose_max": max(doses, default=math.nan),
+        "risk": risk.most_common(),
+        "types": types.most_common(),
+        "rcts": sum(1 for s in studies if (s.design or "").upper() == "RCT"),
+        "dose_reported": bool(doses),
     }
 
 
@@ -175,20 +225,35 @@ def risk_of_bias_rows(review: Review) -> list[dict[str, Any]]:
     domains = rob_tools.tool(review.config.settings.rob_tool).domain_ids
     out = []
     for _, r in review.risk_of_bias:
-        out.append({"study": labels.get(r.study_id, r.study_id), "outcome": names.get(r.outcome, r.outcome),
-                    **{d: getattr(r, d) for d in domains}, "overall": r.overall})
+        out.append(
+            {
+                "study": labels.get(r.study_id, r.study_id),
+                "outcome": names.get(r.outcome, r.outcome),
+                **{d: getattr(r, d) for d in domains},
+                "overall": r.overall,
+            }
+        )
     return out
 
 
 def rob_tool_view(review: Review) -> dict[str, Any]:
     """The review's risk-of-bias tool for the supplement's table: its name and (column, header, name) per domain."""
     tool = rob_tools.tool(review.config.settings.rob_tool)
-    return {"id": tool.id, "name": tool.name,
-            "domains": [{"id": d.id, "short": d.id.upper(), "name": d.name} for d in tool.domains]}
+    return {
+        "id": tool.id,
+        "name": tool.name,
+        "domains": [{"id": d.id, "short": d.id.upper(), "name": d.name} for d in tool.domains],
+    }
 
 
-def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figure], *,
-                  citations: Citations | None = None, style: NumberStyle = STYLES["JAMA"]) -> dict[str, Any]:
+def build_context(
+    results: ReviewResults,
+    grade: GradeReport,
+    figures: list[Figure],
+    *,
+    citations: Citations | None = None,
+    style: NumberStyle = STYLES["JAMA"],
+) -> dict[str, Any]:
     """Everything the three documents need, as plain values and small frozen records."""
     review = results.review
     cfg = review.config
@@ -198,41 +263,71 @@ def build_context(results: ReviewResults, grade: GradeReport, figures: list[Figu
     by_domain: dict[str, list[PooledView]] = {}
     for v in analyses:
         by_domain.setdefault(v.domain_id, []).append(v)
-    domains = [{"id": d.id, "name": d.name, "role": d.role, "analyses": by_domain.get(d.id, [])}
-               for d in cfg.domains]
+    domains = [{"id": d.id, "name": d.name, "role": d.role, "analyses": by_domain.get(d.id, [])} for d in cfg.domains]
     dose = []
     for ar in results.analyses:
         for moderator, (reg, _x) in ar.metaregression.items():
             slope = reg.coefficients[1]
-            fig = next((f.id for f in figures if f.kind == "dose" and f.analysis_id == ar.analysis.id
-                        and moderator in f.id), None)
-            dose.append(DoseView(ar.analysis.id, ar.analysis.outcome, ar.analysis.window, moderator, reg.k,
-                                 slope.estimate, slope.ci_low, slope.ci_high, slope.pval, reg.r2 or 0.0,
-                                 words.excludes_null(slope.ci_low, slope.ci_high),
-                                 words.significance(slope.ci_low, slope.ci_high), fig))
+            fig = next(
+                (f.id for f in figures if f.kind == "dose" and f.analysis_id == ar.analysis.id and moderator in f.id),
+                None,
+            )
+            dose.append(
+                DoseView(
+                    ar.analysis.id,
+                    ar.analysis.outcome,
+                    ar.analysis.window,
+                    moderator,
+                    reg.k,
+                    slope.estimate,
+                    slope.ci_low,
+                    slope.ci_high,
+                    slope.pval,
+                    reg.r2 or 0.0,
+                    words.excludes_null(slope.ci_low, slope.ci_high),
+                    words.significance(slope.ci_low, slope.ci_high),
+                    fig,
+                )
+            )
     primary = [v for v in analyses if v.pooled and v.primary]
     dose_plan = cfg.plan.dose
     prisma = review.prisma
     citations = citations or Citations(review.references)
     return {
-        "review": cfg, "illustrative": review.illustrative, "question": cfg.question, "search": cfg.search,
-        "settings": cfg.settings, "plan": cfg.plan, "analyses": analyses, "domains": domains,
-        "primary": primary, "dose": dose,
+        "review": cfg,
+        "illustrative": review.illustrative,
+        "question": cfg.question,
+        "search": cfg.search,
+        "settings": cfg.settings,
+        "plan": cfg.plan,
+        "analyses": analyses,
+        "domains": domains,
+        "primary": primary,
+        "dose": dose,
         "dose_main": [d for d in dose if d.moderator == dose_plan.moderator],
         "dose_name": dose_plan.name or variable_name(dose_plan.moderator).lower(),
         "dose_unit": dose_plan.unit or variable_unit(dose_plan.moderator),
         "primary_domain": primary_domain(review),
-        "grade": grade, "sof_tables": grade.sof_tables(), "evidence_profiles": grade.evidence_profiles(),
-        "figures": figure_by_id, "prisma": prisma, "studies": study_characteristics(review),
-        "characteristics": characteristics_summary(review), "rob_rows": risk_of_bias_rows(review),
+        "grade": grade,
+        "sof_tables": grade.sof_tables(),
+        "evidence_profiles": grade.evidence_profiles(),
+        "figures": figure_by_id,
+        "prisma": prisma,
+        "studies": study_characteristics(review),
+        "characteristics": characteristics_summary(review),
+        "rob_rows": risk_of_bias_rows(review),
         "rob_tool": rob_tool_view(review),
-        "excluded": [r for _, r in review.excluded], "results": results,
+        "excluded": [r for _, r in review.excluded],
+        "results": results,
         "measure_name": measure(cfg.settings.effect_measure).prose(style.spelling),
         "measure_names": measure(cfg.settings.effect_measure).prose(style.spelling, plural=True),
         "dichotomous_names": measure(cfg.settings.dichotomous_measure).prose(style.spelling, plural=True),
         "dichotomous_name": measure(cfg.settings.dichotomous_measure).prose(style.spelling),
-        "method_name": method(cfg.settings.method).name, "hksj_name": HKSJ_NAME,
-        "versions": versions(), "cite": citations.cite, "citations": citations,
+        "method_name": method(cfg.settings.method).name,
+        "hksj_name": HKSJ_NAME,
+        "versions": versions(),
+        "cite": citations.cite,
+        "citations": citations,
         "significant_outcomes": [v for v in analyses if v.pooled and v.significant],
         "words": words,
     }
@@ -251,8 +346,11 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
     order = ["Very low", "Low", "Moderate", "High"]
     ranked = sorted({v.certainty for v in levels}, key=lambda w: order.index(w) if w in order else -1)
     key = [v for v in pooled if v.window_id == cfg.plan.primary_window_id]
-    findings = [("improved " if v.estimate > v.null else "worse ") + v.outcome[0].lower() + v.outcome[1:]
-                for v in key if v.significant]
+    findings = [
+        ("improved " if v.estimate > v.null else "worse ") + v.outcome[0].lower() + v.outcome[1:]
+        for v in key
+        if v.significant
+    ]
     sources = cfg.search.sources if cfg.search else []
     dose = ctx["dose_main"]
     significant_dose = [d for d in dose if d.significant]
@@ -261,15 +359,25 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
     elif significant_dose:
         which = words.join_and([f"{d.outcome.lower()} ({d.timepoint.lower()})" for d in significant_dose])
         others = style.integer(len(dose) - len(significant_dose))
-        dose_sentence = (f"Dose ({ctx['dose_name']}) was associated with effect size for {which} "
-                         f"and not for the other {others} analyses assessed.")
+        dose_sentence = (
+            f"Dose ({ctx['dose_name']}) was associated with effect size for {which} "
+            f"and not for the other {others} analyses assessed."
+        )
     else:
-        dose_sentence = (f"Dose ({ctx['dose_name']}) was not significantly associated with effect size in any of "
-                         f"the {style.integer(len(dose))} analyses with enough studies.")
+        dose_sentence = (
+            f"Dose ({ctx['dose_name']}) was not significantly associated with effect size in any of "
+            f"the {style.integer(len(dose))} analyses with enough studies."
+        )
     follow = [v for v in pooled if v.window_id != cfg.plan.primary_window_id]
     follow_sig = [v for v in follow if v.significant]
-    followup_phrase = (f"statistically significant in {style.integer(len(follow_sig))} of {style.integer(len(follow))} "
-                       f"{words.count_word(len(follow), 'analysis', 'analyses')}") if follow else "not assessed"
+    followup_phrase = (
+        (
+            f"statistically significant in {style.integer(len(follow_sig))} of {style.integer(len(follow))} "
+            f"{words.count_word(len(follow), 'analysis', 'analyses')}"
+        )
+        if follow
+        else "not assessed"
+    )
     risk = dict(ctx["characteristics"]["risk"])
     high = risk.get("high", 0)
     secondary = [d for d in cfg.domains if d.role != "primary"]
@@ -289,11 +397,15 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         "dose_any_significant": bool(significant_dose),
         "domain_significant": {d.id: any(v.significant for v in pooled if v.domain_id == d.id) for d in cfg.domains},
         "instrument_rule_text": INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
-        + ", at the " + words.join_and(sorted({w.pick for w in cfg.plan.windows})) + " time point in the window",
+        + ", at the "
+        + words.join_and(sorted({w.pick for w in cfg.plan.windows}))
+        + " time point in the window",
         "subgroup_names": [variable_name(s).lower() for s in cfg.plan.subgroups],
         "moderator_names": [variable_name(s).lower() for s in cfg.plan.moderators],
-        "risk_phrase": (f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
-                        f"families at high risk"),
+        "risk_phrase": (
+            f"{style.integer(high)} of {style.integer(ctx['characteristics']['k'])} studies enrolled "
+            f"families at high risk"
+        ),
         "followup_phrase": followup_phrase,
         "followup_assessed": bool(follow),
     }
@@ -312,14 +424,27 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         title, m = titles[r.analysis_id]
         first = (r.analysis_id, r.variable) != previous
         previous = (r.analysis_id, r.variable)
-        subgroups.append({
-            "analysis": title, "variable": variable_name(r.variable).lower(), "level": r.level,
-            "k": r.k, "participants": r.participants, "pooled": not r.note, "note": r.note,
-            "estimate": _shown(m, r.estimate), "ci_low": _shown(m, r.ci_low),
-            "ci_high": _shown(m, r.ci_high), "i2": r.i2, "first": first,
-            "has_test": not math.isnan(r.separate_tau2_chi2), "chi2": r.separate_tau2_chi2,
-            "df": 0 if math.isnan(r.separate_tau2_df) else r.separate_tau2_df,
-            "p_separate": r.separate_tau2_pval, "p_moderator": r.test_pval})
+        subgroups.append(
+            {
+                "analysis": title,
+                "variable": variable_name(r.variable).lower(),
+                "level": r.level,
+                "k": r.k,
+                "participants": r.participants,
+                "pooled": not r.note,
+                "note": r.note,
+                "estimate": _shown(m, r.estimate),
+                "ci_low": _shown(m, r.ci_low),
+                "ci_high": _shown(m, r.ci_high),
+                "i2": r.i2,
+                "first": first,
+                "has_test": not math.isnan(r.separate_tau2_chi2),
+                "chi2": r.separate_tau2_chi2,
+                "df": 0 if math.isnan(r.separate_tau2_df) else r.separate_tau2_df,
+                "p_separate": r.separate_tau2_pval,
+                "p_moderator": r.test_pval,
+            }
+        )
     sensitivity_rows, small_rows = [], []
     for ar in results.analyses:
         m = ar.analysis.measure
@@ -328,23 +453,45 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         res = ar.result
         low = ar.without_high_rob
         loo = ar.loo
-        sensitivity_rows.append({
-            "analysis": _title(ar), "k": ar.k, "all": _shown(m, res.estimate), "all_low": _shown(m, res.ci_low),
-            "all_high": _shown(m, res.ci_high), "has_low": low is not None,
-            "low": _shown(m, low.estimate) if low else math.nan,
-            "low_low": _shown(m, low.ci_low) if low else math.nan,
-            "low_high": _shown(m, low.ci_high) if low else math.nan, "low_k": low.k if low else 0,
-            "low_note": "no study at high risk of bias" if not ar.high_rob_excluded else "too few studies left",
-            "has_loo": loo is not None,
-            "loo_min": _shown(m, float(loo.estimate.min())) if loo else math.nan,
-            "loo_max": _shown(m, float(loo.estimate.max())) if loo else math.nan})
+        sensitivity_rows.append(
+            {
+                "analysis": _title(ar),
+                "k": ar.k,
+                "all": _shown(m, res.estimate),
+                "all_low": _shown(m, res.ci_low),
+                "all_high": _shown(m, res.ci_high),
+                "has_low": low is not None,
+                "low": _shown(m, low.estimate) if low else math.nan,
+                "low_low": _shown(m, low.ci_low) if low else math.nan,
+                "low_high": _shown(m, low.ci_high) if low else math.nan,
+                "low_k": low.k if low else 0,
+                "low_note": "no study at high risk of bias" if not ar.high_rob_excluded else "too few studies left",
+                "has_loo": loo is not None,
+                "loo_min": _shown(m, float(loo.estimate.min())) if loo else math.nan,
+                "loo_max": _shown(m, float(loo.estimate.max())) if loo else math.nan,
+            }
+        )
         if ar.egger is not None and ar.trimfill is not None:
             tf = ar.trimfill
-            small_rows.append({"analysis": _title(ar), "k": ar.k, "z": ar.egger.statistic, "p": ar.egger.pval,
-                               "k0": tf.k0, "side": tf.side, "est": _shown(m, tf.estimate),
-                               "low": _shown(m, tf.ci_low), "high": _shown(m, tf.ci_high)})
+            small_rows.append(
+                {
+                    "analysis": _title(ar),
+                    "k": ar.k,
+                    "z": ar.egger.statistic,
+                    "p": ar.egger.pval,
+                    "k0": tf.k0,
+                    "side": tf.side,
+                    "est": _shown(m, tf.estimate),
+                    "low": _shown(m, tf.ci_low),
+                    "high": _shown(m, tf.ci_high),
+                }
+            )
     from erh_report.dependence import supplement_rows  # several effects per study
 
-    return {"subgroup_rows": subgroups, "sensitivity_rows": sensitivity_rows, "small_study_rows": small_rows,
-            "moderator_label": lambda name: variable_name(name).lower(),
-            "dependence_rows": supplement_rows(results.review, _shown)}
+    return {
+        "subgroup_rows": subgroups,
+        "sensitivity_rows": sensitivity_rows,
+        "small_study_rows": small_rows,
+        "moderator_label": lambda name: variable_name(name).lower(),
+        "dependence_rows": supplement_rows(results.review, _shown),
+    }

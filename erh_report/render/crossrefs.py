@@ -18,8 +18,25 @@ LABEL = re.compile(r"\b((?:e)?(?:Figure|Table)) (\d+)\b")
 CAPTION_LABEL = re.compile(r"^\s*((?:e)?(?:Figure|Table) \d+)\.")
 CITATION = re.compile(r"^\d+(?:[,\u2013-]\d+)*$")
 #: Where a mention is not linked: inside a link, the label of the caption itself, headings, code.
-NOT_LINKED = frozenset({"a", "caption", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "code", "title",
-                        "style", "script", "head", "nav"})
+NOT_LINKED = frozenset(
+    {
+        "a",
+        "caption",
+        "figcaption",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "code",
+        "title",
+        "style",
+        "script",
+        "head",
+        "nav",
+    }
+)
 
 
 def _slug(label: str) -> str:
@@ -63,7 +80,7 @@ def _linked(text: str, targets: dict[str, str]) -> list:
         label = f"{match.group(1)} {match.group(2)}"
         if label not in targets:
             continue
-        pieces.append(text[last:match.start()])
+        pieces.append(text[last : match.start()])
         link = lxml.html.Element("a", href=f"#{targets[label]}")
         link.set("class", "xref")
         link.text = label
@@ -111,8 +128,13 @@ def link_cross_references(html: str) -> str:
             continue
         if targets:
             _replace_text(element, targets)
-        if element.tag == "sup" and references and len(element) == 0 and element.text and CITATION.match(
-                element.text.strip()):
+        if (
+            element.tag == "sup"
+            and references
+            and len(element) == 0
+            and element.text
+            and CITATION.match(element.text.strip())
+        ):
             _link_citation(element, references)
     doctype = "<!DOCTYPE html>\n" if html.lstrip().lower().startswith("<!doctype") else ""
     return doctype + lxml.html.tostring(root, encoding="unicode")

@@ -39,9 +39,15 @@ DOCUMENTS = (
 FORMATS = ("html", "pdf", "docx")
 
 
-def document_html(doc: Document, results: ReviewResults, grade: GradeReport, figures: list[Figure],
-                  style: NumberStyle, templates: Path = TEMPLATES,
-                  bytecode_dir: Path | None = None) -> tuple[str, Citations]:
+def document_html(
+    doc: Document,
+    results: ReviewResults,
+    grade: GradeReport,
+    figures: list[Figure],
+    style: NumberStyle,
+    templates: Path = TEMPLATES,
+    bytecode_dir: Path | None = None,
+) -> tuple[str, Citations]:
     """The document's HTML with figures as links to figures/*.svg (the source for PDF and DOCX)."""
     review = results.review
     citations = Citations(review.references)
@@ -55,16 +61,25 @@ def document_html(doc: Document, results: ReviewResults, grade: GradeReport, fig
     else:
         ctx.update(manuscript_extras(ctx, style))
         ctx.update(supplement_extras(results))
-    ctx.update(num=Numbering(doc.figure_prefix, doc.table_prefix),
-               css=(templates / "document.css").read_text(encoding="utf-8"),
-               banner=ILLUSTRATIVE_NOTICE if review.illustrative else source_line(review),
-               document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
-               body_class=doc.name)
+    ctx.update(
+        num=Numbering(doc.figure_prefix, doc.table_prefix),
+        css=(templates / "document.css").read_text(encoding="utf-8"),
+        banner=ILLUSTRATIVE_NOTICE if review.illustrative else source_line(review),
+        document_title=f"{doc.title}: {review.config.short_title or review.config.title}",
+        body_class=doc.name,
+    )
     html = render(environment(style, templates, bytecode_dir), template, ctx)
     if citations.missing:
-        raise TemplateProblem([Problem(f"templates/{template}", f"cites an unknown reference key {key!r}",
-                                       expected="a key of the review's references file (references.bib)")
-                               for key in citations.missing])
+        raise TemplateProblem(
+            [
+                Problem(
+                    f"templates/{template}",
+                    f"cites an unknown reference key {key!r}",
+                    expected="a key of the review's references file (references.bib)",
+                )
+                for key in citations.missing
+            ]
+        )
     return html, citations
 
 
@@ -116,10 +131,18 @@ def _cost(html: str) -> float:
     return html.count("<img") + len(html) / 40_000
 
 
-def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Figure], out_dir: Path,
-                    style: NumberStyle, progress: Callable[[str], None] | None = None,
-                    templates: Path = TEMPLATES, cache: Cache | None = None, jobs: int = 2,
-                    while_waiting: Callable[[], None] | None = None) -> dict[str, Path]:
+def write_documents(
+    results: ReviewResults,
+    grade: GradeReport,
+    figures: list[Figure],
+    out_dir: Path,
+    style: NumberStyle,
+    progress: Callable[[str], None] | None = None,
+    templates: Path = TEMPLATES,
+    cache: Cache | None = None,
+    jobs: int = 2,
+    while_waiting: Callable[[], None] | None = None,
+) -> dict[str, Path]:
     """Write every document in every format into ``out_dir`` (figures already in out_dir/figures).
 
     The HTML of each document is rendered here. A document whose HTML and linked figures are unchanged is
@@ -145,16 +168,23 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
             continue
         parts = []
         for number, part in enumerate(split_parts(html)):
-            part_key = (document_key(part, out_dir, code, cache.figure_keys) if cache is not None
-                        else f"{doc.name}-{number}")
+            part_key = (
+                document_key(part, out_dir, code, cache.figure_keys) if cache is not None else f"{doc.name}-{number}"
+            )
             parts.append((work / part_key, part))
         pending.append(_Pending(doc, html, key, parts))
 
     tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
     laid_out: list[Path] = []
     for item in pending:
-        tasks.append((1 + len(item.html) / 100_000, f"{item.doc.name}: HTML and DOCX", _html_and_docx,
-                      (item.doc.name, item.doc.title, item.html, out_dir, header)))
+        tasks.append(
+            (
+                1 + len(item.html) / 100_000,
+                f"{item.doc.name}: HTML and DOCX",
+                _html_and_docx,
+                (item.doc.name, item.doc.title, item.html, out_dir, header),
+            )
+        )
         to_lay_out = []
         for folder, part in item.parts:
             if folder.is_dir():  # the same part twice: made once
@@ -163,8 +193,10 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
             if cache is None or not cache.get("pdf-parts", folder.name, [PART_PDF, PART_LAYOUT], folder):
                 to_lay_out.append((folder, part))
         say(f"{item.doc.name}: {len(to_lay_out)} of {len(item.parts)} PDF parts to lay out")
-        tasks += [(_cost(part), f"{item.doc.name}: PDF part", _pdf_part, (part, out_dir, folder))
-                  for folder, part in to_lay_out]
+        tasks += [
+            (_cost(part), f"{item.doc.name}: PDF part", _pdf_part, (part, out_dir, folder))
+            for folder, part in to_lay_out
+        ]
         laid_out += [folder for folder, _ in to_lay_out]
     _run(sorted(tasks, key=lambda t: -t[0]), jobs, say, while_waiting or (lambda: None))
 
@@ -174,15 +206,20 @@ def write_documents(results: ReviewResults, grade: GradeReport, figures: list[Fi
     for item in pending:
         _join_pdf(item, work, out_dir, cache, code)
         if cache is not None:
-            cache.put("documents", item.key, {f"{item.doc.name}.{ext}": out_dir / f"{item.doc.name}.{ext}"
-                                              for ext in FORMATS})
+            cache.put(
+                "documents", item.key, {f"{item.doc.name}.{ext}": out_dir / f"{item.doc.name}.{ext}" for ext in FORMATS}
+            )
         say(f"{item.doc.name}: HTML, PDF and DOCX written")
     shutil.rmtree(work, ignore_errors=True)
     return {f"{doc.name}.{ext}": out_dir / f"{doc.name}.{ext}" for doc in DOCUMENTS for ext in FORMATS}
 
 
-def _run(tasks: list[tuple[float, str, Callable[..., float], tuple]], jobs: int,
-         say: Callable[[str], None], while_waiting: Callable[[], None]) -> None:
+def _run(
+    tasks: list[tuple[float, str, Callable[..., float], tuple]],
+    jobs: int,
+    say: Callable[[str], None],
+    while_waiting: Callable[[], None],
+) -> None:
     """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each; call
     ``while_waiting`` once all are handed out (the workers are started by then: no fork follows it)."""
     import os

@@ -38,11 +38,9 @@ def fallback_png(png: bytes, width_emu: int, ppi: int = FALLBACK_PPI) -> bytes:
         if image.width <= target_w:
             return png
         target_h = max(1, round(image.height * target_w / image.width))
-        smaller = image.convert("RGB").resize((target_w, target_h), PilImage.Resampling.LANCZOS,
-                                              reducing_gap=3.0)
+        smaller = image.convert("RGB").resize((target_w, target_h), PilImage.Resampling.LANCZOS, reducing_gap=3.0)
         # A plot has few colours, and anti-aliased edges need few more: a palette PNG is a quarter the size.
-        palette = smaller.quantize(FALLBACK_COLOURS, method=PilImage.Quantize.FASTOCTREE,
-                                   dither=PilImage.Dither.NONE)
+        palette = smaller.quantize(FALLBACK_COLOURS, method=PilImage.Quantize.FASTOCTREE, dither=PilImage.Dither.NONE)
         out = io.BytesIO()
         palette.save(out, format="png", dpi=(ppi, ppi), compress_level=6)
         return out.getvalue()
@@ -70,4 +68,3 @@ def svg_blip_targets(document_xml: bytes) -> list[str]:
     """The relationship ids of every SVG named by a picture in a part's XML (for checks and tests)."""
     root = etree.fromstring(document_xml)
     return [element.get(qn("r:embed")) for element in root.iter(f"{{{SVG_NAMESPACE}}}svgBlip")]
-

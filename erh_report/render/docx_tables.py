@@ -158,8 +158,9 @@ def text_width(text: str, bold: bool = False, size_pt: float = TABLE_TEXT_PT) ->
     return text_width_twips(text.replace("\u00ad", ""), size_pt, bold)
 
 
-def longest_word(lines: list[str], breaks: re.Pattern = _BREAKS, bold: bool = False,
-                 size_pt: float = TABLE_TEXT_PT) -> float:
+def longest_word(
+    lines: list[str], breaks: re.Pattern = _BREAKS, bold: bool = False, size_pt: float = TABLE_TEXT_PT
+) -> float:
     """Width in twips of the widest piece of text between two places where a line may wrap."""
     return max((text_width(piece, bold, size_pt) for line in lines for piece in breaks.split(line)), default=0.0)
 

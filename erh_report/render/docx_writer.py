@@ -45,16 +45,58 @@ from erh_report.render import docx_ooxml as ox
 from erh_report.render.docx_tables import TABLE_TEXT_PT, Grid, GridCell, add_grid_table, build_grid
 
 #: Elements that start a new paragraph (or hold paragraphs); everything else is inline.
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
-    "pre", "section", "table", "ul",
-})
+BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "ul",
+    }
+)
 #: Elements whose content is not part of the document text.
-SKIP_TAGS = frozenset({
-    "head", "header", "nav", "style", "script", "template", "noscript", "title", "meta", "link", "svg", "math",
-    "source",
-})
+SKIP_TAGS = frozenset(
+    {
+        "head",
+        "header",
+        "nav",
+        "style",
+        "script",
+        "template",
+        "noscript",
+        "title",
+        "meta",
+        "link",
+        "svg",
+        "math",
+        "source",
+    }
+)
 
 TABLE_TEXT = "Table Text"
 TABLE_NOTE = "Table Note"
@@ -95,8 +137,9 @@ def write_docx(
     bottom. Raises FileNotFoundError naming the image when a figure's file is missing.
     """
     out_path = Path(out_path)
-    out_path.write_bytes(docx_bytes(html, Path(base_dir), title=title, header_text=header_text,
-                                    footer_page_numbers=footer_page_numbers))
+    out_path.write_bytes(
+        docx_bytes(html, Path(base_dir), title=title, header_text=header_text, footer_page_numbers=footer_page_numbers)
+    )
 
 
 def docx_bytes(
@@ -139,8 +182,18 @@ def _setup_styles(document: DocxDocument) -> None:
     figure.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     figure.paragraph_format.keep_with_next = True
     ox.set_style_font(normal, TEXT_FONT)
-    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Heading 5", "Heading 6",
-                 "Caption", TABLE_TEXT, TABLE_NOTE):
+    for name in (
+        "Title",
+        "Heading 1",
+        "Heading 2",
+        "Heading 3",
+        "Heading 4",
+        "Heading 5",
+        "Heading 6",
+        "Caption",
+        TABLE_TEXT,
+        TABLE_NOTE,
+    ):
         ox.set_style_font(styles[name], HEADING_FONT)
 
     link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
@@ -387,8 +440,9 @@ class _Writer:
                 self._new_section()
                 self.pending_break = False
             section = self.document.sections[-1]
-            long_side, short_side = max(section.page_width, section.page_height), min(
-                section.page_width, section.page_height
+            long_side, short_side = (
+                max(section.page_width, section.page_height),
+                min(section.page_width, section.page_height),
             )
             section.orientation = WD_ORIENT.LANDSCAPE if want else WD_ORIENT.PORTRAIT
             section.page_width, section.page_height = (long_side, short_side) if want else (short_side, long_side)
@@ -481,8 +535,9 @@ class _Writer:
         elif classes & {"center", "text-center"} or (element.get("align") or "").lower() == "center":
             align = WD_ALIGN_PARAGRAPH.CENTER
         width = int(cell.width) if cell.width is not None else None
-        flow = _Flow(container=cell, style=TABLE_TEXT, in_cell=True, align=align, bold=element.tag == "th",
-                     cell_width=width)
+        flow = _Flow(
+            container=cell, style=TABLE_TEXT, in_cell=True, align=align, bold=element.tag == "th", cell_width=width
+        )
         placeholder = cell.paragraphs[0]
         self.blocks(element, flow)
         if len(cell.paragraphs) > 1 and not placeholder.runs:

@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def _long_date(value: dt.date | str) -> str:
-    """"April 28, 2022" (JAMA's date style)."""
+    """ "April 28, 2022" (JAMA's date style)."""
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
     return f"{day:%B} {day.day}, {day.year}"
 
@@ -39,8 +39,9 @@ class _SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
-def environment(style: NumberStyle, templates: Path = TEMPLATES,
-                bytecode_dir: Path | None = None) -> jinja2.Environment:
+def environment(
+    style: NumberStyle, templates: Path = TEMPLATES, bytecode_dir: Path | None = None
+) -> jinja2.Environment:
     """``bytecode_dir`` keeps compiled templates between builds (a rebuild then skips compiling them)."""
     if bytecode_dir is not None:
         try:

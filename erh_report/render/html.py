@@ -21,16 +21,25 @@ def render(env: jinja2.Environment, name: str, context: dict) -> str:
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem([Problem(f"templates/{exc.filename and Path(exc.filename).name or name}",
-                                       f"template syntax error: {exc.message}", row=exc.lineno)]) from None
+        raise TemplateProblem(
+            [
+                Problem(
+                    f"templates/{exc.filename and Path(exc.filename).name or name}",
+                    f"template syntax error: {exc.message}",
+                    row=exc.lineno,
+                )
+            ]
+        ) from None
     except jinja2.UndefinedError as exc:
         line = _template_line(exc)
-        raise TemplateProblem([Problem(f"templates/{line[0] or name}", f"undefined name in template: {exc.message}",
-                                       row=line[1])]) from None
+        raise TemplateProblem(
+            [Problem(f"templates/{line[0] or name}", f"undefined name in template: {exc.message}", row=line[1])]
+        ) from None
     except (TypeError, ValueError, AttributeError, KeyError) as exc:  # e.g. a filter given an undefined name
         line = _template_line(exc)
-        raise TemplateProblem([Problem(f"templates/{line[0] or name}", f"template error: {exc}",
-                                       row=line[1])]) from None
+        raise TemplateProblem(
+            [Problem(f"templates/{line[0] or name}", f"template error: {exc}", row=line[1])]
+        ) from None
 
 
 def _template_line(exc: BaseException) -> tuple[str | None, int | None]:

@@ -18,8 +18,11 @@ from erh_report.render.context import PooledView, pooled_view
 from erh_report.synthesis import AnalysisResult, ReviewResults
 from erh_report.vocabulary import POOLINGS, measure
 
-NOT_PROVIDED_WORDS = {"prisma": "PRISMA flow counts", "risk_of_bias": "risk-of-bias judgements",
-                      "grade": "GRADE certainty assessments"}
+NOT_PROVIDED_WORDS = {
+    "prisma": "PRISMA flow counts",
+    "risk_of_bias": "risk-of-bias judgements",
+    "grade": "GRADE certainty assessments",
+}
 DATA_WORDS = {"dichotomous": "dichotomous", "continuous": "continuous"}
 
 
@@ -71,19 +74,31 @@ def _subtotals(ar: AnalysisResult) -> tuple[tuple[SubtotalView, ...], Any]:
         if r is None:
             out.append(SubtotalView(level, k, m.code, math.nan, math.nan, math.nan, math.nan, False))
         else:
-            out.append(SubtotalView(level, k, m.code, m.shown_float(r.estimate), m.shown_float(r.ci_low),
-                                    m.shown_float(r.ci_high), r.i2, True))
+            out.append(
+                SubtotalView(
+                    level,
+                    k,
+                    m.code,
+                    m.shown_float(r.estimate),
+                    m.shown_float(r.ci_low),
+                    m.shown_float(r.ci_high),
+                    r.i2,
+                    True,
+                )
+            )
     return tuple(out), sg.separate_tau2_test
 
 
-def _view(ar: AnalysisResult, grade: GradeReport, forest: dict[str, str], style: NumberStyle,
-          review: Review) -> ImportedView:
+def _view(
+    ar: AnalysisResult, grade: GradeReport, forest: dict[str, str], style: NumberStyle, review: Review
+) -> ImportedView:
     a, s = ar.analysis, ar.analysis.settings
     random = bool(s and s.model == "random")
     method = f"{POOLINGS[s.pooling][0]}, {'Random' if random else 'Fixed'}" if s and s.pooling else ar.method
     subtotals, test = _subtotals(ar)
-    return ImportedView(pooled_view(ar, grade, review, forest, style), measure(a.measure).header,
-                        method, random, subtotals, test)
+    return ImportedView(
+        pooled_view(ar, grade, review, forest, style), measure(a.measure).header, method, random, subtotals, test
+    )
 
 
 def methods_sentences(results: ReviewResults) -> list[str]:
@@ -98,29 +113,41 @@ def methods_sentences(results: ReviewResults) -> list[str]:
     for (code, pooling, model), ids in used.items():
         name = measure(code).name + "s"
         how = POOLINGS[pooling][1]
-        model_words = ("a random-effects model, with the between-study variance τ² estimated by the "
-                       "DerSimonian-Laird method and the pooled estimate weighted by inverse variance"
-                       if model == "random" else "a fixed-effect model")
+        model_words = (
+            "a random-effects model, with the between-study variance τ² estimated by the "
+            "DerSimonian-Laird method and the pooled estimate weighted by inverse variance"
+            if model == "random"
+            else "a fixed-effect model"
+        )
         which = f"analysis {ids[0]}" if len(ids) == 1 else f"analyses {words.join_and(ids)}"
         ratio = " (pooled on the log scale)" if measure(code).ratio else ""
-        out.append(f"{name[:1].upper()}{name[1:]}{ratio} were pooled by the {how} method with {model_words} "
-                   f"({which}).")
-    dichotomous = [ar for ar in results.analyses if ar.analysis.outcome_type == "dichotomous"
-                   and ar.analysis.settings is not None and ar.analysis.settings.pooling != "PETO"]
+        out.append(f"{name[:1].upper()}{name[1:]}{ratio} were pooled by the {how} method with {model_words} ({which}).")
+    dichotomous = [
+        ar
+        for ar in results.analyses
+        if ar.analysis.outcome_type == "dichotomous"
+        and ar.analysis.settings is not None
+        and ar.analysis.settings.pooling != "PETO"
+    ]
     if dichotomous:
-        out.append("A study with no events or no non-events in one group had 0.5 added to each cell of its 2×2 "
-                   "table; a study with no events (or only events) in both groups was not estimable for a ratio "
-                   "measure.")
+        out.append(
+            "A study with no events or no non-events in one group had 0.5 added to each cell of its 2×2 "
+            "table; a study with no events (or only events) in both groups was not estimable for a ratio "
+            "measure."
+        )
     if any(measure(ar.analysis.measure).code == "SMD" for ar in results.analyses):
         out.append("Standardised mean differences are Hedges' adjusted g as RevMan 5 computes it.")
-    out.append("Heterogeneity was assessed with the χ² test (Q) and I² = (Q − df)/Q. Where an analysis was "
-               "divided into subgroups, the test for subgroup differences compared the subgroup estimates "
-               "(χ² with one degree of freedom fewer than the number of subgroups, and its I²).")
+    out.append(
+        "Heterogeneity was assessed with the χ² test (Q) and I² = (Q − df)/Q. Where an analysis was "
+        "divided into subgroups, the test for subgroup differences compared the subgroup estimates "
+        "(χ² with one degree of freedom fewer than the number of subgroups, and its I²)."
+    )
     return out
 
 
-def imported_context(results: ReviewResults, grade: GradeReport, figures: list[Figure],
-                     style: NumberStyle) -> dict[str, Any]:
+def imported_context(
+    results: ReviewResults, grade: GradeReport, figures: list[Figure], style: NumberStyle
+) -> dict[str, Any]:
     review = results.review
     cfg = review.config
     assert cfg.source is not None

@@ -55,8 +55,12 @@ def cross_part_links(parts: list[str]) -> list[str]:
     every = set().union(*ids) if ids else set()
 
     def rewrite(part: str, own: set[str]) -> str:
-        return _HREF.sub(lambda m: m.group(0) if m.group(1) in own or m.group(1) not in every
-                         else f'href="{CROSS_PART}{m.group(1)}"', part)
+        return _HREF.sub(
+            lambda m: (
+                m.group(0) if m.group(1) in own or m.group(1) not in every else f'href="{CROSS_PART}{m.group(1)}"'
+            ),
+            part,
+        )
 
     return [rewrite(part, own) for part, own in zip(parts, ids, strict=True)]
 
@@ -77,12 +81,10 @@ def render_part(html: str, base_dir: Path, pdf_path: Path) -> dict[str, Any]:
         width, height = page.width * _PT_PER_PX, page.height * _PT_PER_PX
         pages.append([round(width, 4), round(height, 4)])
         for level, label, (x, y), state in page.bookmarks:
-            bookmarks.append([number, level, label, round(x * _PT_PER_PX, 4), round(height - y * _PT_PER_PX, 4),
-                              state])
+            bookmarks.append([number, level, label, round(x * _PT_PER_PX, 4), round(height - y * _PT_PER_PX, 4), state])
         for name, (x, y, *_) in sorted(page.anchors.items()):
             anchors.append([name, number, round(x * _PT_PER_PX, 4), round(height - y * _PT_PER_PX, 4)])
-    document.write_pdf(pdf_path, pdf_identifier=_identifier(html), uncompressed_pdf=False,
-                       optimize_images=False)
+    document.write_pdf(pdf_path, pdf_identifier=_identifier(html), uncompressed_pdf=False, optimize_images=False)
     return {"pages": pages, "bookmarks": bookmarks, "anchors": anchors}
 
 
@@ -101,8 +103,11 @@ def page_numbers_html(html: str, sizes: list[list[float]]) -> str:
     head = head.split("<body", 1)[0]
     distinct = sorted({(w, h) for w, h in sizes})
     names = {size: f"pdf-page-{i}" for i, size in enumerate(distinct)}
-    rules = "".join(f"@page {names[(w, h)]} {{ size: {w}pt {h}pt; @top-center {{ content: none; }} }}"
-                    f"div.{names[(w, h)]} {{ page: {names[(w, h)]}; }}" for w, h in distinct)
+    rules = "".join(
+        f"@page {names[(w, h)]} {{ size: {w}pt {h}pt; @top-center {{ content: none; }} }}"
+        f"div.{names[(w, h)]} {{ page: {names[(w, h)]}; }}"
+        for w, h in distinct
+    )
     style = f"<style>{rules} div.pdf-page {{ break-before: page; height: 0; }}</style>"
     pages = "".join(f'<div class="pdf-page {names[(w, h)]}"></div>' for w, h in sizes)
     return head.replace("</head>", style + "</head>", 1) + f"<body>{pages}</body></html>"
@@ -145,8 +150,9 @@ def assemble_pdf(parts: list[tuple[Path, dict[str, Any]]], page_numbers: Path, o
         _outline(out, parts, offsets)
         _named_destinations(out, parts, offsets)
         _resolve_cross_part_links(out)
-        out.save(out_path, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        out.save(
+            out_path, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
+        )
     finally:
         numbers.close()
         for source in sources:
@@ -208,7 +214,7 @@ def _resolve_cross_part_links(out: Any) -> None:
             uri = str(action.get("/URI", "")) if action is not None else ""
             if uri.startswith(CROSS_PART):
                 del annot["/A"]
-                annot.Dest = pikepdf.String(uri[len(CROSS_PART):])
+                annot.Dest = pikepdf.String(uri[len(CROSS_PART) :])
 
 
 def write_pdf(html: str, base_dir: Path, out_path: Path) -> None:

@@ -11,6 +11,7 @@ _LATEX_ACCENTS = {"\\'": "\u0301", '\\"': "\u0308", "\\`": "\u0300", "\\^": "\u0
 
 def _plain(text: str) -> str:
     """BibTeX text as a reader sees it: accents applied, braces and commands dropped."""
+
     def accent(match: re.Match[str]) -> str:
         return unicodedata.normalize("NFC", match.group(2) + _LATEX_ACCENTS[match.group(1)])
 
@@ -20,7 +21,7 @@ def _plain(text: str) -> str:
 
 
 def _author(name: str) -> str:
-    """"Page, Matthew J." -> "Page MJ" (AMA: surname and initials, no periods)."""
+    """ "Page, Matthew J." -> "Page MJ" (AMA: surname and initials, no periods)."""
     name = _plain(name)
     if name.lower() == "others":
         return "et al"

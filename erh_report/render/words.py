@@ -36,17 +36,17 @@ def heterogeneity(i2: float) -> str:
 
 
 def count_word(n: int, singular: str, plural: str | None = None) -> str:
-    """"1 study", "31 studies": the noun agrees with the number."""
+    """ "1 study", "31 studies": the noun agrees with the number."""
     return singular if n == 1 else (plural or singular + "s")
 
 
 def join_and(items: list[str]) -> str:
-    """"a", "a and b", "a, b, and c" (JAMA uses the serial comma)."""
+    """ "a", "a and b", "a, b, and c" (JAMA uses the serial comma)."""
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 def a_or_an(word: str) -> str:
-    """"an" before a vowel letter ("an ERH outcome"), else "a" (by spelling, which suits most terms)."""
+    """ "an" before a vowel letter ("an ERH outcome"), else "a" (by spelling, which suits most terms)."""
     return "an" if word[:1].lower() in "aeiou" else "a"

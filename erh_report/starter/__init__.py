@@ -32,8 +32,15 @@ def init_review(folder: Path, example: bool = False) -> list[Path]:
     ``example`` the illustrative review. Returns the files written."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise InputError([Problem(str(folder), "the folder exists and is not empty",
-                                  expected="a new or empty folder, so that nothing is overwritten")])
+        raise InputError(
+            [
+                Problem(
+                    str(folder),
+                    "the folder exists and is not empty",
+                    expected="a new or empty folder, so that nothing is overwritten",
+                )
+            ]
+        )
     if example:
         from erh_report.example.generate import write
 
@@ -89,8 +96,7 @@ def next_steps(problems: list[Problem], folder: Path) -> list[str]:
         steps.append(f"review.yaml: fill in {where}")
     for name, (model, _) in TABLES.items():
         if any(p.file.startswith(f"{name}.") and p.message.startswith(EMPTY_TABLE) for p in problems):
-            steps.append(f"{name}.csv: add {TABLE_ROWS[name]} (required columns: "
-                         f"{', '.join(required_columns(model))})")
+            steps.append(f"{name}.csv: add {TABLE_ROWS[name]} (required columns: {', '.join(required_columns(model))})")
     if steps:
         steps.append(f"run `erh-report check {folder}` again, then `erh-report build {folder}`")
     return steps

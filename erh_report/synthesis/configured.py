@@ -39,17 +39,28 @@ def _data(analysis: Analysis, effects: pd.DataFrame) -> tuple[str, dict[str, np.
     if arms.all() and m not in GENERIC:
         col = lambda c: effects[c].to_numpy(dtype=float)  # noqa: E731
         if analysis.outcome_type == "dichotomous":
-            return ("OR" if m == "PETO_OR" else m), {"ai": col("events_i"), "n1i": col("total_i"),
-                                                      "ci": col("events_c"), "n2i": col("total_c")}
-        return m, {"n1i": col("n_i"), "m1i": col("mean_i"), "sd1i": col("sd_i"), "n2i": col("n_c"),
-                   "m2i": col("mean_c"), "sd2i": col("sd_c")}
+            return ("OR" if m == "PETO_OR" else m), {
+                "ai": col("events_i"),
+                "n1i": col("total_i"),
+                "ci": col("events_c"),
+                "n2i": col("total_c"),
+            }
+        return m, {
+            "n1i": col("n_i"),
+            "m1i": col("mean_i"),
+            "sd1i": col("sd_i"),
+            "n2i": col("n_c"),
+            "m2i": col("mean_c"),
+            "sd2i": col("sd_c"),
+        }
     if not arms.any():
         return "GEN", {"yi": effects["yi"].to_numpy(dtype=float), "sei": effects["sei"].to_numpy(dtype=float)}
     return "arm data and precomputed effects mixed in one analysis: RevMan's methods pool one kind"
 
 
-def run(analysis: Analysis, effects: pd.DataFrame, smd_variant: str
-        ) -> tuple[MetaResult | None, dict[str, SubgroupAnalysis], str]:
+def run(
+    analysis: Analysis, effects: pd.DataFrame, smd_variant: str
+) -> tuple[MetaResult | None, dict[str, SubgroupAnalysis], str]:
     """Pool as set up: (overall result if shown, subgroup analyses, note). Sets the study rows' effects,
     variances and weights to RevMan's."""
     s = analysis.settings
@@ -68,8 +79,16 @@ def run(analysis: Analysis, effects: pd.DataFrame, smd_variant: str
         effects["yi"], effects["vi"] = es.yi, es.vi
         effects["sei"] = np.sqrt(es.vi)
         effects["ci_low"], effects["ci_high"] = study_intervals(es.yi, np.sqrt(es.vi), s.level or 95.0)
-    ra = revman_analysis(measure, data, groups, pooling=s.pooling, random=s.model == "random", totals=s.totals,
-                         level=level, smd_variant=smd_variant)
+    ra = revman_analysis(
+        measure,
+        data,
+        groups,
+        pooling=s.pooling,
+        random=s.model == "random",
+        totals=s.totals,
+        level=level,
+        smd_variant=smd_variant,
+    )
     _weights(effects, ra, groups)
     subgroups = {}
     if groups is not None and s.totals != "NO":

@@ -42,8 +42,7 @@ def _summary_data(analysis: Analysis, s: StudyInput) -> dict[str, float]:
     if s.kind == "contrast":
         c = s.contrast
         assert c is not None
-        return {**data, "yi_reported": c.yi, "vi_reported": (c.sei or math.nan) ** 2,
-                "participants": _nan(c.n_total)}
+        return {**data, "yi_reported": c.yi, "vi_reported": (c.sei or math.nan) ** 2, "participants": _nan(c.n_total)}
     ctrl = s.control
     assert ctrl is not None
     share = s.control_share
@@ -51,17 +50,30 @@ def _summary_data(analysis: Analysis, s: StudyInput) -> dict[str, float]:
     if analysis.outcome_type == "dichotomous":
         n1 = float(sum(a.total or 0 for a in s.treated))
         n2 = (ctrl.total or 0) * share
-        return {**data, "events_i": float(sum(a.events or 0 for a in s.treated)), "total_i": n1,
-                "events_c": (ctrl.events or 0) * share, "total_c": n2, "participants": n1 + n2}
+        return {
+            **data,
+            "events_i": float(sum(a.events or 0 for a in s.treated)),
+            "total_i": n1,
+            "events_c": (ctrl.events or 0) * share,
+            "total_c": n2,
+            "participants": n1 + n2,
+        }
     if len(s.treated) == 1:
         t = s.treated[0]
         n1, m1, sd1 = float(t.n or 0), _nan(t.mean), _nan(t.sd)
     else:
-        n1, m1, sd1 = combine_arms([a.n for a in s.treated], [a.mean for a in s.treated],
-                                   [a.sd for a in s.treated])
+        n1, m1, sd1 = combine_arms([a.n for a in s.treated], [a.mean for a in s.treated], [a.sd for a in s.treated])
     n2 = (ctrl.n or 0) * share
-    return {**data, "n_i": n1, "mean_i": m1, "sd_i": sd1, "n_c": n2, "mean_c": _nan(ctrl.mean),
-            "sd_c": _nan(ctrl.sd), "participants": n1 + n2}
+    return {
+        **data,
+        "n_i": n1,
+        "mean_i": m1,
+        "sd_i": sd1,
+        "n_c": n2,
+        "mean_c": _nan(ctrl.mean),
+        "sd_c": _nan(ctrl.sd),
+        "participants": n1 + n2,
+    }
 
 
 def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) -> pd.DataFrame:
@@ -72,19 +84,34 @@ def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) 
     for s in inputs:
         study = studies[s.study_id]
         rob = review.rob(s.study_id, analysis.outcome_id)
-        records.append({
-            "analysis_id": analysis.id, "study_id": s.study_id, "study": s.label, "comparison": s.comparison,
-            "instrument": s.instrument, "instrument_name": s.instrument_name,
-            "followup_months": s.followup_months,
-            "direction": "higher is better" if s.sign > 0 else "lower is better", "data": s.kind,
-            **_summary_data(analysis, s),
-            "sign": s.sign, "population_risk": study.population_risk,
-            "intervention_type": study.intervention_type, "design": study.design, "country": study.country or "",
-            "year": study.year, "dose_hours": _nan(study.dose_hours), "sessions": _nan(study.sessions),
-            "infant_age_weeks": _nan(study.infant_age_weeks), "n_randomised": study.n_randomised,
-            "rob_overall": rob.overall if rob else "", "subgroup": s.subgroup,
-            "source_rows": ";".join(map(str, s.rows)), "why": s.reason,
-        })
+        records.append(
+            {
+                "analysis_id": analysis.id,
+                "study_id": s.study_id,
+                "study": s.label,
+                "comparison": s.comparison,
+                "instrument": s.instrument,
+                "instrument_name": s.instrument_name,
+                "followup_months": s.followup_months,
+                "direction": "higher is better" if s.sign > 0 else "lower is better",
+                "data": s.kind,
+                **_summary_data(analysis, s),
+                "sign": s.sign,
+                "population_risk": study.population_risk,
+                "intervention_type": study.intervention_type,
+                "design": study.design,
+                "country": study.country or "",
+                "year": study.year,
+                "dose_hours": _nan(study.dose_hours),
+                "sessions": _nan(study.sessions),
+                "infant_age_weeks": _nan(study.infant_age_weeks),
+                "n_randomised": study.n_randomised,
+                "rob_overall": rob.overall if rob else "",
+                "subgroup": s.subgroup,
+                "source_rows": ";".join(map(str, s.rows)),
+                "why": s.reason,
+            }
+        )
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         return frame
@@ -94,13 +121,14 @@ def study_effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) 
     if arms.any():
         names = DICHOTOMOUS if analysis.outcome_type == "dichotomous" else CONTINUOUS
         part = frame[arms]
-        es = escalc("OR" if analysis.measure == "PETO_OR" else analysis.measure,
-                    {metafor: part[ours].to_numpy() for ours, metafor in names.items()},
-                    smd_variant=settings.smd_variant)
+        es = escalc(
+            "OR" if analysis.measure == "PETO_OR" else analysis.measure,
+            {metafor: part[ours].to_numpy() for ours, metafor in names.items()},
+            smd_variant=settings.smd_variant,
+        )
         yi[arms], vi[arms] = es.yi, es.vi
     frame["yi"] = yi * frame["sign"].to_numpy()
     frame["vi"] = vi
     frame["sei"] = np.sqrt(vi)
-    frame["ci_low"], frame["ci_high"] = study_intervals(frame["yi"].to_numpy(), frame["sei"].to_numpy(),
-                                                        settings.level)
+    frame["ci_low"], frame["ci_high"] = study_intervals(frame["yi"].to_numpy(), frame["sei"].to_numpy(), settings.level)
     return frame.drop(columns=["yi_reported", "vi_reported"])

@@ -101,5 +101,3 @@ def run(review: Review, progress: Progress | None = None) -> ReviewResults:
             progress(f"analysis {i}/{total}: {analysis.id}")
         results.append(run_analysis(review, analysis))
     return ReviewResults(review, results)
-
-

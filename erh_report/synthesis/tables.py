@@ -19,8 +19,22 @@ from erh_report.vocabulary import measure
 
 NAN = math.nan
 #: The statistics of a pooled model, by their names on ``MetaResult``.
-POOLED = ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "statistic", "pval", "tau2", "i2", "h2",
-          "q", "q_df", "q_pval")
+POOLED = (
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "statistic",
+    "pval",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_df",
+    "q_pval",
+)
 
 
 def _nan(x: float | int | None) -> float:
@@ -89,15 +103,35 @@ def analysis_rows(results: ReviewResults) -> list[AnalysisRow]:
         a = ar.analysis
         pooled = _pooled(ar.result, AnalysisRow)
         ratio = measure(a.measure).ratio
-        exp = {f"exp_{n}": math.exp(pooled[n]) if ratio and not math.isnan(pooled[n]) else NAN
-               for n in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}
-        rows.append(AnalysisRow(
-            analysis_id=a.id, domain=a.domain, domain_id=a.domain_id, domain_role=a.domain_role, outcome=a.outcome,
-            outcome_id=a.outcome_id, outcome_type=a.outcome_type, importance=a.importance, timepoint=a.window,
-            window_id=a.window_id, measure=a.measure, scale=measure(a.measure).scale, k=ar.k,
-            participants=ar.participants, **pooled,
-            tau=math.sqrt(pooled["tau2"]) if not math.isnan(pooled["tau2"]) else NAN, **exp,
-            method=ar.method, level=settings.level, test="t" if settings.hksj else "z", note=ar.note))
+        exp = {
+            f"exp_{n}": math.exp(pooled[n]) if ratio and not math.isnan(pooled[n]) else NAN
+            for n in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+        }
+        rows.append(
+            AnalysisRow(
+                analysis_id=a.id,
+                domain=a.domain,
+                domain_id=a.domain_id,
+                domain_role=a.domain_role,
+                outcome=a.outcome,
+                outcome_id=a.outcome_id,
+                outcome_type=a.outcome_type,
+                importance=a.importance,
+                timepoint=a.window,
+                window_id=a.window_id,
+                measure=a.measure,
+                scale=measure(a.measure).scale,
+                k=ar.k,
+                participants=ar.participants,
+                **pooled,
+                tau=math.sqrt(pooled["tau2"]) if not math.isnan(pooled["tau2"]) else NAN,
+                **exp,
+                method=ar.method,
+                level=settings.level,
+                test="t" if settings.hksj else "z",
+                note=ar.note,
+            )
+        )
     return rows
 
 
@@ -107,11 +141,44 @@ def analyses_table(results: ReviewResults) -> pd.DataFrame:
 
 #: The columns of the study rows written to results/ (``synthesis.effects`` makes them).
 STUDY_COLUMNS = (
-    "analysis_id", "study_id", "study", "comparison", "yi", "vi", "sei", "weight", "ci_low", "ci_high",
-    "participants", "instrument", "instrument_name", "followup_months", "direction", "data", "n_i", "mean_i",
-    "sd_i", "n_c", "mean_c", "sd_c", "events_i", "total_i", "events_c", "total_c", "population_risk",
-    "intervention_type", "design", "country", "year", "dose_hours", "sessions", "infant_age_weeks",
-    "n_randomised", "rob_overall", "source_rows", "why",
+    "analysis_id",
+    "study_id",
+    "study",
+    "comparison",
+    "yi",
+    "vi",
+    "sei",
+    "weight",
+    "ci_low",
+    "ci_high",
+    "participants",
+    "instrument",
+    "instrument_name",
+    "followup_months",
+    "direction",
+    "data",
+    "n_i",
+    "mean_i",
+    "sd_i",
+    "n_c",
+    "mean_c",
+    "sd_c",
+    "events_i",
+    "total_i",
+    "events_c",
+    "total_c",
+    "population_risk",
+    "intervention_type",
+    "design",
+    "country",
+    "year",
+    "dose_hours",
+    "sessions",
+    "infant_age_weeks",
+    "n_randomised",
+    "rob_overall",
+    "source_rows",
+    "why",
 )
 
 
@@ -161,14 +228,25 @@ def subgroup_rows(results: ReviewResults) -> list[SubgroupRow]:
             mod, sep = sg.moderator_test, sg.separate_tau2_test
             for level in sg.levels:
                 mask = ar.effects[var].astype(str) == level
-                rows.append(SubgroupRow(
-                    analysis_id=ar.analysis.id, variable=var, level=level, k=int(mask.sum()),
-                    participants=float(ar.effects.loc[mask, "participants"].sum()),
-                    **_pooled(sg.results.get(level), SubgroupRow), note=sg.errors.get(level, ""),
-                    test_statistic=mod.statistic if mod else NAN, test_df=mod.df[0] if mod else NAN,
-                    test_df2=mod.df[1] if mod and len(mod.df) > 1 else NAN, test_pval=mod.pval if mod else NAN,
-                    separate_tau2_chi2=sep.statistic if sep else NAN, separate_tau2_df=sep.df[0] if sep else NAN,
-                    separate_tau2_pval=sep.pval if sep else NAN, separate_tau2_i2=sep.i2 if sep else NAN))
+                rows.append(
+                    SubgroupRow(
+                        analysis_id=ar.analysis.id,
+                        variable=var,
+                        level=level,
+                        k=int(mask.sum()),
+                        participants=float(ar.effects.loc[mask, "participants"].sum()),
+                        **_pooled(sg.results.get(level), SubgroupRow),
+                        note=sg.errors.get(level, ""),
+                        test_statistic=mod.statistic if mod else NAN,
+                        test_df=mod.df[0] if mod else NAN,
+                        test_df2=mod.df[1] if mod and len(mod.df) > 1 else NAN,
+                        test_pval=mod.pval if mod else NAN,
+                        separate_tau2_chi2=sep.statistic if sep else NAN,
+                        separate_tau2_df=sep.df[0] if sep else NAN,
+                        separate_tau2_pval=sep.pval if sep else NAN,
+                        separate_tau2_i2=sep.i2 if sep else NAN,
+                    )
+                )
     return rows
 
 
@@ -206,11 +284,32 @@ def metaregression_rows(results: ReviewResults) -> list[MetaregressionRow]:
         for mod, (reg, keep) in ar.metaregression.items():
             icpt, slope = reg.coefficients[0], reg.coefficients[1]
             x = ar.effects[mod].to_numpy(dtype=float)[keep]
-            rows.append(MetaregressionRow(
-                ar.analysis.id, mod, reg.k, float(x.min()), float(x.max()), icpt.estimate, icpt.se,
-                slope.estimate, slope.se, slope.ci_low, slope.ci_high, slope.statistic, slope.pval, reg.qm,
-                reg.qm_df[0], reg.qm_pval, reg.tau2, reg.i2, reg.r2 if reg.r2 is not None else NAN, reg.q,
-                reg.q_df, reg.q_pval))
+            rows.append(
+                MetaregressionRow(
+                    ar.analysis.id,
+                    mod,
+                    reg.k,
+                    float(x.min()),
+                    float(x.max()),
+                    icpt.estimate,
+                    icpt.se,
+                    slope.estimate,
+                    slope.se,
+                    slope.ci_low,
+                    slope.ci_high,
+                    slope.statistic,
+                    slope.pval,
+                    reg.qm,
+                    reg.qm_df[0],
+                    reg.qm_pval,
+                    reg.tau2,
+                    reg.i2,
+                    reg.r2 if reg.r2 is not None else NAN,
+                    reg.q,
+                    reg.q_df,
+                    reg.q_pval,
+                )
+            )
     return rows
 
 
@@ -246,10 +345,15 @@ def sensitivity_rows(results: ReviewResults) -> list[SensitivityRow]:
         rows.append(SensitivityRow(ar.analysis.id, "all studies", ar.result.k, **_pooled(ar.result, SensitivityRow)))
         if results.review.config.plan.sensitivity.exclude_high_rob:
             res = ar.without_high_rob
-            rows.append(SensitivityRow(
-                ar.analysis.id, "excluding high risk of bias",
-                res.k if res is not None else ar.k - len(ar.high_rob_excluded), **_pooled(res, SensitivityRow),
-                excluded="; ".join(ar.high_rob_excluded)))
+            rows.append(
+                SensitivityRow(
+                    ar.analysis.id,
+                    "excluding high risk of bias",
+                    res.k if res is not None else ar.k - len(ar.high_rob_excluded),
+                    **_pooled(res, SensitivityRow),
+                    excluded="; ".join(ar.high_rob_excluded),
+                )
+            )
     return rows
 
 
@@ -280,8 +384,9 @@ def leave_one_out_rows(results: ReviewResults) -> list[LeaveOneOutRow]:
         if ar.loo is None:
             continue
         for i, (sid, label) in enumerate(zip(ar.effects["study_id"], ar.effects["study"], strict=True)):
-            rows.append(LeaveOneOutRow(ar.analysis.id, sid, label,
-                                       *(float(getattr(ar.loo, name)[i]) for name in stats)))
+            rows.append(
+                LeaveOneOutRow(ar.analysis.id, sid, label, *(float(getattr(ar.loo, name)[i]) for name in stats))
+            )
     return rows
 
 
@@ -308,17 +413,45 @@ def small_study_rows(results: ReviewResults) -> list[SmallStudyRow]:
         if ar.egger is None:
             continue
         eg, tf = ar.egger, ar.trimfill
-        rows.append(SmallStudyRow(
-            ar.analysis.id, ar.k, eg.statistic, eg.pval, eg.df if eg.df is not None else NAN,
-            _nan(eg.limit_estimate), tf.k0 if tf else NAN, tf.side if tf else "", tf.estimate if tf else NAN,
-            tf.ci_low if tf else NAN, tf.ci_high if tf else NAN))
+        rows.append(
+            SmallStudyRow(
+                ar.analysis.id,
+                ar.k,
+                eg.statistic,
+                eg.pval,
+                eg.df if eg.df is not None else NAN,
+                _nan(eg.limit_estimate),
+                tf.k0 if tf else NAN,
+                tf.side if tf else "",
+                tf.estimate if tf else NAN,
+                tf.ci_low if tf else NAN,
+                tf.ci_high if tf else NAN,
+            )
+        )
     return rows
 
 
 #: Columns that count something: written as whole numbers when every value is one.
 COUNT_COLUMNS = (
-    "k", "participants", "q_df", "n_i", "n_c", "events_i", "total_i", "events_c", "total_c", "sessions", "year",
-    "n_randomised", "test_df", "test_df2", "separate_tau2_df", "qm_df", "q_residual_df", "egger_df", "trimfill_k0",
+    "k",
+    "participants",
+    "q_df",
+    "n_i",
+    "n_c",
+    "events_i",
+    "total_i",
+    "events_c",
+    "total_c",
+    "sessions",
+    "year",
+    "n_randomised",
+    "test_df",
+    "test_df2",
+    "separate_tau2_df",
+    "qm_df",
+    "q_residual_df",
+    "egger_df",
+    "trimfill_k0",
 )
 
 
@@ -343,8 +476,10 @@ def tables(results: ReviewResults) -> dict[str, pd.DataFrame]:
         "sensitivity": frame(sensitivity_rows(results), SensitivityRow),
         "leave_one_out": frame(leave_one_out_rows(results), LeaveOneOutRow),
         "small_study_effects": frame(small_study_rows(results), SmallStudyRow),
-        "prisma": pd.DataFrame(results.review.prisma.as_rows() if results.review.prisma else [],
-                               columns=None if results.review.prisma else ["box", "label", "n"]),
+        "prisma": pd.DataFrame(
+            results.review.prisma.as_rows() if results.review.prisma else [],
+            columns=None if results.review.prisma else ["box", "label", "n"],
+        ),
     }
     from erh_report.dependence import dependence_table  # several effects per study: select/aggregate/multilevel
 
