@@ -169,7 +169,7 @@ def render_figures_cached(
 ) -> list[Figure]:
     """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy"))
+    code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy", "pypng"))
     todo = plan(results, style)
     keys = {job.figure.id: figure_key(job, code) for job in todo}
     cache.figure_keys.update(keys)

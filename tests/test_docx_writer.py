@@ -19,6 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Emu
 
 from erh_report.render.docx_images import FALLBACK_PPI, SVG_BLIP_URI, fallback_png, svg_blip_targets
+from erh_report.render.docx_styles import HEADING_FONT, SYMBOL_FONT, TEXT_FONT
 from erh_report.render.docx_tables import (
     CELL_MARGIN,
     CHAR_TWIPS,
@@ -29,7 +30,7 @@ from erh_report.render.docx_tables import (
     longest_word,
     text_width,
 )
-from erh_report.render.docx_writer import HEADING_FONT, SYMBOL_FONT, TEXT_FONT, write_docx
+from erh_report.render.docx_writer import write_docx
 
 matplotlib.use("Agg")
 

@@ -27,7 +27,6 @@ import lxml.html
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.image.image import Image
@@ -35,14 +34,24 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.oxml.shape import CT_Inline
 from docx.parts.image import ImagePart
-from docx.shared import Emu, Inches, Pt, RGBColor
+from docx.shared import Emu, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from erh_report.render import docx_images as images
 from erh_report.render import docx_ooxml as ox
-from erh_report.render.docx_tables import TABLE_TEXT_PT, Grid, GridCell, add_grid_table, build_grid
+from erh_report.render.docx_inline import SKIP_TAGS, Fmt, apply_format, collect, normalise
+from erh_report.render.docx_styles import (
+    FIGURE,
+    HYPERLINK,
+    SYMBOL_FONT,
+    TABLE_NOTE,
+    TABLE_TEXT,
+    setup_page,
+    setup_styles,
+)
+from erh_report.render.docx_tables import Grid, GridCell, add_grid_table, build_grid
 
 #: Elements that start a new paragraph (or hold paragraphs); everything else is inline.
 BLOCK_TAGS = frozenset(
@@ -79,41 +88,11 @@ BLOCK_TAGS = frozenset(
         "ul",
     }
 )
-#: Elements whose content is not part of the document text.
-SKIP_TAGS = frozenset(
-    {
-        "head",
-        "header",
-        "nav",
-        "style",
-        "script",
-        "template",
-        "noscript",
-        "title",
-        "meta",
-        "link",
-        "svg",
-        "math",
-        "source",
-    }
-)
 
-TABLE_TEXT = "Table Text"
-TABLE_NOTE = "Table Note"
-FIGURE = "Figure"
-HYPERLINK = "Hyperlink"
 #: Figures leave this share of the text height for their caption.
 FIGURE_HEIGHT_SHARE = 0.85
-#: GRADE certainty symbols (⨁◯) are missing from the text fonts, and a fallback font may draw ◯ filled:
-#: they get a symbol font that has them (Windows has it; elsewhere Word substitutes a font with the glyphs).
-SYMBOL_FONT = "Segoe UI Symbol"
-#: The PDF's fonts by the names Word knows: Liberation Serif and Sans are their metric twins, and
-#: LibreOffice sets these names in them.
-TEXT_FONT = "Times New Roman"
-HEADING_FONT = "Arial"
 _SYMBOLS = re.compile("([\u2295\u2296\u2a01\u25ef\u25cb\u25cf\u2b24]+)")
 _SCHEMES = ("http", "https", "mailto", "ftp", "doi")
-_SPACE = re.compile(r"[ \t\n\r\f]+")
 _ALIGN = {
     "right": WD_ALIGN_PARAGRAPH.RIGHT,
     "center": WD_ALIGN_PARAGRAPH.CENTER,
@@ -148,117 +127,14 @@ def docx_bytes(
     """The .docx file for ``html`` as bytes (see ``write_docx``)."""
     root = lxml.html.document_fromstring(html) if html.strip() else lxml.html.document_fromstring("<p></p>")
     document = Document()
-    _setup_styles(document)
-    _setup_page(document, header_text, footer_page_numbers)
+    setup_styles(document)
+    setup_page(document, header_text, footer_page_numbers)
     ids = [element.get("id") for element in root.iter() if isinstance(element.tag, str) and element.get("id")]
     writer = _Writer(document, Path(base_dir), ox.bookmark_names(ids))
     body = root.find("body")
     writer.blocks(body if body is not None else root, _Flow(container=document))
     ox.fix_metadata(document, title)
     return ox.package_bytes(document)
-
-
-def _setup_styles(document: DocxDocument) -> None:
-    """Journal-plain versions of Word's built-in styles, plus the few styles the tables and figures need,
-    all by name so that an editor can restyle them."""
-    styles = document.styles
-    normal = styles["Normal"]
-    normal.font.size = Pt(11)
-    normal.paragraph_format.space_after = Pt(6)
-    normal.paragraph_format.line_spacing = 1.15
-    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Heading 5", "Heading 6"):
-        styles[name].font.color.rgb = RGBColor(0, 0, 0)
-    styles["Title"].font.size = Pt(20)
-    caption = styles["Caption"]
-    caption.font.bold = False
-    caption.font.size = Pt(10)
-    caption.font.color.rgb = RGBColor(0, 0, 0)
-    caption.paragraph_format.space_before = Pt(12)
-    caption.paragraph_format.space_after = Pt(6)
-
-    _add_paragraph_style(document, TABLE_TEXT, size=TABLE_TEXT_PT, before=1, after=1)
-    _add_paragraph_style(document, TABLE_NOTE, size=8, before=0, after=2)
-    figure = _add_paragraph_style(document, FIGURE, size=None, before=12, after=0)
-    figure.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    figure.paragraph_format.keep_with_next = True
-    ox.set_style_font(normal, TEXT_FONT)
-    for name in (
-        "Title",
-        "Heading 1",
-        "Heading 2",
-        "Heading 3",
-        "Heading 4",
-        "Heading 5",
-        "Heading 6",
-        "Caption",
-        TABLE_TEXT,
-        TABLE_NOTE,
-    ):
-        ox.set_style_font(styles[name], HEADING_FONT)
-
-    link = styles.add_style(HYPERLINK, WD_STYLE_TYPE.CHARACTER)
-    link.font.color.rgb = RGBColor(0x05, 0x63, 0xC1)
-    link.font.underline = True
-
-
-def _add_paragraph_style(document: DocxDocument, name: str, *, size: float | None, before: float, after: float):
-    """A paragraph style based on Normal with single line spacing, its size and spacing in points."""
-    style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-    style.base_style = document.styles["Normal"]
-    if size is not None:
-        style.font.size = Pt(size)
-    style.paragraph_format.space_before = Pt(before)
-    style.paragraph_format.space_after = Pt(after)
-    style.paragraph_format.line_spacing = 1.0
-    return style
-
-
-def _setup_page(document: DocxDocument, header_text: str | None, page_numbers: bool) -> None:
-    """US Letter, 1-inch margins, the running header and the page number; later sections inherit them."""
-    section = document.sections[0]
-    section.page_width, section.page_height = Inches(8.5), Inches(11)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Inches(1))
-    if header_text:
-        header = section.header
-        header.is_linked_to_previous = False
-        paragraph = header.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run(header_text)
-        run.font.size = Pt(9)
-    if page_numbers:
-        footer = section.footer
-        footer.is_linked_to_previous = False
-        paragraph = footer.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        ox.add_page_field(paragraph)
-
-
-@dataclass(frozen=True)
-class _Fmt:
-    """Character formatting inherited from the inline elements around a piece of text."""
-
-    bold: bool = False
-    italic: bool = False
-    underline: bool = False
-    strike: bool = False
-    sup: bool = False
-    sub: bool = False
-    mono: bool = False
-    small: bool = False
-    href: str | None = None
-
-
-_INLINE_FMT = {
-    "strong": {"bold": True}, "b": {"bold": True},
-    "em": {"italic": True}, "i": {"italic": True}, "cite": {"italic": True}, "var": {"italic": True},
-    "dfn": {"italic": True},
-    "u": {"underline": True}, "ins": {"underline": True},
-    "s": {"strike": True}, "del": {"strike": True}, "strike": {"strike": True},
-    "sup": {"sup": True, "sub": False}, "sub": {"sub": True, "sup": False},
-    "code": {"mono": True}, "kbd": {"mono": True}, "samp": {"mono": True}, "tt": {"mono": True},
-    "small": {"small": True},
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -632,18 +508,18 @@ class _Writer:
 
     def inline(self, paragraph: Paragraph, items: list, flow: _Flow) -> None:
         """Runs for inline content: text with its formatting, line breaks, links and pictures."""
-        base = _Fmt(bold=flow.bold)
-        segments: list[tuple[object, _Fmt]] = []
+        base = Fmt(bold=flow.bold)
+        segments: list[tuple[object, Fmt]] = []
         ids: list[str] = []
         for item in items:
             if isinstance(item, str):
                 segments.append((item, base))
             else:
-                _collect(item, base, segments, ids)
+                collect(item, base, segments, ids)
         self._bookmark(paragraph, ids)
         link = None
         link_href: str | None = None
-        for content, fmt in _normalise(segments):
+        for content, fmt in normalise(segments):
             if fmt.href != link_href:
                 link_href = fmt.href
                 link = self._hyperlink(paragraph, fmt.href) if fmt.href else None
@@ -654,7 +530,7 @@ class _Writer:
                 run = paragraph.add_run()
                 if isinstance(piece, str):
                     run.text = piece
-                    _apply(run, fmt)
+                    apply_format(run, fmt)
                     if index % 2:
                         run.font.name = SYMBOL_FONT
                     if link is not None and not fmt.href.startswith("#"):
@@ -672,91 +548,6 @@ class _Writer:
         if urlsplit(href).scheme.lower() in _SCHEMES:
             return ox.hyperlink_element(paragraph, url=href)
         return None
-
-
-def _collect(element, fmt: _Fmt, out: list, ids: list[str]) -> None:
-    """Flatten an inline element into (text or img, formatting) pieces; ids found become bookmarks."""
-    tag = element.tag
-    if not isinstance(tag, str) or tag in SKIP_TAGS:
-        return
-    if element.get("id"):
-        ids.append(element.get("id"))
-    if tag == "br":
-        out.append(("\n", fmt))
-        return
-    if tag == "img":
-        out.append((element, fmt))
-        return
-    changes = dict(_INLINE_FMT.get(tag, {}))
-    if tag == "a" and element.get("href"):
-        changes["href"] = element.get("href")
-    inner = replace(fmt, **changes) if changes else fmt
-    if element.text:
-        out.append((element.text, inner))
-    for child in element:
-        _collect(child, inner, out, ids)
-        if child.tail:
-            out.append((child.tail, inner))
-
-
-def _normalise(segments: list[tuple[object, _Fmt]]) -> list[tuple[object, _Fmt]]:
-    """HTML white space: runs of spaces and newlines become one space, none at the start or end of a line
-    (non-breaking spaces are kept)."""
-    result: list[list] = []
-    line_start = True
-    after_space = False
-
-    def trim_end() -> None:
-        while result and isinstance(result[-1][0], str) and result[-1][0] != "\n":
-            result[-1][0] = result[-1][0].rstrip(" ")
-            if result[-1][0]:
-                return
-            result.pop()
-
-    for content, fmt in segments:
-        if content == "\n":
-            trim_end()
-            result.append(["\n", fmt])
-            line_start, after_space = True, False
-        elif isinstance(content, str):
-            text = _SPACE.sub(" ", content)
-            if line_start or after_space:
-                text = text.lstrip(" ")
-            if not text:
-                continue
-            result.append([text, fmt])
-            line_start, after_space = False, text.endswith(" ")
-        else:
-            result.append([content, fmt])
-            line_start, after_space = False, False
-    trim_end()
-    merged: list[tuple[object, _Fmt]] = []
-    for content, fmt in result:
-        if merged and isinstance(content, str) and isinstance(merged[-1][0], str) and merged[-1][1] == fmt:
-            merged[-1] = (merged[-1][0] + content, fmt)
-        else:
-            merged.append((content, fmt))
-    return merged
-
-
-def _apply(run: Run, fmt: _Fmt) -> None:
-    """Character formatting of one run."""
-    if fmt.bold:
-        run.bold = True
-    if fmt.italic:
-        run.italic = True
-    if fmt.underline:
-        run.underline = True
-    if fmt.strike:
-        run.font.strike = True
-    if fmt.sup:
-        run.font.superscript = True
-    if fmt.sub:
-        run.font.subscript = True
-    if fmt.mono:
-        run.font.name = "Courier New"
-    if fmt.small:
-        run.font.size = Pt(8)
 
 
 def _make_tiny(paragraph: Paragraph) -> None:
