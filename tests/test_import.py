@@ -181,3 +181,15 @@ def test_only_included_studies_become_studies(tmp_path, capsys):
     src.write_bytes(text)
     review = rm5.read(src)
     assert "Left-out" not in {s.id for s in review.studies} and len(review.studies) == 12
+
+
+def test_outcome_types_not_imported_are_named_not_dropped(tmp_path, capsys):
+    """An 'O-E and variance' outcome is said in a note (on the terminal and in imported/notes.txt)."""
+    data = (REVMAN_DIR / "Fleiss1993.rm5").read_bytes()
+    at = data.index(b"</COMPARISON>")
+    source = tmp_path / "with-oe.rm5"
+    source.write_bytes(data[:at] + b'<IPD_OUTCOME ID="X" NO="9"><NAME>Death by O-E</NAME></IPD_OUTCOME>' + data[at:])
+    assert _import(source, tmp_path / "out") == 0
+    note = "analysis 1.9 (Death by O-E): RevMan's 'O-E and variance' data is not imported"
+    assert note in capsys.readouterr().err
+    assert note in (tmp_path / "out" / "imported" / "notes.txt").read_text(encoding="utf-8")

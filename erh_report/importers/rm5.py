@@ -97,6 +97,13 @@ def _measure(el: ET.Element, data_type: str, source: str) -> tuple[str, str]:
     return code, ""
 
 
+#: RevMan 5 outcome types the importer does not read: said in a note, never dropped silently.
+UNSUPPORTED_OUTCOMES = {
+    "IPD_OUTCOME": "RevMan's 'O-E and variance' data",
+    "OTHER_OUTCOME": "RevMan's 'other data' (text, not pooled)",
+}
+
+
 def _outcome(el: ET.Element, comparison: int, comparison_name: str, source: str) -> Outcome:
     data_type = el.tag.split("_")[0]
     measure, generic = _measure(el, data_type, source)
@@ -205,12 +212,15 @@ def parse(data: bytes, source: str) -> Review:
         ) from None
     if root.tag != "COCHRANE_REVIEW":
         raise InputError([Problem(source, f"XML root is <{root.tag}>", expected="<COCHRANE_REVIEW> (RevMan 5)")])
-    outcomes = []
+    outcomes, skipped = [], []
     for cmp in root.iterfind(".//ANALYSES_AND_DATA/COMPARISON"):
         cno, cname = int(cmp.get("NO", "0")), _text(cmp.find("NAME"))
         for el in cmp:
             if el.tag in ("DICH_OUTCOME", "CONT_OUTCOME", "IV_OUTCOME"):
                 outcomes.append(_outcome(el, cno, cname, source))
+            elif el.tag.endswith("_OUTCOME"):  # O-E and variance (IPD_OUTCOME), other data (OTHER_OUTCOME)
+                kind = UNSUPPORTED_OUTCOMES.get(el.tag, el.tag)
+                skipped.append(f"analysis {cno}.{el.get('NO', '?')} ({_text(el.find('NAME'))}): {kind} is not imported")
     version = root.get("REVMAN_SUB_VERSION") or root.get("REVMAN_VERSION", "")
     return Review(
         title=_text(root.find("COVER_SHEET/TITLE")),
@@ -221,6 +231,7 @@ def parse(data: bytes, source: str) -> Review:
         studies=_studies(root, source),
         outcomes=tuple(outcomes),
         risk_of_bias=_risk_of_bias(root),
+        notes=tuple(skipped),
     )
 
 

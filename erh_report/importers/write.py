@@ -216,6 +216,7 @@ def build_folder(review: Review, *, rob: tuple[str, str] | None = None, prisma: 
     """The data folder's files. ``rob``: (tool, risk_of_bias.csv) made from --rob, else RevMan's own
     judgements (ROB 1) when the source holds some; ``prisma``: --prisma's text."""
     out = Folder()
+    out.notes.extend(review.notes)  # what the reader could not bring in
     used = {r.study_id for o in review.outcomes for r in o.rows}
     studies = [s for s in review.studies]
     known = {s.id for s in studies}
