@@ -80,3 +80,19 @@ def test_no_follow_up_sentence_without_follow_up_analyses(tmp_path: Path):
     text, ctx = _manuscript(folder)
     assert not ctx["followup_assessed"]
     assert "Effects at follow-up" not in text
+
+
+def test_dose_words_never_generalise_from_some_analyses(tmp_path: Path):
+    """Conclusions and Meaning say in how many analyses dose mattered, unless it mattered in all or none."""
+    text, ctx = _manuscript(copy_data(tmp_path))
+    dose = ctx["dose_main"]
+    significant = [d for d in dose if d.significant]
+    if significant and len(significant) < len(dose):
+        share = f"{len(significant)} of {len(dose)} analyses"
+        assert ctx["dose_share"] == share
+        assert f"effect size varied with dose in only {share}" in text
+        assert f"effects varied with dose in only {share}" in text
+    elif significant:
+        assert ctx["dose_share"] == "" and "effect size varied with dose." in text
+    else:
+        assert ctx["dose_share"] == "" and "no association between dose and effect size was found" in text

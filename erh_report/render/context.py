@@ -395,6 +395,13 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         "dose_sentence": dose_sentence,
         "dose_assessed": bool(dose),
         "dose_any_significant": bool(significant_dose),
+        # "1 of 24 analyses" when dose mattered in some analyses only, so that a sentence never generalises
+        "dose_share": (
+            f"{style.integer(len(significant_dose))} of {style.integer(len(dose))} "
+            f"{words.count_word(len(dose), 'analysis', 'analyses')}"
+            if significant_dose and len(significant_dose) < len(dose)
+            else ""
+        ),
         "domain_significant": {d.id: any(v.significant for v in pooled if v.domain_id == d.id) for d in cfg.domains},
         "instrument_rule_text": INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
         + ", at the "
