@@ -202,6 +202,32 @@ def parse_groups(table: Table, column: str, kind: str = "subgroup", expected: st
     return [cells[column] for _, cells in table.rows]
 
 
+def pooled_keys(result, pi_low: float, pi_high: float) -> dict:
+    """The pooled estimate's JSON keys, the same for every kind of model."""
+    return {
+        "estimate": result.estimate,
+        "se": result.se,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "pval": result.pval,
+        "pi_low": pi_low,
+        "pi_high": pi_high,
+    }
+
+
+def coefficient_keys(coefficient) -> dict:
+    """One meta-regression coefficient's JSON keys, the same for every kind of model."""
+    c = coefficient
+    return {
+        "term": c.term,
+        "estimate": c.estimate,
+        "se": c.se,
+        "ci_low": c.ci_low,
+        "ci_high": c.ci_high,
+        "pval": c.pval,
+    }
+
+
 def result_summary(result) -> dict:
     """The keys every result carries, plus the pooled estimate or the coefficients."""
     from erh_report.analysis.model import predict
@@ -209,27 +235,9 @@ def result_summary(result) -> dict:
     out = {"k": result.k, "tau2": result.tau2, "i2": result.i2, "h2": result.h2, "q": result.q, "q_pval": result.q_pval}
     if result.intercept_only:
         pred = predict(result)
-        out.update(
-            estimate=result.estimate,
-            se=result.se,
-            ci_low=result.ci_low,
-            ci_high=result.ci_high,
-            pval=result.pval,
-            pi_low=pred.pi_low,
-            pi_high=pred.pi_high,
-        )
+        out.update(pooled_keys(result, pred.pi_low, pred.pi_high))
     else:
-        out["coefficients"] = [
-            {
-                "term": c.term,
-                "estimate": c.estimate,
-                "se": c.se,
-                "ci_low": c.ci_low,
-                "ci_high": c.ci_high,
-                "pval": c.pval,
-            }
-            for c in result.coefficients
-        ]
+        out["coefficients"] = [coefficient_keys(c) for c in result.coefficients]
         out.update(qm=result.qm, qm_pval=result.qm_pval, r2=result.r2)
     return out
 

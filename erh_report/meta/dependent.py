@@ -101,16 +101,11 @@ def robust_summary(coefficient) -> dict:
 
 
 def _coefficients(result, robust) -> list[dict]:
+    from erh_report.meta.command import coefficient_keys
+
     rows = []
     for j, c in enumerate(result.coefficients):
-        row = {
-            "term": c.term,
-            "estimate": c.estimate,
-            "se": c.se,
-            "ci_low": c.ci_low,
-            "ci_high": c.ci_high,
-            "pval": c.pval,
-        }
+        row = coefficient_keys(c)
         if robust is not None:
             row["robust"] = robust_summary(robust.coefficients[j])
         rows.append(row)
@@ -128,15 +123,9 @@ def multilevel_summary(result) -> dict:
         "q_pval": result.q_pval,
     }
     if result.intercept_only:
-        out.update(
-            estimate=result.estimate,
-            se=result.se,
-            ci_low=result.ci_low,
-            ci_high=result.ci_high,
-            pval=result.pval,
-            pi_low=result.pi_low,
-            pi_high=result.pi_high,
-        )
+        from erh_report.meta.command import pooled_keys
+
+        out.update(pooled_keys(result, result.pi_low, result.pi_high))
     else:
         out["coefficients"] = _coefficients(result, None)
         out.update(qm=result.qm, qm_pval=result.qm_pval)
