@@ -154,6 +154,7 @@ def check_config(config: ReviewConfig, raw: RawData, problems: list[Problem]) ->
                 expected="one of " + ", ".join(MODERATOR_COLUMNS),
             )
         )
+    problems.extend(dependence_problems(config, where))
     aff_ids = {a.id for a in config.affiliations}
     for ai, author in enumerate(config.authors):
         for fi, aff in enumerate(author.affiliations):
@@ -171,3 +172,52 @@ def check_config(config: ReviewConfig, raw: RawData, problems: list[Problem]) ->
 
 
 # ------------------------------------------------------------------------------ cross-checks
+
+
+def dependence_problems(config: ReviewConfig, where) -> list[Problem]:
+    """``dependence`` and ``robust`` (settings, or an analysis's own) with what cannot go with them: the
+    three-level model is fitted by REML or ML and has no Knapp-Hartung adjustment (``robust: true`` gives
+    small-sample tests); an analysis pooled as RevMan does (``pooling``) has one effect per study and RevMan's
+    tests."""
+    s = config.settings
+    out: list[Problem] = []
+    entries = [] if config.plan.analyses == "all" else list(enumerate(config.plan.analyses))
+    multilevel = s.dependence == "multilevel"
+    for i, entry in entries:
+        key = "dependence" if entry.dependence is not None else "robust" if entry.robust is not None else None
+        if entry.pooling is not None and key is not None:
+            out.append(
+                Problem(
+                    REVIEW_FILE,
+                    f"an analysis pooled as RevMan does (pooling: {entry.pooling}) takes one effect per study "
+                    "and RevMan's tests",
+                    row=where("plan", "analyses", i, key),
+                    column=f"plan.analyses.{i}.{key}",
+                    value=getattr(entry, key),
+                    expected="no dependence or robust key in an analysis with pooling",
+                )
+            )
+        multilevel = multilevel or (entry.pooling is None and entry.dependence == "multilevel")
+    if multilevel and s.method not in ("REML", "ML"):
+        out.append(
+            Problem(
+                REVIEW_FILE,
+                f"the three-level model (dependence: multilevel) is fitted by REML or ML, not {s.method}",
+                row=where("settings", "method"),
+                column="settings.method",
+                value=s.method,
+                expected="method: REML or ML with dependence: multilevel",
+            )
+        )
+    if multilevel and s.hksj:
+        out.append(
+            Problem(
+                REVIEW_FILE,
+                "the three-level model (dependence: multilevel) has no Hartung-Knapp adjustment",
+                row=where("settings", "hksj"),
+                column="settings.hksj",
+                value=True,
+                expected="hksj: false; robust: true gives small-sample (CR2, Satterthwaite) tests",
+            )
+        )
+    return out

@@ -305,6 +305,9 @@ class Settings(_Strict):
     smd_variant: Literal["metafor", "revman"] = "metafor"
     # several effects per study: their assumed sampling correlation when aggregated (sensitivity analysis)
     within_study_correlation: float = Field(0.6, ge=-1, le=1)
+    # several effects per study in the main analyses: one selected (the paper), aggregated, or multilevel
+    dependence: Literal["select", "aggregate", "multilevel"] = "select"
+    robust: bool = False  # cluster-robust (CR2, Satterthwaite df) CI and P by study in the main analyses
     rob_tool: Literal["RoB2", "ROBINS-I", "ROB1"] = "RoB2"  # risk-of-bias tool of risk_of_bias.csv (rob_tools.py)
 
 
@@ -386,6 +389,8 @@ class PlannedAnalysis(_Strict):
     graph_labels: list[str] | None = None  # [left, right]: "Favours experimental", "Favours control"
     source_id: str | None = None  # the analysis in the source file, e.g. CMP-003.02
     within_study_correlation: float | None = Field(None, ge=-1, le=1)  # overrides the setting
+    dependence: Literal["select", "aggregate", "multilevel"] | None = None  # overrides the setting
+    robust: bool | None = None  # overrides the setting
 
 
 class Sensitivity(_Strict):

@@ -19,6 +19,13 @@ from erh_report.analysis.model import MetaResult
 from erh_report.analysis.subgroup import SubgroupAnalysis
 from erh_report.figures import words
 from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest
+from erh_report.figures.forest_groups import (
+    aggregated_suffix,
+    dependence_footnotes,
+    dependent_header,
+    dependent_words,
+    grouped_rows,
+)
 from erh_report.figures.output import Job, figure, message_job
 from erh_report.numbers import NumberStyle
 from erh_report.synthesis import AnalysisResult, ReviewResults
@@ -116,7 +123,10 @@ def _study_cells(
     style: NumberStyle, row: pd.Series, measure: str, decimals: dict[str, int], dichotomous: bool
 ) -> dict[str, str]:
     cells: dict[str, str] = {}
-    if row["data"] == "arms":
+    if row["data"] == "aggregated":  # several effects of the study combined: its arm sizes only
+        keys = ("total_i", "total_c") if dichotomous else ("n_i", "n_c")
+        cells.update({key: _count(style, float(row[key])) for key in keys})
+    elif row["data"] == "arms":
         if dichotomous:
             for key in ("events_i", "total_i", "events_c", "total_c"):
                 cells[key] = _count(style, float(row[key]))
@@ -243,7 +253,8 @@ def forest_spec(
     settings = review.config.settings
     measure, dichotomous = a.measure, a.outcome_type == "dichotomous"
     log = vocab.measure(measure).ratio
-    effects = ar.effects.reset_index(drop=True)
+    every = ar.model_effects is not None and subgroup is None  # a multilevel model: each effect, by study
+    effects = (ar.model_effects if every else ar.effects).reset_index(drop=True)
     r = ar.result
     decimals = {k: _decimals(effects[k]) for k in ("mean_i", "sd_i", "mean_c", "sd_c")}
     wmax = float(np.nanmax(effects["weight"])) if ar.k and effects["weight"].notna().any() else math.nan
@@ -262,6 +273,7 @@ def forest_spec(
             "square", *(float(vocab.measure(measure).shown(row[c])) for c in ("yi", "ci_low", "ci_high")), size=size
         )
         label = str(row["study"]) + (f" \u2014 {row['comparison']}" if row["comparison"] else "")
+        label += aggregated_suffix(row)
         return Row(
             "study",
             label,
@@ -300,6 +312,9 @@ def forest_spec(
                 )
             )
             rows.append(Row("blank", "", {}))
+    elif every:
+        rows.extend(grouped_rows(effects, study_row))
+        rows.append(Row("blank", "", {}))
     else:
         rows.extend(study_row(i) for i in range(len(effects)))
         rows.append(Row("blank", "", {}))
@@ -309,7 +324,7 @@ def forest_spec(
                 style,
                 measure,
                 r,
-                effects,
+                ar.effects if every else effects,  # arm totals: each study once
                 f"Total ({settings.level:g}% CI)",
                 "total",
                 dichotomous,
@@ -337,7 +352,7 @@ def forest_spec(
 
     footnotes: list[str] = []
     generic = setup is not None and bool((effects["data"] != "arms").all())  # RevMan's generic inverse variance
-    if (effects["data"] != "arms").any() and not generic:
+    if (effects["data"] == "contrast").any() and not generic:
         footnotes.append("\u2020 Effect size as reported by the study (arm data not reported; not in the arm totals).")
     lower = effects["direction"] == "lower is better"
     if lower.any():
@@ -357,6 +372,7 @@ def forest_spec(
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} (grey).")
     if "risk_of_bias" in review.not_provided:
         footnotes.append("Risk of bias: not provided by the source.")
+    footnotes.extend(dependence_footnotes(r, effects))
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
     if r is not None and words.pi_finite(r):
@@ -366,6 +382,7 @@ def forest_spec(
     if review.illustrative:
         footnotes.append(vocab.ILLUSTRATIVE_NOTICE)
     header2 = words.model_header(r.method if r else settings.method, settings.hksj, settings.level)
+    header2 = dependent_header(r, settings.level) or header2
     groups = ("Intervention", "Control")
     favours = (style.spell("Favours control"), style.spell("Favours intervention"))
     if setup is not None:
@@ -447,7 +464,7 @@ def describe(
     if subgroup:
         sg = ar.subgroups[subgroup]
         sub = f" Subgroups by {vocab.variable_name(subgroup).lower()}: {_subgroup_test_line(style, sg)}."
-    model = words.model_words(r.method, r.hksj)
+    model = dependent_words(r) or words.model_words(r.method, r.hksj)
     if setup is not None and setup.pooling:
         model = f"{vocab.POOLINGS[setup.pooling][1]} method, " + (
             "random-effects model (DerSimonian-Laird τ²)" if setup.model == "random" else "fixed-effect model"

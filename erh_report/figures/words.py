@@ -63,12 +63,16 @@ def heterogeneity_line(style: NumberStyle, r: MetaResult) -> str:
     if r.k < 2:
         return "Heterogeneity: not applicable"
     tau = "" if r.method == "FE" else f"Tau² = {style.tau2(r.tau2)}; "
+    sigma2 = getattr(r, "sigma2", None)  # a three-level model: both variance components, the total I²
+    if sigma2 is not None:
+        tau = f"Sigma² = {style.tau2(sigma2[0])} (between studies), {style.tau2(sigma2[1])} (within); "
     return f"Heterogeneity: {tau}Chi² = {style.number(r.q)}, df = {r.q_df} ({style.p(r.q_pval)}); {style.i2(r.i2)}"
 
 
 def overall_line(style: NumberStyle, r: MetaResult) -> str:
     """'Test for overall effect: Z = 3.21 (P = .001)' (t with its df under HKSJ)."""
-    stat = f"t({r.df:g})" if r.df is not None else "Z"
+    df = r.df if r.df is None or float(r.df).is_integer() else style.number(r.df, 1)  # Satterthwaite's df
+    stat = f"t({df:g})" if isinstance(df, int | float) else f"t({df})" if df is not None else "Z"
     return f"Test for overall effect: {stat} = {style.number(abs(r.statistic))} ({style.p(r.pval)})"
 
 

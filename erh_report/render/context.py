@@ -20,6 +20,7 @@ from erh_report.grade import GradeReport
 from erh_report.grade.wording import size as size_index
 from erh_report.numbers import STYLES, NumberStyle
 from erh_report.render import words
+from erh_report.render.dependence_words import methods_sentence, result_phrases
 from erh_report.render.references import Citations
 from erh_report.software import versions
 from erh_report.synthesis import AnalysisResult, ReviewResults
@@ -68,6 +69,10 @@ class PooledView:
     note: str = ""
     figure: str | None = None  # id of its forest plot
     primary: bool = False  # in the primary domain and the plan's primary window: a key result
+    # several effects per study (render.dependence_words): "39 effects; ", the variance components, robust df
+    effects_phrase: str = ""
+    sigma2_phrase: str = ""
+    test_phrase: str = ""
 
     @property
     def null(self) -> float:
@@ -128,6 +133,7 @@ def pooled_view(
         note=ar.note,
         **base,
         **certainty,
+        **result_phrases(ar, style),
     )
 
 
@@ -382,6 +388,12 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
     high = risk.get("high", 0)
     secondary = [d for d in cfg.domains if d.role != "primary"]
     rule = cfg.plan.instrument_rule
+    instrument_rule_text = (
+        INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
+        + ", at the "
+        + words.join_and(sorted({w.pick for w in cfg.plan.windows}))
+        + " time point in the window"
+    )
     return {
         "key_findings": findings,
         "certainty_range": (ranked[0], ranked[-1]) if ranked else ("not rated", "not rated"),
@@ -403,10 +415,7 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
             else ""
         ),
         "domain_significant": {d.id: any(v.significant for v in pooled if v.domain_id == d.id) for d in cfg.domains},
-        "instrument_rule_text": INSTRUMENT_RULES.get(rule, rule.replace("_", " "))
-        + ", at the "
-        + words.join_and(sorted({w.pick for w in cfg.plan.windows}))
-        + " time point in the window",
+        "instrument_rule_text": instrument_rule_text,
         "subgroup_names": [variable_name(s).lower() for s in cfg.plan.subgroups],
         "moderator_names": [variable_name(s).lower() for s in cfg.plan.moderators],
         "risk_phrase": (
@@ -415,6 +424,7 @@ def manuscript_extras(ctx: dict[str, Any], style) -> dict[str, Any]:
         ),
         "followup_phrase": followup_phrase,
         "followup_assessed": bool(follow),
+        "dependence_methods": methods_sentence(ctx["results"], style, instrument_rule_text),
     }
 
 

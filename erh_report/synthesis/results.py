@@ -32,6 +32,10 @@ class AnalysisResult:
     loo: LeaveOneOut | None = None
     egger: EggerTest | None = None
     trimfill: TrimAndFill | None = None
+    #: every effect of a multilevel main model (its forest plot and study table); None: ``effects`` are
+    model_effects: pd.DataFrame | None = None
+    #: what the follow-up analyses used when the main model is not the paper's (``synthesis.dependent``)
+    follow_up_note: str = ""
 
     @property
     def k(self) -> int:

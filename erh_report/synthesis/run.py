@@ -11,13 +11,13 @@ import numpy as np
 
 from erh_report import rob_tools
 from erh_report.analysis.bias import egger_test, trim_and_fill
-from erh_report.analysis.model import ModelError, fit
+from erh_report.analysis.model import MetaResult, ModelError, fit
 from erh_report.analysis.sensitivity import leave_one_out
 from erh_report.analysis.subgroup import subgroup_analysis
 from erh_report.data.plan import Analysis
 from erh_report.data.review import Review
 from erh_report.limits import check_study_effects
-from erh_report.synthesis import configured
+from erh_report.synthesis import configured, dependent
 from erh_report.synthesis.effects import study_effects
 from erh_report.synthesis.results import AnalysisResult, ReviewResults
 from erh_report.vocabulary import method_label
@@ -47,6 +47,9 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
         result, subgroups, note = configured.run(analysis, effects, settings.smd_variant)
         return AnalysisResult(analysis, effects, result, configured.method_label(analysis), note, subgroups=subgroups)
     check_study_effects(review.sources["outcome_data"], analysis.id, effects)
+    choice = dependent.choice_for(cfg, analysis)
+    if not choice.usual:  # several effects per study, or robust tests (review.yaml's dependence, robust)
+        return dependent.run_dependent(review, analysis, effects, choice, label)
     yi, vi = effects["yi"].to_numpy(), effects["vi"].to_numpy()
     try:
         result = fit(yi, vi, **kw)  # type: ignore[arg-type]
@@ -55,7 +58,17 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
         return AnalysisResult(analysis, effects, None, label, str(exc))
     effects["weight"] = result.weights
     out = AnalysisResult(analysis, effects, result, label, "; ".join(result.notes))
+    follow_ups(review, out, effects, result)
+    return out
 
+
+def follow_ups(review: Review, out: AnalysisResult, effects, result: MetaResult) -> None:
+    """The subgroup, moderator, sensitivity and small-study analyses of one analysis, on its study rows
+    ``effects`` (one effect per study) and their usual model ``result``."""
+    plan, settings = review.config.plan, review.config.settings
+    kw = dict(method=settings.method, hksj=settings.hksj, level=settings.level)
+    yi, vi = effects["yi"].to_numpy(), effects["vi"].to_numpy()
+    k = len(effects)
     if k >= plan.min_studies_subgroup:
         for var in plan.subgroups:
             groups = effects[var].astype(str).to_numpy()
@@ -89,7 +102,6 @@ def run_analysis(review: Review, analysis: Analysis) -> AnalysisResult:
             out.trimfill = trim_and_fill(result)
         except ValueError:
             out.trimfill = None
-    return out
 
 
 def run(review: Review, progress: Progress | None = None) -> ReviewResults:

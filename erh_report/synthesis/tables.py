@@ -136,7 +136,76 @@ def analysis_rows(results: ReviewResults) -> list[AnalysisRow]:
 
 
 def analyses_table(results: ReviewResults) -> pd.DataFrame:
-    return frame(analysis_rows(results), AnalysisRow)
+    table = frame(analysis_rows(results), AnalysisRow)
+    if dependent_columns(results):
+        table = _with_dependence(table, results)
+    return table
+
+
+def dependent_columns(results: ReviewResults) -> bool:
+    """Whether some analysis's main model is not the paper's (aggregate, multilevel or robust tests): the
+    tables then show its extra columns, empty for the analyses run as the paper ran them."""
+    from erh_report.synthesis.dependent import any_dependent
+
+    return any_dependent(results.review.config, [ar.analysis for ar in results.analyses])
+
+
+#: The columns of the main table for several effects per study and robust tests (``_with_dependence``).
+DEPENDENCE_COLUMNS = (
+    "dependence",
+    "within_study_correlation",
+    "k_effects",
+    "k_studies",
+    "sigma2_between",
+    "sigma2_within",
+    "i2_between",
+    "i2_within",
+    "robust_se",
+    "robust_df",
+    "robust_ci_low",
+    "robust_ci_high",
+    "robust_pval",
+    "follow_up_analyses",
+)
+
+
+def dependence_values(ar) -> dict[str, object]:
+    """The extra columns of one analysis: its model's effects, studies, variance components and robust tests
+    (empty where it has none)."""
+    from erh_report.analysis.dependent import DependentResult
+
+    res = ar.result
+    row: dict[str, object] = dict.fromkeys(DEPENDENCE_COLUMNS, NAN)
+    row.update(dependence="select", follow_up_analyses=ar.follow_up_note, within_study_correlation=NAN)
+    row["k_effects"] = row["k_studies"] = ar.k
+    if isinstance(res, DependentResult):
+        row.update(dependence=res.choice.dependence, k_effects=res.k_effects, k_studies=res.k_studies)
+        if res.choice.dependence == "aggregate":
+            row["within_study_correlation"] = res.choice.rho
+        if res.sigma2 is not None and res.i2_levels is not None:
+            row.update(
+                sigma2_between=res.sigma2[0],
+                sigma2_within=res.sigma2[1],
+                i2_between=res.i2_levels[0],
+                i2_within=res.i2_levels[1],
+            )
+        if res.robust is not None:
+            c = res.robust.coefficients[0]
+            row.update(robust_se=c.se, robust_df=c.df, robust_ci_low=c.ci_low, robust_ci_high=c.ci_high)
+            row["robust_pval"] = c.pval
+    return row
+
+
+def _with_dependence(table: pd.DataFrame, results: ReviewResults) -> pd.DataFrame:
+    extra = pd.DataFrame([dependence_values(ar) for ar in results.analyses], columns=list(DEPENDENCE_COLUMNS))
+    from erh_report.analysis.dependent import DependentResult
+
+    table["test"] = [
+        ar.result.test if isinstance(ar.result, DependentResult) else t
+        for ar, t in zip(results.analyses, table["test"], strict=True)
+    ]
+    at = table.columns.get_loc("participants") + 1
+    return pd.concat([table.iloc[:, :at], extra, table.iloc[:, at:]], axis=1)
 
 
 #: The columns of the study rows written to results/ (``synthesis.effects`` makes them).
@@ -187,7 +256,10 @@ def study_table(results: ReviewResults) -> pd.DataFrame:
     columns = list(STUDY_COLUMNS)
     if any("subgroup" in ar.effects and ar.effects["subgroup"].astype(bool).any() for ar in results.analyses):
         columns.insert(columns.index("comparison") + 1, "subgroup")  # an imported review's RevMan subgroups
-    parts = [ar.effects.reindex(columns=columns) for ar in results.analyses if not ar.effects.empty]
+    if dependent_columns(results):
+        columns.insert(columns.index("weight") + 1, "effects_in_study")
+    shown = [ar.effects if ar.model_effects is None else ar.model_effects for ar in results.analyses]
+    parts = [fx.reindex(columns=columns) for fx in shown if not fx.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
@@ -434,6 +506,9 @@ def small_study_rows(results: ReviewResults) -> list[SmallStudyRow]:
 #: Columns that count something: written as whole numbers when every value is one.
 COUNT_COLUMNS = (
     "k",
+    "k_effects",
+    "k_studies",
+    "effects_in_study",
     "participants",
     "q_df",
     "n_i",
