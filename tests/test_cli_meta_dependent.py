@@ -137,7 +137,7 @@ BAD_OPTIONS = [
     (["--cluster", "study", "--aggregate", "-2"], "correlation -2 outside [-1, 1]"),
     (["--cluster", "study", "--model", "multilevel", "--method", "DL"], "DL cannot fit a multilevel model"),
     (["--cluster", "study", "--model", "multilevel", "--aggregate", "0.5"], "cannot be combined with --model"),
-    (["--cluster", "study", "--egger"], "--egger: is not available with --cluster"),
+    (["--cluster", "study", "--egger"], "--egger: needs one effect per study"),
     (["--cluster", "nope", "--robust"], "cluster column 'nope' not found"),
     (["--cluster", "es_id", "--model", "multilevel"], None),  # es_id groups several effects: fine
     (["--cluster", "study", "--aggregate", "1"], "is not positive definite"),

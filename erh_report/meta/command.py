@@ -253,7 +253,7 @@ def run_meta(args: argparse.Namespace) -> int:
 
 
 def _run_meta(args: argparse.Namespace) -> int:
-    from erh_report.analysis import bias, model, subgroup
+    from erh_report.analysis import model, subgroup
     from erh_report.analysis.effect_sizes import escalc
     from erh_report.meta.console import format_meta_summary
 
@@ -321,23 +321,7 @@ def _run_meta(args: argparse.Namespace) -> int:
     if args.measure != "GEN":
         out["yi"] = list(es.yi)
         out["vi"] = list(es.vi)
-    extras: dict = {}
-    if args.egger:
-        try:
-            eg = bias.egger_test(result)
-            out["egger"] = {"statistic": eg.statistic, "pval": eg.pval}
-            extras["egger"] = eg
-        except (model.ModelError, __import__("numpy").linalg.LinAlgError) as exc:
-            out["egger"] = {"statistic": None, "pval": None}
-            extras["egger_error"] = f"Egger's test not possible: {exc}"
-    if args.trimfill:
-        try:
-            tf = bias.trim_and_fill(result)
-            out["trimfill"] = {"k0": tf.k0, "estimate": tf.estimate, "ci_low": tf.ci_low, "ci_high": tf.ci_high}
-            extras["trimfill"] = tf
-        except (ValueError, model.ModelError) as exc:
-            out["trimfill"] = {"k0": None, "estimate": None, "ci_low": None, "ci_high": None}
-            extras["trimfill_error"] = f"trim-and-fill not possible: {exc}"
+    extras: dict = small_study_tests(args, result, out)
     if groups is not None:
         sub = subgroup.subgroup_analysis(es.yi, es.vi, groups, method=method, hksj=args.hksj, level=level)
         out["subgroups"] = {lev: result_summary(res) for lev, res in sub.results.items()}
@@ -366,6 +350,31 @@ def _run_meta(args: argparse.Namespace) -> int:
     else:
         print(format_meta_summary(result, measure=args.measure, extras=extras))
     return 0
+
+
+def small_study_tests(args: argparse.Namespace, result, out: dict) -> dict:
+    """Egger's test and trim-and-fill when asked (``--egger``, ``--trimfill``): their JSON keys into ``out``,
+    and what the readable summary prints, returned."""
+    from erh_report.analysis import bias, model
+
+    extras: dict = {}
+    if args.egger:
+        try:
+            eg = bias.egger_test(result)
+            out["egger"] = {"statistic": eg.statistic, "pval": eg.pval}
+            extras["egger"] = eg
+        except (model.ModelError, __import__("numpy").linalg.LinAlgError) as exc:
+            out["egger"] = {"statistic": None, "pval": None}
+            extras["egger_error"] = f"Egger's test not possible: {exc}"
+    if args.trimfill:
+        try:
+            tf = bias.trim_and_fill(result)
+            out["trimfill"] = {"k0": tf.k0, "estimate": tf.estimate, "ci_low": tf.ci_low, "ci_high": tf.ci_high}
+            extras["trimfill"] = tf
+        except (ValueError, model.ModelError) as exc:
+            out["trimfill"] = {"k0": None, "estimate": None, "ci_low": None, "ci_high": None}
+            extras["trimfill_error"] = f"trim-and-fill not possible: {exc}"
+    return extras
 
 
 def run_pooled(

@@ -76,9 +76,20 @@ def check_options(args: argparse.Namespace) -> None:
             refuse("--method", f"{args.method} cannot fit a multilevel model", "--method REML (default) or ML")
         if args.hksj:
             refuse("--hksj", "is not available with --model multilevel", "--robust for small-sample inference")
-    for option, wanted in (("--subgroup", args.subgroup), ("--egger", args.egger), ("--trimfill", args.trimfill)):
-        if wanted and args.cluster:
-            refuse(option, "is not available with --cluster", "a file with one effect per study")
+    if args.subgroup and args.cluster:
+        refuse(
+            "--subgroup",
+            "is not available with --cluster",
+            "--moderator with 0/1 indicator columns (a subgroup test in the same model), or a file with one "
+            "effect per study",
+        )
+    for option, wanted in (("--egger", args.egger), ("--trimfill", args.trimfill)):
+        if wanted and args.cluster and args.aggregate is None:
+            refuse(
+                option,
+                "needs one effect per study (as metafor's regtest() and trimfill())",
+                "--aggregate RHO to combine each study's effects first",
+            )
     if problems:
         raise InputError(problems)
 
@@ -150,7 +161,7 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
     from erh_report.analysis.multilevel import fit_multilevel
     from erh_report.analysis.robust import robust_multilevel, robust_uni
     from erh_report.jsonable import plain
-    from erh_report.meta.command import result_summary
+    from erh_report.meta.command import result_summary, small_study_tests
     from erh_report.meta.console import format_meta_summary, format_multilevel_summary, format_robust
 
     clusters = parse_clusters(table, args.cluster)
@@ -178,7 +189,8 @@ def run_dependent(args: argparse.Namespace, table, es, moderators, level: float)
             )
             robust = robust_uni(result, clusters) if args.robust else None
             out = _with_robust(result_summary(result), result, robust)
-            text = header + format_meta_summary(result, measure=args.measure)
+            extras = small_study_tests(args, result, out)  # on the aggregated effects, one per study
+            text = header + format_meta_summary(result, measure=args.measure, extras=extras)
     except model.ModelError as exc:
         raise InputError([Problem(table.path, str(exc))]) from None
     except np.linalg.LinAlgError:
