@@ -9,7 +9,7 @@ footnote, lettered a, b, ... within the analysis (tables re-letter them across r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -344,17 +344,21 @@ def _suggestions(
             settings=settings,
             scale=scale,
         ),
-        "inconsistency": rules.inconsistency(
-            res.k,
-            res.i2,
-            res.pi_low,
-            res.pi_high,
-            res.estimate,
-            studies["ci_low"].tolist(),
-            studies["ci_high"].tolist(),
-            small=small,
-            settings=settings,
-            scale=scale,
+        "inconsistency": _total_heterogeneity(
+            res,
+            scale,
+            rules.inconsistency(
+                res.k,
+                res.i2,
+                res.pi_low,
+                res.pi_high,
+                res.estimate,
+                studies["ci_low"].tolist(),
+                studies["ci_high"].tolist(),
+                small=small,
+                settings=settings,
+                scale=scale,
+            ),
         ),
         "indirectness": rules.indirectness(),
         "imprecision": rules.imprecision(
@@ -380,6 +384,18 @@ def _suggestions(
             scale=scale,
         ),
     }
+
+
+def _total_heterogeneity(res, scale: EffectScale, judgement: rules.Judgement) -> rules.Judgement:
+    """A three-level model is judged on its total I² (the sum of its levels'), and says so, with each level's."""
+    levels = getattr(res, "i2_levels", None)
+    if levels is None:
+        return judgement
+    i2 = scale.style.i2(res.i2)
+    between, within = (scale.style.percent(x) for x in levels)
+    total = f"total {i2} (three-level model: between studies {between}, within studies {within})"
+    values = {**judgement.values, "i2_between": levels[0], "i2_within": levels[1]}
+    return replace(judgement, reason=judgement.reason.replace(i2, total, 1), values=values)
 
 
 def _effect(ar: AnalysisResult, scale: EffectScale, comparator_risk: float | None) -> EffectSummary | None:
