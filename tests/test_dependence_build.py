@@ -66,7 +66,9 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     html = document_html(manuscript, results, grade, [], STYLE)[0]
     docx = root / "manuscript.docx"
     write_docx(html, root, docx, title="manuscript")
-    return review, results, grade, out, html, docx
+    supplement = next(d for d in DOCUMENTS if d.name == "supplement")
+    supplement_html = document_html(supplement, results, grade, [], STYLE)[0]
+    return review, results, grade, out, html, docx, supplement_html
 
 
 def every_effect_arrays(review, analysis_id: str):
@@ -260,3 +262,22 @@ def test_dependence_in_an_analysis_pooled_as_revman_does_is_named(tmp_path):
         load_review(data)
     message = str(error.value)
     assert "review.yaml" in message and "plan.analyses.0.dependence" in message and "pooling: IV" in message
+
+
+def test_supplement_names_the_main_models_and_what_the_follow_ups_used(built):
+    page = lxml_html.fromstring(built[6])
+    settings = {
+        row.xpath("td")[0].text_content(): row.xpath("td")[1].text_content()
+        for row in page.xpath('//table[@id="table-settings"]/tbody/tr')
+    }
+    main = settings["Several effects per study (main analyses)"]
+    assert "parent-infant bonding (post-intervention): three-level model of every effect (REML); cluster-robust" in main
+    assert (
+        "parent/caregiver sensitivity (post-intervention): every effect aggregated within studies (correlation 0.50)"
+        in main
+    )
+    assert "parent/caregiver depression (post-intervention): one selected effect per study; cluster-robust CR2" in main
+    caption = page.xpath('//table[@id="table-subgroups"]/caption')[0].text_content()
+    assert caption.endswith(
+        "One effect per study (the aggregated or, under a three-level main model, the selected effect)"
+    )

@@ -18,9 +18,9 @@ from erh_report.data import Review
 from erh_report.figures import Figure
 from erh_report.grade import GradeReport
 from erh_report.grade.wording import size as size_index
-from erh_report.numbers import STYLES, NumberStyle
+from erh_report.numbers import STYLES, NumberStyle, get_style
 from erh_report.render import words
-from erh_report.render.dependence_words import methods_sentence, result_phrases
+from erh_report.render.dependence_words import methods_sentence, result_phrases, supplement_phrases
 from erh_report.render.references import Citations
 from erh_report.software import versions
 from erh_report.synthesis import AnalysisResult, ReviewResults
@@ -511,4 +511,5 @@ def supplement_extras(results: ReviewResults) -> dict[str, Any]:
         "small_study_rows": small_rows,
         "moderator_label": lambda name: variable_name(name).lower(),
         "dependence_rows": supplement_rows(results.review, _shown),
+        **supplement_phrases(results, get_style(results.review.config.settings.number_style)),
     }

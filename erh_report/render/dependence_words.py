@@ -6,7 +6,7 @@ empty when every analysis is run as the paper ran it (one selected effect per st
 
 from __future__ import annotations
 
-from erh_report.analysis.dependent import DependentResult
+from erh_report.analysis.dependent import Choice, DependentResult
 from erh_report.numbers import NumberStyle
 from erh_report.render import words
 from erh_report.synthesis import AnalysisResult, ReviewResults
@@ -116,3 +116,37 @@ def result_phrases(ar: AnalysisResult, style: NumberStyle) -> dict[str, str]:
     if res.robust is not None and res.df is not None:
         out["test_phrase"] = f" (cluster-robust, {style.number(res.df, 1)} df)"
     return out
+
+
+def _short(choice: Choice, method_code: str, style: NumberStyle) -> str:
+    model = {
+        "multilevel": f"three-level model of every effect ({method_code})",
+        "aggregate": f"every effect aggregated within studies (correlation {style.number(choice.rho, 2)})",
+        "select": "one selected effect per study",
+    }[choice.dependence]
+    return model + ("; cluster-robust CR2 tests (Satterthwaite df)" if choice.robust else "")
+
+
+def supplement_phrases(results: ReviewResults, style: NumberStyle) -> dict[str, str]:
+    """The supplement's words when some main analysis is not the paper's: the eMethods row of the main
+    analyses' model (``dependence_main``) and what the follow-up tables used (``follow_up_caption``); both
+    "" otherwise."""
+    config = results.review.config
+    choices = {ar.analysis.id: choice_for(config, ar.analysis) for ar in results.analyses}
+    if all(c.usual for c in choices.values()):
+        return {"dependence_main": "", "follow_up_caption": ""}
+    groups: dict[Choice, list[AnalysisResult]] = {}
+    for ar in results.analyses:
+        groups.setdefault(choices[ar.analysis.id], []).append(ar)
+    parts = [
+        ("" if len(groups) == 1 else f"{words.join_and([_title(ar) for ar in members])}: ")
+        + _short(choice, config.settings.method, style)
+        for choice, members in groups.items()
+    ]
+    used = {c.dependence for c in choices.values()}
+    which = {
+        frozenset({"multilevel"}): "the selected effect of each study, the main model being the three-level model",
+        frozenset({"aggregate"}): "each study's effects aggregated, as in the main analysis",
+    }.get(frozenset(used - {"select"}), "the aggregated or, under a three-level main model, the selected effect")
+    caption = f". One effect per study ({which})" if used - {"select"} else ""
+    return {"dependence_main": "; ".join(parts), "follow_up_caption": caption}
