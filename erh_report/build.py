@@ -59,7 +59,18 @@ def _about(review: Review) -> dict[str, Any]:
         "dyads_randomised": sum(s.n_randomised or 0 for _, s in review.studies),
         "sign_convention": "positive effects favour the intervention",
         **({"source": cfg.source.model_dump()} if cfg.source else {}),
+        **_dependence_about(review),
     }
+
+
+def _dependence_about(review: Review) -> dict[str, Any]:
+    """The main analyses' handling of several effects per study, when some analysis is not the paper's."""
+    from erh_report.synthesis.dependent import any_dependent
+
+    s = review.config.settings
+    if not any_dependent(review.config, review.analyses):
+        return {}
+    return {"dependence": s.dependence, "robust": s.robust, "within_study_correlation": s.within_study_correlation}
 
 
 def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFrame]:
@@ -103,6 +114,7 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
         "sensitivity.csv                all studies vs excluding high risk of bias",
         "leave_one_out.csv              each analysis refitted without each study in turn",
         "dependence.csv                 each analysis with one effect per study selected, aggregated, and multilevel",
+        *_dependence_readme(review),
         "small_study_effects.csv        Egger's test and trim-and-fill (analyses with enough studies)",
         "prisma.csv                     the PRISMA 2020 counts as read",
         f"{XLSX_NAME}                   every table above, one sheet each; results.json likewise",
@@ -112,6 +124,18 @@ def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFram
     ]
     (folder / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return frames
+
+
+def _dependence_readme(review: Review) -> list[str]:
+    """The README's words on the extra columns, when some main analysis is not the paper's."""
+    from erh_report.synthesis.dependent import any_dependent
+
+    if not any_dependent(review.config, review.analyses):
+        return []
+    return [
+        "                               analyses.csv: dependence, k_effects, k_studies, sigma2_*, i2_*, robust_*",
+        "                               columns say each main analysis's model (review.yaml's dependence, robust)",
+    ]
 
 
 def write_results_workbook(

@@ -281,3 +281,11 @@ def test_supplement_names_the_main_models_and_what_the_follow_ups_used(built):
     assert caption.endswith(
         "One effect per study (the aggregated or, under a three-level main model, the selected effect)"
     )
+
+
+def test_results_json_and_readme_say_the_setting(built):
+    import json
+
+    about = json.loads((built[3] / "results" / "analyses.json").read_text())["about"]
+    assert (about["dependence"], about["robust"]) == ("multilevel", True)
+    assert "k_effects, k_studies" in (built[3] / "results" / "README.txt").read_text()
