@@ -372,7 +372,7 @@ def forest_spec(
             footnotes.append(f"No risk-of-bias assessment for {a.outcome.lower()} in: {', '.join(missing)} (grey).")
     if "risk_of_bias" in review.not_provided:
         footnotes.append("Risk of bias: not provided by the source.")
-    footnotes.extend(dependence_footnotes(r, effects))
+    footnotes.extend(dependence_footnotes(r, every))
     if r is not None and ar.note:
         footnotes.append(f"Note: {ar.note}.")
     if r is not None and words.pi_finite(r):

@@ -73,15 +73,21 @@ def dependent_words(r) -> str:
     return text + (", cluster-robust CI (CR2, Satterthwaite df)" if r.robust is not None else "")
 
 
-def dependence_footnotes(r, effects: pd.DataFrame) -> list[str]:
-    """What a reader needs to read the rows of a model with several effects per study."""
+def dependence_footnotes(r, grouped: bool) -> list[str]:
+    """What a reader needs to read the rows of a model with several effects per study (``grouped``: each
+    effect drawn under its study; otherwise the rows are one selected effect per study, as in subgroups)."""
     if not isinstance(r, DependentResult):
         return []
     notes = []
-    if r.multilevel:
+    if r.multilevel and grouped:
         notes.append(
             f"Each effect is shown under its study ({r.k_effects} effects from {r.k_studies} studies); weights are "
             "the three-level model's. Heterogeneity: σ² between and within studies; I² is their total."
+        )
+    elif r.multilevel:
+        notes.append(
+            f"Rows: the selected effect of each study; the total is the three-level model of all {r.k_effects} "
+            f"effects from {r.k_studies} studies."
         )
     if r.robust is not None:
         notes.append(
