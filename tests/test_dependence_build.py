@@ -39,6 +39,7 @@ ANALYSES = (
     "    - {outcome: bonding, window: post}\n"
     "    - {outcome: sensitivity, window: post, dependence: aggregate, within_study_correlation: 0.5}\n"
     "    - {outcome: depression, window: post, dependence: select}\n"
+    "    - {outcome: disorganised_attachment, window: fu12}\n"
 )
 STYLE = get_style("JAMA")
 
@@ -271,7 +272,10 @@ def test_supplement_names_the_main_models_and_what_the_follow_ups_used(built):
         for row in page.xpath('//table[@id="table-settings"]/tbody/tr')
     }
     main = settings["Several effects per study (main analyses)"]
-    assert "parent-infant bonding (post-intervention): three-level model of every effect (REML); cluster-robust" in main
+    assert (
+        "parent-infant bonding (post-intervention) and disorganised attachment (follow-up of 1 year or more): "
+        "three-level model of every effect (REML); cluster-robust"
+    ) in main
     assert (
         "parent/caregiver sensitivity (post-intervention): every effect aggregated within studies (correlation 0.50)"
         in main
@@ -289,3 +293,10 @@ def test_results_json_and_readme_say_the_setting(built):
     about = json.loads((built[3] / "results" / "analyses.json").read_text())["about"]
     assert (about["dependence"], about["robust"]) == ("multilevel", True)
     assert "k_effects, k_studies" in (built[3] / "results" / "README.txt").read_text()
+
+
+def test_multilevel_with_one_effect_in_every_study_is_the_usual_model_and_says_so(built):
+    table = pd.read_csv(built[3] / "results" / "analyses.csv").set_index("analysis_id")
+    row = table.loc["disorganised_attachment_fu12"]
+    assert row["note"].startswith("every study gives one effect in this window: the usual random-effects model")
+    assert row["k_effects"] == row["k_studies"] == row["k"] and row["method"] == "REML+CR2"

@@ -16,6 +16,7 @@ of bias, which refits the chosen model. ``follow_up_note`` says so in the output
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ from erh_report.synthesis.results import AnalysisResult
 
 #: Under ``multilevel``, what the follow-up analyses use, as the outputs say it.
 SELECTED_NOTE = "one effect per study (the selection rule): the three-level model was used for the main analysis"
+ONE_EFFECT_EACH = "every study gives one effect in this window"
 AGGREGATED_NOTE = "one effect per study (each study's effects aggregated), as in the main analysis"
 
 
@@ -113,27 +115,31 @@ def run_dependent(
 
     settings = review.config.settings
     every = selected if choice.dependence == "select" else _every_effect(review, analysis)
+    fallback = ""
+    if choice.dependence == "multilevel" and not every["study_id"].duplicated().any():
+        fallback = f"{ONE_EFFECT_EACH}: the usual random-effects model"  # the two levels cannot be told apart
+        choice = replace(choice, dependence="select")
     try:
         result = _fit(every, choice, review)
     except ModelError as exc:
         selected["weight"] = math.nan
         return AnalysisResult(analysis, selected, None, label, str(exc))
-    note = "; ".join(result.notes)
+    note = "; ".join((fallback, *result.notes) if fallback else result.notes)
     if choice.dependence == "aggregate":
         effects = aggregated_rows(selected, every, result, settings.level)
         usual, follow_note = result.model, AGGREGATED_NOTE
         model_effects = None
     else:
         effects = selected
-        weights = pd.Series(result.weights, index=every.index)
         if choice.dependence == "multilevel":
-            every = every.assign(
-                weight=weights.to_numpy(), effects_in_study=every.groupby("study_id").yi.transform("size")
-            )
+            every = every.assign(weight=result.weights, effects_in_study=every.groupby("study_id").yi.transform("size"))
             share = every.groupby("study_id", sort=False)["weight"].sum()
             first = ~selected["study_id"].duplicated()  # a study's share once, on its first comparison
             selected["weight"] = np.where(first, selected["study_id"].map(share), 0.0)
-            usual = fit(selected["yi"].to_numpy(), selected["vi"].to_numpy(), **_kw(review))
+            try:  # the follow-up analyses' model of the selected effects
+                usual = fit(selected["yi"].to_numpy(), selected["vi"].to_numpy(), **_kw(review))
+            except ModelError:
+                usual = None
             model_effects, follow_note = every, SELECTED_NOTE
         else:  # one selected effect per study with robust tests
             selected["weight"] = result.weights
@@ -141,7 +147,8 @@ def run_dependent(
     out = AnalysisResult(analysis, effects, result, result.method_label, note)
     out.model_effects = model_effects
     out.follow_up_note = follow_note
-    follow_ups(review, out, effects, usual)
+    if usual is not None:
+        follow_ups(review, out, effects, usual)
     _without_high_rob(review, out, effects, every, choice)
     return out
 
