@@ -300,3 +300,12 @@ def test_multilevel_with_one_effect_in_every_study_is_the_usual_model_and_says_s
     row = table.loc["disorganised_attachment_fu12"]
     assert row["note"].startswith("every study gives one effect in this window: the usual random-effects model")
     assert row["k_effects"] == row["k_studies"] == row["k"] and row["method"] == "REML+CR2"
+
+
+def test_aggregated_rows_keep_the_arm_data_of_a_study_with_one_effect(built):
+    rows = pd.read_csv(built[3] / "results" / "studies" / "sensitivity_post.csv")
+    single, combined = rows[rows["effects_in_study"] == 1], rows[rows["effects_in_study"] > 1]
+    assert len(single) and len(combined)
+    assert single["mean_i"].notna().all() and (single["data"] == "arms").all()
+    assert combined["mean_i"].isna().all() and (combined["data"] == "aggregated").all()
+    assert combined["why"].str.contains("effects aggregated (within-study correlation 0.5)", regex=False).all()

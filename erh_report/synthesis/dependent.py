@@ -87,9 +87,10 @@ def aggregated_rows(selected: pd.DataFrame, every: pd.DataFrame, result: Depende
     rows["why"] = [
         f"{n} effect{'s' if n > 1 else ''} aggregated (within-study correlation {result.choice.rho:g})" for n in counts
     ]
-    for column in ("mean_i", "sd_i", "mean_c", "sd_c"):  # the arms of one instrument no longer describe the row
-        rows[column] = math.nan
-    rows.loc[counts > 1, "data"] = "aggregated"
+    combined = counts > 1
+    for column in ("mean_i", "sd_i", "mean_c", "sd_c"):  # one instrument's arms no longer describe a combined row
+        rows.loc[combined, column] = math.nan
+    rows.loc[combined, "data"] = "aggregated"
     rows["weight"] = result.weights
     return rows.reset_index(drop=True)
 
