@@ -60,10 +60,29 @@ def correlation_for(review: Review, analysis: Analysis) -> float:
     return review.config.settings.within_study_correlation
 
 
+def _kept(store: dict, review: Review, make):
+    """``make(review)``, made once per review while it lives (the results files, the workbook, the supplement
+    and every analysis of the synthesis ask for the same)."""
+    kept = store.get(id(review))
+    if kept is not None and kept[0]() is review:
+        return kept[1]
+    value = make(review)
+    key = id(review)
+    store[key] = (weakref.ref(review, lambda _ref: store.pop(key, None)), value)
+    return value
+
+
+_EVERY: dict[int, tuple[weakref.ref, dict]] = {}
+
+
 def every_effect(review: Review) -> dict[str, list[StudyInput]]:
     """Per analysis, every instrument and time point each study reports in the window."""
-    labels = {s.study_id: s.label for _, s in review.studies}
-    return select_effects(review.config, review.outcome_data, labels, every=True)[0]
+
+    def make(review: Review) -> dict[str, list[StudyInput]]:
+        labels = {s.study_id: s.label for _, s in review.studies}
+        return select_effects(review.config, review.outcome_data, labels, every=True)[0]
+
+    return _kept(_EVERY, review, make)
 
 
 def _effects(review: Review, analysis: Analysis, inputs: list[StudyInput]) -> tuple[np.ndarray, ...]:
@@ -147,13 +166,7 @@ _TABLES: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
 def dependence_table(review: Review) -> pd.DataFrame:
     """Every analysis with enough studies under select, aggregate and multilevel (one row each). Kept per
     review while it lives: the results files, the workbook and the supplement all show it."""
-    kept = _TABLES.get(id(review))
-    if kept is not None and kept[0]() is review:
-        return kept[1].copy()
-    frame = _dependence_table(review)
-    key = id(review)
-    _TABLES[key] = (weakref.ref(review, lambda _ref: _TABLES.pop(key, None)), frame)
-    return frame.copy()
+    return _kept(_TABLES, review, _dependence_table).copy()
 
 
 def _dependence_table(review: Review) -> pd.DataFrame:
