@@ -71,8 +71,12 @@ def heterogeneity_line(style: NumberStyle, r: MetaResult) -> str:
 
 def overall_line(style: NumberStyle, r: MetaResult) -> str:
     """'Test for overall effect: Z = 3.21 (P = .001)' (t with its df under HKSJ)."""
-    df = r.df if r.df is None or float(r.df).is_integer() else style.number(r.df, 1)  # Satterthwaite's df
-    stat = f"t({df:g})" if isinstance(df, int | float) else f"t({df})" if df is not None else "Z"
+    if r.df is None:
+        stat = "Z"
+    elif float(r.df).is_integer():
+        stat = f"t({r.df:g})"
+    else:  # Satterthwaite's df of a cluster-robust test
+        stat = f"t({style.number(r.df, 1)})"
     return f"Test for overall effect: {stat} = {style.number(abs(r.statistic))} ({style.p(r.pval)})"
 
 

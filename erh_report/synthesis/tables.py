@@ -176,8 +176,7 @@ def dependence_values(ar) -> dict[str, object]:
 
     res = ar.result
     row: dict[str, object] = dict.fromkeys(DEPENDENCE_COLUMNS, NAN)
-    row.update(dependence="select", follow_up_analyses=ar.follow_up_note, within_study_correlation=NAN)
-    row["k_effects"] = row["k_studies"] = ar.k
+    row.update(dependence="select", follow_up_analyses=ar.follow_up_note, k_effects=ar.k, k_studies=ar.k)
     if isinstance(res, DependentResult):
         row.update(dependence=res.choice.dependence, k_effects=res.k_effects, k_studies=res.k_studies)
         if res.choice.dependence == "aggregate":
@@ -191,15 +190,16 @@ def dependence_values(ar) -> dict[str, object]:
             )
         if res.robust is not None:
             c = res.robust.coefficients[0]
-            row.update(robust_se=c.se, robust_df=c.df, robust_ci_low=c.ci_low, robust_ci_high=c.ci_high)
-            row["robust_pval"] = c.pval
+            row.update(
+                robust_se=c.se, robust_df=c.df, robust_ci_low=c.ci_low, robust_ci_high=c.ci_high, robust_pval=c.pval
+            )
     return row
 
 
 def _with_dependence(table: pd.DataFrame, results: ReviewResults) -> pd.DataFrame:
-    extra = pd.DataFrame([dependence_values(ar) for ar in results.analyses], columns=list(DEPENDENCE_COLUMNS))
     from erh_report.analysis.dependent import DependentResult
 
+    extra = pd.DataFrame([dependence_values(ar) for ar in results.analyses], columns=list(DEPENDENCE_COLUMNS))
     table["test"] = [
         ar.result.test if isinstance(ar.result, DependentResult) else t
         for ar, t in zip(results.analyses, table["test"], strict=True)
