@@ -11,6 +11,7 @@ from review_copies import copy_data
 
 from erh_report.cli import main
 from erh_report.data import load_review
+from erh_report.data.csl import csl_date, csl_page
 from erh_report.data.csl_style import style_file
 from erh_report.data.reference_files import read_references
 from erh_report.render.references import Citations, format_references
@@ -169,3 +170,25 @@ def test_a_bad_reference_file_is_named_with_its_line(tmp_path: Path, name: str, 
     items, _, problems = read_references(folder)
     assert items is None
     assert problems and str(problems[0]).startswith(message), [str(p) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("2021", [2021]),
+        ("2021 Mar 29", [2021, 3, 29]),  # MEDLINE's DP
+        ("2020 Jan-Feb", [2020, 1]),  # a span of months: the first
+        ("1997/09/13/", [1997, 9, 13]),  # RIS's DA
+        ("2019 Spring", [2019]),
+    ],
+)
+def test_dates_of_the_reference_formats(text: str, parts: list[int]):
+    assert csl_date(text) == {"date-parts": [parts]}
+    assert csl_date("in press") == {"literal": "in press"}
+
+
+@pytest.mark.parametrize(
+    ("text", "page"), [("924--926", "924-926"), ("924-6", "924-926"), ("1195-204", "1195-1204"), ("e71", "e71")]
+)
+def test_page_ranges_are_written_out(text: str, page: str):
+    assert csl_page(text) == page

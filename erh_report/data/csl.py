@@ -19,11 +19,13 @@ def csl_date(text: str, month: str = "") -> dict[str, Any]:
         return {"literal": text.strip()}
     date = [int(parts[0])]
     rest = parts[1:] or ([month] if month else [])
-    for part in rest[:2]:
-        number = int(part) if part.isdigit() else _MONTHS.get(part[:3].lower())
-        if number is None:
-            break
-        date.append(number)
+    month_number = _MONTHS.get(rest[0][:3].lower()) if rest else None
+    if rest and rest[0].isdigit() and 1 <= int(rest[0]) <= 12:
+        month_number = int(rest[0])
+    if month_number:
+        date.append(month_number)
+        if len(rest) > 1 and rest[1].isdigit() and 1 <= int(rest[1]) <= 31:
+            date.append(int(rest[1]))  # a day only after a month ("2020 Jan-Feb" is a span of months)
     return {"date-parts": [date]}
 
 
