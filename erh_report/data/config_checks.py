@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from erh_report.data.csl_style import style_problem
 from erh_report.data.load import REVIEW_FILE, RawData
 from erh_report.data.problems import expected_of
 from erh_report.data.schema import ReviewConfig
@@ -45,7 +46,25 @@ def read_config(raw: RawData, problems: list[Problem]) -> ReviewConfig | None:
             )
         return None
     check_config(config, raw, problems)
+    check_reference_style(config, raw, problems)
     return config
+
+
+def check_reference_style(config: ReviewConfig, raw: RawData, problems: list[Problem]) -> None:
+    """The CSL style of the reference list exists and reads as a style."""
+    reason = style_problem(config, raw.folder)
+    if reason:
+        problems.append(
+            Problem(
+                REVIEW_FILE,
+                reason,
+                row=raw.config_lines.get(("references", "style")),
+                column="references.style",
+                value=config.references.style,
+                expected="a CSL style's name (american-medical-association, apa, vancouver's nlm-citation-sequence, "
+                "jama, ...) or a .csl file in the data folder",
+            )
+        )
 
 
 def check_config(config: ReviewConfig, raw: RawData, problems: list[Problem]) -> None:

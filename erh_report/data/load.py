@@ -1,5 +1,5 @@
 """Reading the data folder: tables as CSV files or as sheets of one XLSX workbook, review.yaml,
-and the reference list (BibTeX or CSL-JSON).
+and the reference list (BibTeX, CSL-JSON, RIS or a PubMed export).
 
 Everything is read as text exactly as a spreadsheet shows it, with the row numbers the spreadsheet
 shows (header = row 1), so that every later problem can point at the cell the author must fix.
@@ -11,22 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
-import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from erh_report.data.bibtex_check import bibtex_problems
+from erh_report.data.reference_files import read_references
 from erh_report.data.schema import TABLES
 from erh_report.data.text import cell_problems, decode
 from erh_report.errors import Problem
 
 REVIEW_FILE = "review.yaml"
-REFERENCE_FILES = ("references.bib", "references.json")
 
 
 @dataclass
@@ -47,7 +43,7 @@ class RawData:
     config: dict[str, Any] | None = None
     config_lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
     tables: dict[str, RawTable] = field(default_factory=dict)
-    references: dict[str, dict[str, str]] | None = None
+    references: dict[str, dict[str, Any]] | None = None  # CSL-JSON items by citation key
     references_file: str | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -322,100 +318,6 @@ def read_review_yaml(path: Path) -> tuple[dict[str, Any] | None, dict[tuple[Any,
     if node is not None:
         _line_map(node, (), lines)
     return data, lines, []
-
-
-# ------------------------------------------------------------------------------ references
-_BIB_ENTRY = re.compile(r"@(\w+)\s*[{(]\s*([^,\s]+)\s*,", re.MULTILINE)
-_BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.MULTILINE)
-
-
-def _bib_value(text: str, pos: int) -> tuple[str, int]:
-    """A BibTeX field value starting at ``pos``: {braced}, "quoted" or a bare word/number."""
-    if pos >= len(text):
-        return "", pos
-    if text[pos] == "{":
-        depth, i = 0, pos
-        while i < len(text):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[pos + 1 : i], i + 1
-            i += 1
-        return text[pos + 1 :], len(text)
-    if text[pos] == '"':
-        end = text.find('"', pos + 1)
-        end = len(text) if end < 0 else end
-        return text[pos + 1 : end], end + 1
-    match = re.match(r"[^,}\s]+", text[pos:])
-    word = match.group(0) if match else ""
-    return word, pos + len(word)
-
-
-def parse_bibtex(text: str) -> dict[str, dict[str, str]]:
-    """The entries of a BibTeX file: key -> fields (lower-case names, braces kept out)."""
-    entries: dict[str, dict[str, str]] = {}
-    starts = list(_BIB_ENTRY.finditer(text))
-    for i, match in enumerate(starts):
-        kind, key = match.group(1).lower(), match.group(2)
-        if kind in {"comment", "preamble", "string"}:
-            continue
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        body = text[match.end() : end]
-        fields: dict[str, str] = {"type": kind}
-        pos = 0
-        while True:
-            fm = _BIB_FIELD.search(body, pos)
-            if not fm:
-                break
-            value, pos = _bib_value(body, fm.end())
-            fields[fm.group(1).lower()] = re.sub(r"[{}]", "", " ".join(value.split()))
-        entries[key] = fields
-    return entries
-
-
-def read_references(folder: Path) -> tuple[dict[str, dict[str, str]] | None, str | None, list[Problem]]:
-    """references.bib or references.json (CSL-JSON) -> key -> fields."""
-    for name in REFERENCE_FILES:
-        path = folder / name
-        if not path.exists():
-            continue
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, name, [Problem(name, f"cannot be read ({type(exc).__name__})")]
-        if name.endswith(".bib"):
-            problems = bibtex_problems(text, name)
-            if problems:
-                return None, name, problems
-            entries = parse_bibtex(text)
-            if not entries and text.strip():
-                return None, name, [Problem(name, "no BibTeX entries found", expected="@article{key, ...}")]
-            return entries, name, []
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, name, [Problem(name, f"is not valid JSON: {exc.msg}", row=exc.lineno)]
-        if not isinstance(items, list) or not all(isinstance(x, dict) and "id" in x for x in items):
-            return None, name, [Problem(name, "must be a CSL-JSON list of items, each with an id")]
-        counts = Counter(str(x["id"]) for x in items)
-        if max(counts.values(), default=1) > 1:
-            return (
-                None,
-                name,
-                [
-                    Problem(name, f"item id '{i}' appears {n} times", expected="each id once")
-                    for i, n in sorted(counts.items())
-                    if n > 1
-                ],
-            )
-        return (
-            {str(x["id"]): {k: json.dumps(v) if not isinstance(v, str) else v for k, v in x.items()} for x in items},
-            name,
-            [],
-        )
-    return None, None, []
 
 
 # ------------------------------------------------------------------------------------ folder

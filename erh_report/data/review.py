@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from erh_report.data import prisma as prisma_mod
 from erh_report.data.plan import Analysis, StudyInput
@@ -22,7 +23,7 @@ class Review:
     prisma: prisma_mod.Prisma | None  # None when the source holds no PRISMA counts (source.not_provided)
     excluded: list[tuple[int, ExcludedRow]]
     grade: list[tuple[int, GradeRow]]
-    references: dict[str, dict[str, str]]
+    references: dict[str, dict[str, Any]]  # CSL-JSON items by citation key
     sources: dict[str, str]
     analyses: list[Analysis]
     selections: dict[str, list[StudyInput]]

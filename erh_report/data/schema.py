@@ -447,6 +447,14 @@ class Source(_Strict):
     not_provided: list[str] = []  # what the source does not hold, e.g. PRISMA counts, risk of bias, GRADE
 
 
+class References(_Strict):
+    """How the reference list is written: a CSL style by its name in the CSL styles repository
+    ("american-medical-association", "apa", "nlm-citation-sequence", "jama", ...) or a .csl file in the
+    data folder."""
+
+    style: str = "american-medical-association"
+
+
 class ReviewConfig(_Strict):
     """review.yaml as a whole."""
 
@@ -464,3 +472,4 @@ class ReviewConfig(_Strict):
     settings: Settings = Settings()
     domains: list[Domain] = Field(min_length=1)
     plan: Plan
+    references: References = References()

@@ -114,6 +114,45 @@ def _statistics(style: NumberStyle, level: float) -> list[tuple[str, Callable[[d
     ]
 
 
+#: Cells of the summary of findings that print a number of their own (GRADE's wording of the effect, as
+#: "SMD 0.37 SD higher (0.27 higher to 0.48 higher)" or "150 per 1,000"), and what each is.
+SOF_CELLS = (
+    ("risk_difference", "the absolute effect"),
+    ("risk_with_intervention", "the risk with the intervention"),
+    ("risk_with_comparator", "the risk with the comparator"),
+    ("relative_effect", "the relative effect"),
+)
+EMPTY_CELLS = ("", "\u2013", "-")
+
+
+def _sof_corrections(old: Path, new: Path, places: list[tuple[str, str]]) -> list[Correction]:
+    """The summary-of-findings cells that changed, one sentence per changed text of an analysis (a cell
+    repeating another's text, as the risk with the intervention does the absolute effect of a continuous
+    outcome, is said once), placed in the manuscript's tables and the GRADE evidence profiles."""
+    grade = Path("results") / "grade"
+    before, after = _rows(old / grade / "summary_of_findings.csv"), _rows(new / grade / "summary_of_findings.csv")
+    profiles = _rows(old / grade / "evidence_profiles.csv")
+    found = []
+    for analysis_id, row in after.items():
+        was = before.get(analysis_id)
+        if was is None:
+            continue
+        said: set[tuple[str, str]] = set()
+        for column, what in SOF_CELLS:
+            old_text, new_text = was.get(column, "").strip(), row.get(column, "").strip()
+            if old_text == new_text or old_text in EMPTY_CELLS or new_text in EMPTY_CELLS:
+                continue
+            if (old_text, new_text) in said:
+                continue
+            said.add((old_text, new_text))
+            where = [place for place, text in places if old_text in text]
+            if profiles.get(analysis_id, {}).get("absolute_effect", "").strip() == old_text:
+                where.append("the GRADE evidence profiles")
+            where = list(dict.fromkeys(where)) or ["the summary of findings"]
+            found.append(Correction(f"{what} for {_subject(row)}", tuple(where), old_text, new_text))
+    return found
+
+
 def _places(manuscript: Path) -> list[tuple[str, str]]:
     """(place, text) of every block of the manuscript: its section (Abstract, Results, ...), or the table
     or figure it belongs to, named by its caption's label."""
@@ -178,7 +217,7 @@ def corrections(old: Path, new: Path) -> list[Correction]:
                     new_word.lower(),
                 )
             )
-    return found
+    return found + _sof_corrections(old, new, places)
 
 
 def notice_text(title: str, found: list[Correction], cause: str) -> str:

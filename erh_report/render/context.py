@@ -298,7 +298,7 @@ def build_context(
     primary = [v for v in analyses if v.pooled and v.primary]
     dose_plan = cfg.plan.dose
     prisma = review.prisma
-    citations = citations or Citations(review.references)
+    citations = citations or Citations.of_review(review)
     return {
         "review": cfg,
         "illustrative": review.illustrative,

@@ -2,9 +2,10 @@
 
 The templates write a mention as plain text ("See Figure 2."), numbered in order of first mention. Once a
 document's HTML is complete, every figure and table is known by its caption's label ("Figure 2.",
-"eTable 3."), so each mention in the running text becomes a link to its figure or table, and each
-citation number (``<sup>1,3</sup>``) a link to its entry in the reference list. The HTML, the PDF (whose
-parts keep links to other parts, see ``pdf.cross_part_links``) and the DOCX (bookmarks) all follow them.
+"eTable 3."), so each mention in the running text, in a caption or in a table note becomes a link to
+its figure or table (a caption's own label stays text), and each citation number (``<sup>1,3</sup>``) a
+link to its entry in the reference list. The HTML, the PDF (whose parts keep links to other parts, see
+``pdf.cross_part_links``) and the DOCX (bookmarks) all follow them.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ import lxml.html
 LABEL = re.compile(r"\b((?:e)?(?:Figure|Table)) (\d+)\b")
 CAPTION_LABEL = re.compile(r"^\s*((?:e)?(?:Figure|Table) \d+)\.")
 CITATION = re.compile(r"^\d+(?:[,\u2013-]\d+)*$")
-#: Where a mention is not linked: inside a link, the label of the caption itself, headings, code.
+#: Where a mention is not linked: inside a link, headings, code (in a caption, all but its own label).
 NOT_LINKED = frozenset(
     {
         "a",
-        "caption",
-        "figcaption",
         "h1",
         "h2",
         "h3",
@@ -72,11 +71,11 @@ def _references(root) -> int:
     return count
 
 
-def _linked(text: str, targets: dict[str, str]) -> list:
-    """``text`` as pieces: strings, and <a> elements for every known label in it."""
+def _linked(text: str, targets: dict[str, str], start: int = 0) -> list:
+    """``text`` as pieces: strings, and <a> elements for every known label in it from ``start`` on."""
     pieces: list = []
     last = 0
-    for match in LABEL.finditer(text):
+    for match in LABEL.finditer(text, start):
         label = f"{match.group(1)} {match.group(2)}"
         if label not in targets:
             continue
@@ -90,11 +89,25 @@ def _linked(text: str, targets: dict[str, str]) -> list:
     return pieces
 
 
+def _caption_label(element) -> bool:
+    """Whether ``element`` is the label a caption opens with (``<strong>Figure 2.</strong>``)."""
+    parent = element.getparent()
+    return (
+        parent is not None
+        and parent.tag in ("caption", "figcaption")
+        and parent.index(element) == 0
+        and not (parent.text or "").strip()
+        and CAPTION_LABEL.match(element.text_content()) is not None
+    )
+
+
 def _replace_text(element, targets: dict[str, str]) -> None:
     """Link the mentions in an element's own text and its children's tails (children are walked apart).
-    ``_linked`` gives text and links alternating; the text after a link becomes its tail."""
-    if element.text and LABEL.search(element.text):
-        first, *rest = _linked(element.text, targets)
+    ``_linked`` gives text and links alternating; the text after a link becomes its tail. A caption's own
+    label, written first in it, is not a mention."""
+    own_label = CAPTION_LABEL.match(element.text or "") if element.tag in ("caption", "figcaption") else None
+    if element.text and LABEL.search(element.text) and not _caption_label(element):
+        first, *rest = _linked(element.text, targets, own_label.end() if own_label else 0)
         element.text = first
         links = [piece for piece in rest if not isinstance(piece, str)]
         for link, tail in zip(links, (piece for piece in rest if isinstance(piece, str)), strict=True):

@@ -50,7 +50,7 @@ def document_html(
 ) -> tuple[str, Citations]:
     """The document's HTML with figures as links to figures/*.svg (the source for PDF and DOCX)."""
     review = results.review
-    citations = Citations(review.references)
+    citations = Citations.of_review(review)
     ctx = build_context(results, grade, figures, citations=citations, style=style)
     template = doc.template
     if review.config.source is not None and (templates / "imported" / doc.template).is_file():
@@ -75,7 +75,7 @@ def document_html(
                 Problem(
                     f"templates/{template}",
                     f"cites an unknown reference key {key!r}",
-                    expected="a key of the review's references file (references.bib)",
+                    expected="a key of the review's references file (references.bib, .json, .ris or .nbib)",
                 )
                 for key in citations.missing
             ]
