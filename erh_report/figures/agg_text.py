@@ -14,9 +14,14 @@ from functools import lru_cache
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib import ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import FontProperties, fontManager, get_font
-from matplotlib.ft2font import RenderMode
+
+#: The matplotlib whose Agg text code (``_prepare_font``, ``draw_text``, ``_draw_text_glyphs_and_boxes``)
+#: the renderer below repeats call for call; with any other it leaves text to Agg itself.
+REPLICATES = mpl.__version_info__[:2] == (3, 11)
+RenderMode = getattr(ft2font, "RenderMode", None)  # matplotlib 3.10 and later
 
 _SIZE = 1 << 14  # remembered strings per table (a few MB)
 _IDENTITY = np.array([[0x10000, 0], [0, 0x10000]])  # Agg's glyph transform at angle 0 (16.16 fixed point)
@@ -56,12 +61,12 @@ class CachedTextRenderer(RendererAgg):
     text and everything else go the usual way)."""
 
     def get_text_width_height_descent(self, s, prop, ismath):
-        if ismath:
+        if ismath or not REPLICATES:
             return super().get_text_width_height_descent(s, prop, ismath)
         return _extent(*_key(prop, self.dpi), s)
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if ismath or angle:
+        if ismath or angle or not REPLICATES:
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
