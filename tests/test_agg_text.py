@@ -7,6 +7,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
+from erh_report.figures import agg_text
 from erh_report.figures import style as st
 from erh_report.figures.agg_text import CachedTextCanvas, CachedTextRenderer
 
@@ -54,3 +55,25 @@ def test_measures_equal_matplotlibs_own():
                 for text in TEXTS:
                     expected = plain.get_text_width_height_descent(text, prop, ismath=False)
                     assert cached.get_text_width_height_descent(text, prop, ismath=False) == expected
+
+
+def _pixels_in_child(dpi: float) -> tuple[int, bytes]:
+    """(layouts remembered when the child starts, its pixels)."""
+    remembered = agg_text._layout.cache_info().currsize
+    with rc_context(st.RC):
+        return remembered, _pixels(CachedTextCanvas, dpi).tobytes()
+
+
+def test_a_forked_worker_draws_the_same_after_the_parent_drew():
+    """The parent's remembered glyph layouts name its FreeType fonts, which a forked child must not use."""
+    import multiprocessing
+
+    with rc_context(st.RC):
+        parent = _pixels(CachedTextCanvas, 300)  # the parent remembers the layouts
+        plain = _pixels(FigureCanvasAgg, 300)
+    assert agg_text._layout.cache_info().currsize > 0
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        remembered, child = pool.apply(_pixels_in_child, (300,))
+    assert remembered == 0  # matplotlib opens its fonts anew in a forked child: the layouts go too
+    assert np.array_equal(parent, plain)
+    assert child == plain.tobytes()

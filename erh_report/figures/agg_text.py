@@ -10,6 +10,8 @@ FreeType calls, minus those that repeat what is already set: the pixels are unch
 
 from __future__ import annotations
 
+import os
+import threading
 from functools import lru_cache
 
 import matplotlib as mpl
@@ -51,9 +53,18 @@ def _extent(files: tuple, _factor: int, size: float, dpi: float, flags, text: st
 
 
 @lru_cache(maxsize=_SIZE)
-def _layout(files: tuple, _factor: int, size: float, dpi: float, flags, text: str, features, language) -> tuple:
+def _layout(
+    files: tuple, _factor: int, size: float, dpi: float, flags, text: str, features, language, _thread: int
+) -> tuple:
+    """The glyphs of ``text``: the FreeType font drawing each (the font's own or a fallback), its index
+    and position. The fonts are this thread's (as matplotlib keeps them), and forgotten in a forked
+    child, whose fonts matplotlib opens anew (FreeType's state does not survive a fork)."""
     glyphs = _font(files, size, dpi)._layout(text, flags=flags, features=features, language=language)
     return tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in glyphs)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_layout.cache_clear)
 
 
 class CachedTextRenderer(RendererAgg):
@@ -72,7 +83,7 @@ class CachedTextRenderer(RendererAgg):
         language = mtext.get_language() if mtext is not None else None
         key = _key(prop, self.dpi)
         try:
-            glyphs = _layout(*key, s, features, language)
+            glyphs = _layout(*key, s, features, language, threading.get_ident())
         except TypeError:  # features or language given as a list: not to be remembered
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         files, _, size, _, flags = key
