@@ -3,15 +3,22 @@ rebuild after one cell of one study's outcome data changed, then one cell of its
 checked against a cold build of the same data.
 
     python benchmarks/bench_build.py            # uses both cores for the figures
+    python benchmarks/bench_build.py --cold     # only the cold build and WeasyPrint alone
 
 Targets (issue "Corrections"): no-op rebuild under 5% of a cold build; one changed cell under 25%.
+Targets (issue "Speed"): the figure stage at most 25% of a cold build; a cold build at most 0.6 times
+the time WeasyPrint alone, in one process, takes for the same three HTML files (both measured here, one
+after the other, with the machine's load printed: the ratio is what means something on a shared machine).
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
+import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -28,6 +35,43 @@ def timed_build(data: Path, out: Path, cache: Path | bool) -> tuple[float, list[
     start = time.perf_counter()
     build(data, out, progress=messages.append, cache_dir=cache)
     return time.perf_counter() - start, messages
+
+
+def weasyprint_alone(out: Path, work: Path) -> float:
+    """Seconds WeasyPrint takes, in this one process, to lay out the build's three HTML files (which
+    hold their figures inline) into PDFs: what a build that only converted its HTML would cost."""
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    start = time.perf_counter()
+    for name in ("manuscript", "supplement", "evidence-profiles"):
+        HTML(filename=str(out / f"{name}.html")).write_pdf(work / f"weasyprint-{name}.pdf")
+    return time.perf_counter() - start
+
+
+def stage_seconds(messages: list[str]) -> dict[str, float]:
+    """The build's own stage times, from its "stage times: results 0.3 s, figures ..." line."""
+    line = next(m for m in messages if m.startswith("stage times: "))
+    pairs = (item.rsplit(" ", 2) for item in line.removeprefix("stage times: ").split(", "))
+    return {name: float(seconds) for name, seconds, _ in pairs}
+
+
+def cold_and_weasyprint(data: Path, work: Path) -> None:
+    """A cold build, then WeasyPrint alone on its HTML; the shares and the ratio the targets name."""
+    load = os.getloadavg()[0]
+    cold, messages = timed_build(data, work / "cold", work / "cache")
+    stages = stage_seconds(messages)
+    alone = weasyprint_alone(work / "cold", work)
+    print(
+        f"cold build {cold:.1f} s (load {load:.1f} -> {os.getloadavg()[0]:.1f}); stages "
+        + ", ".join(f"{k} {v:.1f} s ({100 * v / cold:.0f}%)" for k, v in stages.items())
+    )
+    print(
+        f"WeasyPrint alone, one process, the same three HTML files: {alone:.1f} s; cold build / WeasyPrint"
+        f" = {cold / alone:.2f} (target <= 0.6); figure stage {100 * stages.get('figures', 0) / cold:.0f}% of"
+        f" the cold build (target <= 25%); load now {os.getloadavg()[0]:.1f}"
+    )
 
 
 def outputs(out: Path) -> dict[str, str]:
@@ -60,12 +104,22 @@ def change_study_cell(data: Path) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", help="only a cold build and WeasyPrint alone")
+    args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="erh-bench-"))
     try:
         data = Path(shutil.copytree(ROOT / "data", work / "data"))
+        if args.cold:
+            cold_and_weasyprint(data, work)
+            return
         cache = work / "cache"
         cold, messages = timed_build(data, work / "cold", cache)
         print(f"cold build: {cold:.1f} s")
+        alone = weasyprint_alone(work / "cold", work)
+        print(
+            f"  WeasyPrint alone, one process, the same three HTML files: {alone:.1f} s (build / it {cold / alone:.2f})"
+        )
         for m in messages:
             if m.startswith(("stage times", "figures:")):
                 print("  " + m)

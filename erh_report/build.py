@@ -251,7 +251,7 @@ def _build_locked(
     started: float,
 ) -> ReviewResults:
     """``build`` once the data are checked and OUT is known to be safe and is locked."""
-    from erh_report.cache import default_cache_dir, render_figures_cached
+    from erh_report.cache import PngTask, default_cache_dir, render_figures_cached
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
@@ -272,7 +272,11 @@ def _build_locked(
         timings["results"] = time.perf_counter() - clock
         if "figures" in stages or "documents" in stages:
             clock = time.perf_counter()
-            figures = render_figures_cached(results, tmp / "figures", style, cache, jobs=jobs, progress=progress)
+            # with documents to make, the PNGs (which only the DOCX files need) are drawn while the PDFs are laid out
+            pngs: list[PngTask] | None = [] if "documents" in stages else None
+            figures = render_figures_cached(
+                results, tmp / "figures", style, cache, jobs=jobs, progress=progress, png_later=pngs
+            )
             failed = [f for f in figures if f.note.startswith("could not be drawn")]
             if failed:  # the paper must not go out with a broken figure: keep the previous build
                 raise InputError(
@@ -296,7 +300,16 @@ def _build_locked(
 
                 clock = time.perf_counter()
                 write_documents(
-                    results, grade, figures, tmp, style, progress, cache=cache, jobs=jobs, while_waiting=workbooks
+                    results,
+                    grade,
+                    figures,
+                    tmp,
+                    style,
+                    progress,
+                    cache=cache,
+                    jobs=jobs,
+                    while_waiting=workbooks,
+                    before_docx=pngs or (),
                 )
                 timings["documents"] = time.perf_counter() - clock
         if "documents" not in stages:

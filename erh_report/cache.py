@@ -10,17 +10,19 @@ every output is reproducible.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import pickle
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from erh_report.figures import Figure
-from erh_report.figures.output import Job
+from erh_report.figures.output import Job, run_png_job
 from erh_report.figures.render import draw_jobs, plan
 from erh_report.manifest import sha256 as _sha256
 from erh_report.numbers import NumberStyle
@@ -158,6 +160,20 @@ def _load_figure(record: Path) -> Figure:
     return figure
 
 
+@dataclass(frozen=True)
+class PngTask:
+    """A figure whose SVG is drawn and whose PNG is still to make: ``run`` (in any process) writes it,
+    then ``done()`` (in the build's process) stores the figure in the cache."""
+
+    job: Job
+    out_dir: Path
+    done: Callable[[], None]
+
+    @property
+    def run(self) -> tuple[Callable[..., float], tuple]:
+        return run_png_job, (self.job, self.out_dir)
+
+
 def render_figures_cached(
     results: ReviewResults,
     out_dir: Path,
@@ -166,8 +182,12 @@ def render_figures_cached(
     *,
     jobs: int = 2,
     progress: Progress | None = None,
+    png_later: list[PngTask] | None = None,
 ) -> list[Figure]:
-    """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache."""
+    """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache.
+
+    With a list as ``png_later``, the figures drawn write their SVG only and a ``PngTask`` for each is
+    added to the list: the caller makes the PNGs while the documents that need none are laid out."""
     out_dir.mkdir(parents=True, exist_ok=True)
     code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy", "pypng"))
     todo = plan(results, style)
@@ -193,8 +213,7 @@ def render_figures_cached(
     if progress:
         progress(f"figures: {len(done)} unchanged, {len(missing)} to draw")
 
-    def store(fig: Figure, seconds: float, _cpu_seconds: float) -> None:
-        done[fig.id] = fig
+    def put(fig: Figure) -> None:
         record = out_dir / f".{fig.id}.pickle"
         record.write_bytes(pickle.dumps(fig, protocol=5))
         cache.put(
@@ -207,10 +226,17 @@ def render_figures_cached(
             },
         )
         record.unlink()
+
+    def store(fig: Figure, seconds: float, _cpu_seconds: float) -> None:
+        done[fig.id] = fig
+        if png_later is None:
+            put(fig)
         if progress:
             progress(f"figure {len(done)}/{len(todo)}: {fig.id} {seconds:.2f} s")
 
-    draw_jobs(missing, out_dir, jobs, store)
+    draw_jobs(missing, out_dir, jobs, store, png=png_later is None)
+    if png_later is not None:
+        png_later += [PngTask(job, out_dir, functools.partial(put, done[job.figure.id])) for job in missing]
     return [done[job.figure.id] for job in todo]
 
 

@@ -30,6 +30,7 @@ FISHER_THRESHOLD = 1e-5
 FISHER_MAXITER = 100
 LL0_TOL = R_DEFAULT_TOL
 EXACT_TOL = 1e-15
+_sum, _min, _any = np.add.reduce, np.minimum.reduce, np.logical_or.reduce  # no method-call overhead
 
 
 @dataclass(frozen=True)
@@ -162,10 +163,11 @@ def _score(y, v, X, tau2, method: str) -> np.ndarray:
 
 
 def _fisher_step_intercept(y, v, tau2, method: str) -> np.ndarray:
-    """The Fisher scoring step for intercept-only models, with plain sums (the hot loop: few passes)."""
+    """The Fisher scoring step for intercept-only models, with plain sums (the hot loop: few passes, and
+    ufunc reductions called directly, as most calls are on the few data sets still iterating)."""
     w = np.add(v, tau2[:, None])
     np.reciprocal(w, out=w)
-    sw = w.sum(1)
+    sw = _sum(w, 1)
     resid = np.subtract(y, (rowdot(w, y) / sw)[:, None])
     if method == "EB":
         k = y.shape[1]
@@ -173,7 +175,7 @@ def _fisher_step_intercept(y, v, tau2, method: str) -> np.ndarray:
     resid *= w  # P y
     yppy = rowdot(resid, resid)
     w2 = w * w
-    sw2 = w2.sum(1)
+    sw2 = _sum(w2, 1)
     if method == "ML":
         return (yppy - sw) / sw2
     ratio = sw2 / sw
@@ -193,6 +195,27 @@ def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
     return (fit.ypy * k / (k - p) - k) / np.sum(w, axis=1)  # EB
 
 
+def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
+    """t + adj after metafor's step-halving: a NaN step is no step, a step below τ² = 0 from 0 is none,
+    and any other step below 0 is halved until τ² stays >= 0. The number of halvings m is found at
+    once (halving is exact in binary, so adj / 2^m equals halving m times, as metafor's loop does)."""
+    adj[np.isnan(adj)] = 0.0
+    adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
+    low = np.flatnonzero(t + adj < 0)
+    if low.size:
+        t_low, adj_low = t[low], adj[low]
+        # a lower bound on the least m >= 1 with t + adj / 2^m >= 0 (t > 0 here), then up one at a time
+        with np.errstate(over="ignore"):  # an overflowing ratio: 1000 is still a lower bound
+            m = np.clip(np.floor(np.log2(-adj_low / t_low)) - 1, 1, 1000).astype(int)
+        while True:
+            short = t_low + np.ldexp(adj_low, -m) < 0
+            if not short.any():
+                break
+            m += short
+        adj[low] = np.ldexp(adj_low, -m)
+    return t + adj
+
+
 def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     """metafor's Fisher scoring, run for the whole batch; returns (τ², converged).
 
@@ -208,21 +231,12 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(FISHER_MAXITER):
         adj = _fisher_step(ya, va, Xa, t, method)
         new = t + adj
-        if np.count_nonzero(new >= 0) < new.size:  # NaN steps; metafor's halving of steps below τ² = 0
-            adj[np.isnan(adj)] = 0.0
-            adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
-            low = np.flatnonzero(t + adj < 0)
-            t_low, adj_low = t[low], adj[low]
-            while low.size:  # halve until τ² stays >= 0 (exact in binary: as metafor's loop)
-                adj_low /= 2
-                still = t_low + adj_low < 0
-                adj[low[~still]] = adj_low[~still]
-                low, t_low, adj_low = low[still], t_low[still], adj_low[still]
-            new = t + adj
-        done = np.abs(t - new) <= FISHER_THRESHOLD
+        if not _min(new) >= 0:  # NaN steps; metafor's halving of steps below τ² = 0
+            new = _halved_to_zero(t, adj)
+        done = np.abs(np.subtract(t, new)) <= FISHER_THRESHOLD
         leave = done | (new == before)
         before, t = t, new
-        if np.count_nonzero(leave):
+        if _any(leave):
             tau2[idx[leave]] = new[leave]
             converged[idx[done]] = True
             keep = np.flatnonzero(~leave)

@@ -70,22 +70,38 @@ def draw_message(spec: tuple[str, tuple[str, ...], str]) -> MplFigure:
     return st.message_figure(title, list(lines), note)
 
 
-def run_job(job: Job, out_dir: Path) -> tuple[Figure, float, float]:
-    """Draw and save one figure: (record, wall seconds, CPU seconds). A drawing error becomes a figure
-    that says so, so one bad figure does not stop the others."""
-    start, cpu = time.perf_counter(), time.process_time()
+def _draw(job: Job) -> tuple[Figure, MplFigure]:
+    """The job's figure drawn (inside ``rc_context(st.RC)``). A drawing error becomes a figure that says
+    so, so one bad figure does not stop the others."""
     fig = job.figure
+    try:
+        return fig, job.draw(job.spec)
+    except Exception as exc:  # a bug must not cost the other figures; the figure and its note say so
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        fig = replace(fig, note=f"could not be drawn: {detail}")
+        return fig, st.message_figure(fig.title, [f"This figure could not be drawn: {detail}"])
+
+
+def run_job(job: Job, out_dir: Path, png: bool = True) -> tuple[Figure, float, float]:
+    """Draw and save one figure: (record, wall seconds, CPU seconds). With ``png=False`` only the SVG is
+    written (what the HTML and PDF need); ``run_png_job`` writes the PNG later."""
+    start, cpu = time.perf_counter(), time.process_time()
     with rc_context(st.RC):
-        try:
-            drawn = job.draw(job.spec)
-        except Exception as exc:  # a bug must not cost the other figures; the figure and its note say so
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            fig = replace(fig, note=f"could not be drawn: {detail}")
-            drawn = st.message_figure(fig.title, [f"This figure could not be drawn: {detail}"])
-        st.save(drawn, out_dir, fig.id, fig.title, fig.alt_text)
+        fig, drawn = _draw(job)
+        st.save(drawn, out_dir, fig.id, fig.title, fig.alt_text, png=png)
         w, h = st.size_inches(drawn)
     return (
         replace(fig, width_in=round(w, 3), height_in=round(h, 3)),
         time.perf_counter() - start,
         time.process_time() - cpu,
     )
+
+
+def run_png_job(job: Job, out_dir: Path) -> float:
+    """Draw one figure again and write only its PNG (the same pixels as drawing both at once); returns
+    wall seconds. Lets the documents that need no PNG (HTML, PDF) start before the PNGs are made."""
+    start = time.perf_counter()
+    with rc_context(st.RC):
+        fig, drawn = _draw(job)
+        st.save_png(drawn, out_dir, fig.id)
+    return time.perf_counter() - start

@@ -40,16 +40,18 @@ def plan(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
     ]
 
 
-def draw_jobs(todo: list[Job], out_dir: Path, jobs: int, done: Callable[[Figure, float, float], None]) -> None:
+def draw_jobs(
+    todo: list[Job], out_dir: Path, jobs: int, done: Callable[[Figure, float, float], None], png: bool = True
+) -> None:
     """Draw ``todo`` into ``out_dir`` on up to ``jobs`` processes, largest first; ``done(figure, seconds)``
-    hears of each as it finishes, with wall and CPU seconds (in the main process)."""
+    hears of each as it finishes, with wall and CPU seconds (in the main process). ``png=False``: SVG only."""
     workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
     if workers == 1:
         for job in todo:
-            done(*run_job(job, out_dir))
+            done(*run_job(job, out_dir, png))
         return
     with worker_pool(workers) as pool:
-        futures = [pool.submit(run_job, job, out_dir) for job in sorted(todo, key=lambda j: -j.cost)]
+        futures = [pool.submit(run_job, job, out_dir, png) for job in sorted(todo, key=lambda j: -j.cost)]
         for fut in as_completed(futures):
             done(*fut.result())
 

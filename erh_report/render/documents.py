@@ -3,9 +3,10 @@ written as HTML (self-contained), PDF (WeasyPrint) and DOCX (python-docx)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from erh_report.cache import Cache, document_key, render_code_hash
 from erh_report.errors import Problem
@@ -142,13 +143,15 @@ def write_documents(
     cache: Cache | None = None,
     jobs: int = 2,
     while_waiting: Callable[[], None] | None = None,
+    before_docx: Sequence[Prerequisite] = (),
 ) -> dict[str, Path]:
     """Write every document in every format into ``out_dir`` (figures already in out_dir/figures).
 
     The HTML of each document is rendered here. A document whose HTML and linked figures are unchanged is
     taken from the cache whole; otherwise its HTML and DOCX are written and its PDF is joined from parts,
     of which only those not in the cache are laid out. Parts and DOCX are made in ``jobs`` processes;
-    ``while_waiting`` (other work of the build) runs in this process meanwhile.
+    ``while_waiting`` (other work of the build) runs in this process meanwhile. ``before_docx``: work the
+    DOCX files need (the figures' PNGs; HTML and PDF use the SVGs), run in the same processes first.
     """
     import shutil
 
@@ -175,9 +178,10 @@ def write_documents(
         pending.append(_Pending(doc, html, key, parts))
 
     tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
+    docx_tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
     laid_out: list[Path] = []
     for item in pending:
-        tasks.append(
+        docx_tasks.append(
             (
                 1 + len(item.html) / 100_000,
                 f"{item.doc.name}: HTML and DOCX",
@@ -198,7 +202,12 @@ def write_documents(
             for folder, part in to_lay_out
         ]
         laid_out += [folder for folder, _ in to_lay_out]
-    _run(sorted(tasks, key=lambda t: -t[0]), jobs, say, while_waiting or (lambda: None))
+    if before_docx:
+        _run_with_prerequisites(
+            sorted(tasks, key=lambda t: -t[0]), docx_tasks, before_docx, jobs, say, while_waiting or (lambda: None)
+        )
+    else:
+        _run(sorted(docx_tasks + tasks, key=lambda t: -t[0]), jobs, say, while_waiting or (lambda: None))
 
     if cache is not None:  # only the new parts: those taken from the cache are there already
         for folder in laid_out:
@@ -238,6 +247,62 @@ def _run(
         while_waiting()
         for number, future in enumerate(as_completed(futures), 1):
             say(f"{futures[future]} {number}/{len(tasks)}: {future.result():.1f} s")
+
+
+class Prerequisite(Protocol):
+    """Work some tasks need: ``run`` is the function and arguments (run in a worker), ``done()`` is called
+    in this process once it has run."""
+
+    @property
+    def run(self) -> tuple[Callable[..., float], tuple]: ...
+
+    def done(self) -> None: ...
+
+
+def _run_with_prerequisites(
+    tasks: list[tuple[float, str, Callable[..., float], tuple]],
+    waiting: list[tuple[float, str, Callable[..., float], tuple]],
+    first: Sequence[Prerequisite],
+    jobs: int,
+    say: Callable[[str], None],
+    while_waiting: Callable[[], None],
+) -> None:
+    """Run ``first``, then ``tasks`` and, once all of ``first`` are done, ``waiting`` (which need them).
+    The cheaper half of ``tasks`` is handed out after ``waiting``, so the processes stay busy to the end
+    instead of finishing on a long waiting task alone."""
+    import os
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from erh_report.workers import worker_pool
+
+    workers = max(1, min(jobs, len(tasks) + len(first), os.cpu_count() or 1))
+    if workers == 1:
+        for item in first:
+            function, args = item.run
+            function(*args)
+            item.done()
+        _run(waiting + tasks, 1, say, while_waiting)
+        return
+    held = len(tasks) // 2
+    now, later = tasks[: len(tasks) - held], tasks[len(tasks) - held :]
+    total = len(tasks) + len(waiting)
+    with worker_pool(workers) as pool:
+        pending = {pool.submit(item.run[0], *item.run[1]): item for item in first}
+        labelled = {pool.submit(function, *args): label for _, label, function, args in now}
+        while_waiting()
+        number = 0
+        while pending or labelled:
+            finished, _ = wait([*pending, *labelled], return_when=FIRST_COMPLETED)
+            for future in finished:
+                if future in pending:
+                    future.result()
+                    pending.pop(future).done()
+                    if not pending:  # all made: the tasks that needed them, then the rest
+                        for _, label, function, args in [*waiting, *later]:
+                            labelled[pool.submit(function, *args)] = label
+                else:
+                    number += 1
+                    say(f"{labelled.pop(future)} {number}/{total}: {future.result():.1f} s")
 
 
 def _join_pdf(item: _Pending, work: Path, out_dir: Path, cache: Cache | None, code: str) -> None:

@@ -1,0 +1,119 @@
+"""Matplotlib's Agg renderer with its text work remembered across figures: the same pixels, less work.
+
+Agg lays out every string it measures or draws with FreeType (about 20 µs a character), and draws it
+glyph by glyph with a few numpy calls each. The review's figures repeat the same strings (study names,
+numbers, labels) in figure after figure, each with a new renderer, so matplotlib's own per-renderer cache
+never sees them again. Here the measurements and layouts are kept for the process, keyed by everything
+they depend on (font files, size, resolution, hinting, the string), and a glyph is drawn with the same
+FreeType calls, minus those that repeat what is already set: the pixels are unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib import ft2font
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+
+#: The matplotlib whose Agg text code (``_prepare_font``, ``draw_text``, ``_draw_text_glyphs_and_boxes``)
+#: the renderer below repeats call for call; with any other it leaves text to Agg itself.
+REPLICATES = mpl.__version_info__[:2] == (3, 11)
+RenderMode = getattr(ft2font, "RenderMode", None)  # matplotlib 3.10 and later
+
+_SIZE = 1 << 14  # remembered strings per table (a few MB)
+_IDENTITY = np.array([[0x10000, 0], [0, 0x10000]])  # Agg's glyph transform at angle 0 (16.16 fixed point)
+
+
+def _font(files: tuple[str, ...], size: float, dpi: float):
+    """The FreeType font of ``files`` at ``size`` points and ``dpi``, cleared: as Agg prepares a font."""
+    font = get_font(files)
+    font.clear()
+    font.set_size(size, dpi)
+    return font
+
+
+def _key(prop: FontProperties, dpi: float) -> tuple:
+    """What a string's measure and layout depend on, besides the string: font files (with the hinting
+    factor, part of the font's identity), size, resolution and hinting."""
+    files = tuple(fontManager._find_fonts_by_props(prop))
+    return files, mpl.rcParams["text.hinting_factor"], prop.get_size_in_points(), dpi, get_hinting_flag()
+
+
+@lru_cache(maxsize=_SIZE)
+def _extent(files: tuple, _factor: int, size: float, dpi: float, flags, text: str) -> tuple[float, float, float]:
+    font = _font(files, size, dpi)
+    font.set_text(text, 0.0, flags=flags)
+    w, h = font.get_width_height()
+    return w / 64.0, h / 64.0, font.get_descent() / 64.0
+
+
+@lru_cache(maxsize=_SIZE)
+def _layout(
+    files: tuple, _factor: int, size: float, dpi: float, flags, text: str, features, language, _thread: int
+) -> tuple:
+    """The glyphs of ``text``: the FreeType font drawing each (the font's own or a fallback), its index
+    and position. The fonts are this thread's (as matplotlib keeps them), and forgotten in a forked
+    child, whose fonts matplotlib opens anew (FreeType's state does not survive a fork)."""
+    glyphs = _font(files, size, dpi)._layout(text, flags=flags, features=features, language=language)
+    return tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in glyphs)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_layout.cache_clear)
+
+
+class CachedTextRenderer(RendererAgg):
+    """``RendererAgg`` whose plain-text measuring and glyph layout are remembered (math text, rotated
+    text and everything else go the usual way)."""
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath or not REPLICATES:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        return _extent(*_key(prop, self.dpi), s)
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath or angle or not REPLICATES:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        key = _key(prop, self.dpi)
+        try:
+            glyphs = _layout(*key, s, features, language, threading.get_ident())
+        except TypeError:  # features or language given as a list: not to be remembered
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        files, _, size, _, flags = key
+        _font(files, size, self.dpi)  # the font's state as Agg's draw_text leaves it
+        mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
+        identity = _IDENTITY
+        height = self.height
+        for font, glyph_index, dx, dy in glyphs:
+            font.set_size(size, self.dpi)
+            font._set_transform(identity, (round(0x40 * (x + dx)), round(0x40 * (height - y + dy))))
+            bitmap = font._render_glyph(glyph_index, flags, mode)
+            buffer = bitmap.buffer
+            if mode is RenderMode.MONO:
+                buffer *= 0xFF
+            self._renderer.draw_text_image(buffer, bitmap.left, int(height) - bitmap.top + buffer.shape[0], 0, gc)
+        return None
+
+
+class CachedTextCanvas(FigureCanvasAgg):
+    """``FigureCanvasAgg`` drawing with ``CachedTextRenderer``."""
+
+    def get_renderer(self):
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = CachedTextRenderer(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
+
+
+def measuring_renderer(dpi: float) -> RendererAgg:
+    """A small renderer for measuring text at ``dpi``."""
+    return CachedTextRenderer(10, 10, dpi)

@@ -1,0 +1,79 @@
+"""The Agg renderer that remembers its text work draws and measures exactly as matplotlib's own."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+
+from erh_report.figures import agg_text
+from erh_report.figures import style as st
+from erh_report.figures.agg_text import CachedTextCanvas, CachedTextRenderer
+
+TEXTS = [
+    "Smith 2019 (parent\u2013infant)",
+    "0.27 [0.16, 0.38]",
+    "Favours control",
+    "\u03c4\u00b2 = 0.04; I\u00b2 = 31%",
+    "\u5b6b 2020",  # a CJK name: drawn with the fallback font, glyph by glyph
+    "Smith 2019 (parent\u2013infant)",  # the same string again: from memory the second time
+]
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(4, 2.5))
+    for i, text in enumerate(TEXTS):
+        fig.text(0.05 + 0.013 * i, 0.9 - 0.14 * i, text, size=7 + i, weight="bold" if i % 2 else "normal")
+    fig.text(0.9, 0.5, "rotated", rotation=90)
+    return fig
+
+
+def _pixels(canvas_class, dpi: float) -> np.ndarray:
+    fig = _figure()
+    canvas = canvas_class(fig)
+    fig.set_dpi(dpi)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def test_pixels_equal_matplotlibs_own_at_print_and_screen_resolution():
+    with rc_context(st.RC):
+        for dpi in (300, 100):
+            plain = _pixels(FigureCanvasAgg, dpi)
+            assert (plain[..., :3] < 128).any()  # something was drawn
+            assert np.array_equal(_pixels(CachedTextCanvas, dpi), plain)
+            assert np.array_equal(_pixels(CachedTextCanvas, dpi), plain)  # again, all from memory
+
+
+def test_measures_equal_matplotlibs_own():
+    with rc_context(st.RC):
+        for dpi in (72, 300):
+            plain, cached = RendererAgg(10, 10, dpi), CachedTextRenderer(10, 10, dpi)
+            for size in (7.0, 8.0):
+                prop = st._font(size, False)
+                for text in TEXTS:
+                    expected = plain.get_text_width_height_descent(text, prop, ismath=False)
+                    assert cached.get_text_width_height_descent(text, prop, ismath=False) == expected
+
+
+def _pixels_in_child(dpi: float) -> tuple[int, bytes]:
+    """(layouts remembered when the child starts, its pixels)."""
+    remembered = agg_text._layout.cache_info().currsize
+    with rc_context(st.RC):
+        return remembered, _pixels(CachedTextCanvas, dpi).tobytes()
+
+
+def test_a_forked_worker_draws_the_same_after_the_parent_drew():
+    """The parent's remembered glyph layouts name its FreeType fonts, which a forked child must not use."""
+    import multiprocessing
+
+    with rc_context(st.RC):
+        parent = _pixels(CachedTextCanvas, 300)  # the parent remembers the layouts
+        plain = _pixels(FigureCanvasAgg, 300)
+    assert agg_text._layout.cache_info().currsize > 0
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        remembered, child = pool.apply(_pixels_in_child, (300,))
+    assert remembered == 0  # matplotlib opens its fonts anew in a forked child: the layouts go too
+    assert np.array_equal(parent, plain)
+    assert child == plain.tobytes()
