@@ -202,7 +202,7 @@ def test_figure_captions_say_their_title_once(built):
         for caption in captions:
             label, _, text = caption.partition(". ")
             first = text.split(". ", 1)[0]
-            assert re.fullmatch(r"e?Figure \d+", label), caption[:80]
+            assert re.fullmatch(r"e?Figure \d+( \(continued\))?", label), caption[:80]
             assert text.count(first + ".") == 1, caption[:200]
 
 

@@ -258,7 +258,7 @@ def build_context(
     review = results.review
     cfg = review.config
     figure_by_id = {f.id: f for f in figures}
-    forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id}
+    forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id and not f.continues}
     analyses = [pooled_view(ar, grade, review, forest, style) for ar in results.analyses]
     by_domain: dict[str, list[PooledView]] = {}
     for v in analyses:
