@@ -363,3 +363,31 @@ def test_pdf_links_resolve_also_across_the_parts(built):
         html = (out / "manuscript.html").read_text(encoding="utf-8")
         assert len(links) >= len(re.findall(r'class="(?:xref|cite)"', html))
         assert any(target > source + 1 for source, target in links), "a link into a later part"
+
+
+def test_manuscript_summarises_a_large_review_and_the_supplement_lists_every_study(built):
+    """93 studies are more than settings.list_studies_up_to: Table 1 counts them (design here, from the
+    data), names the supplement's table, and lists no study; the supplement's eTable lists each one."""
+    from collections import Counter
+
+    from erh_report.render.study_summary import SUPPLEMENT_CHARACTERISTICS
+
+    data, out = built
+    review = load_review(data)
+    labels = [s.label for _, s in review.studies]
+    k = len(labels)
+    assert k > review.config.settings.list_studies_up_to
+    caption = f"Characteristics of the {k} included studies, summarized"
+    manuscript = docx_text(out / "manuscript.docx")
+    assert caption in manuscript and f"{SUPPLEMENT_CHARACTERISTICS} in the Supplement" in manuscript
+    assert not [label for label in labels if label in manuscript]
+    table = next(t for t in WordDocument(out / "manuscript.docx").tables if t.rows[0].cells[0].text == "Characteristic")
+    cells = {row.cells[0].text: row.cells[1].text for row in table.rows}
+    for design, n in Counter(s.design for _, s in review.studies).items():
+        assert cells[design[:1].upper() + design[1:]] == f"{n} ({round(100 * n / k)})"
+    pages = pdf_text(out / "manuscript.pdf")
+    assert any(f"Table 1. {caption}" in page for page in pages)
+    supplement = docx_text(out / "supplement.docx")
+    assert all(label in supplement for label in labels)
+    raw = (out / "supplement.html").read_text(encoding="utf-8")
+    assert f"<strong>{SUPPLEMENT_CHARACTERISTICS}.</strong> Characteristics of the included studies" in raw

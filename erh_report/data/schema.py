@@ -306,6 +306,8 @@ class Settings(_Strict):
     # several effects per study: their assumed sampling correlation when aggregated (sensitivity analysis)
     within_study_correlation: float = Field(0.6, ge=-1, le=1)
     rob_tool: Literal["RoB2", "ROBINS-I", "ROB1"] = "RoB2"  # risk-of-bias tool of risk_of_bias.csv (rob_tools.py)
+    # Table 1 of the manuscript lists every study up to this many, else summarises them (render/study_summary.py)
+    list_studies_up_to: int = Field(40, ge=0)
 
 
 class Thresholds(_Strict):

@@ -19,7 +19,7 @@ from erh_report.figures import Figure
 from erh_report.grade import GradeReport
 from erh_report.grade.wording import size as size_index
 from erh_report.numbers import STYLES, NumberStyle
-from erh_report.render import words
+from erh_report.render import study_summary, words
 from erh_report.render.references import Citations
 from erh_report.software import versions
 from erh_report.synthesis import AnalysisResult, ReviewResults
@@ -315,6 +315,9 @@ def build_context(
         "prisma": prisma,
         "studies": study_characteristics(review),
         "characteristics": characteristics_summary(review),
+        "list_every_study": study_summary.list_every_study(review),
+        "study_summary": study_summary.summary_rows(review),
+        "supplement_characteristics": study_summary.SUPPLEMENT_CHARACTERISTICS,
         "rob_rows": risk_of_bias_rows(review),
         "rob_tool": rob_tool_view(review),
         "excluded": [r for _, r in review.excluded],
