@@ -9,6 +9,7 @@ so a supplement of a hundred and seventy figures stays a file that e-mail and su
 from __future__ import annotations
 
 import io
+import math
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -44,6 +45,25 @@ def fallback_png(png: bytes, width_emu: int, ppi: int = FALLBACK_PPI) -> bytes:
         out = io.BytesIO()
         palette.save(out, format="png", dpi=(ppi, ppi), compress_level=6)
         return out.getvalue()
+
+
+#: The largest DOCX file that submission systems and e-mail take (bytes): the outputs' limit of 20 MB.
+DOCX_LIMIT = 20_000_000
+#: The coarsest fallback a large document's PNGs are brought down to (pixels per inch at the placed size).
+FALLBACK_PPI_MIN = 48
+
+
+def fallbacks_within(parts: list[tuple[object, int]], ppi: int, excess: int) -> int:
+    """Make every fallback PNG of a document coarser, all at one resolution, so that together they shed
+    about ``excess`` bytes (their bytes go nearly as their pixels, so as the square of the resolution);
+    ``parts`` are (image part, placed width in EMU). Returns the new pixels per inch. Readers of the SVG
+    (Word 2016 and later, LibreOffice) see no change; the same document gives the same bytes."""
+    total = sum(len(part.blob) for part, _ in parts)
+    keep = max(total - 1.1 * excess, 0.05 * total)  # a tenth more: the bytes do not fall quite as the pixels
+    new = max(FALLBACK_PPI_MIN, math.floor(ppi * math.sqrt(keep / total)))
+    for part, width_emu in parts:
+        part._blob = fallback_png(part.blob, width_emu, new)  # python-docx keeps a part's bytes in _blob
+    return new
 
 
 def add_svg_part(package, svg: bytes, number: int) -> Part:

@@ -134,7 +134,12 @@ def docx_bytes(
     body = root.find("body")
     writer.blocks(body if body is not None else root, _Flow(container=document))
     ox.fix_metadata(document, title)
-    return ox.package_bytes(document)
+    data, ppi = ox.package_bytes(document), images.FALLBACK_PPI
+    while len(data) > images.DOCX_LIMIT and writer.fallbacks and ppi > images.FALLBACK_PPI_MIN:
+        # too large to send: the PNGs for readers without SVG give way (a review of hundreds of studies)
+        ppi = images.fallbacks_within(list(writer.fallbacks.values()), ppi, len(data) - images.DOCX_LIMIT)
+        data = ox.package_bytes(document)
+    return data
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,7 @@ class _Writer:
     next_shape_id: int = 0
     image_parts: dict[str, ImagePart] = field(default_factory=dict)
     svg_parts: dict[str, object] = field(default_factory=dict)
+    fallbacks: dict[str, tuple[ImagePart, int]] = field(default_factory=dict)  # PNGs beside SVGs, placed width
     style_ids: dict[str, str] = field(default_factory=dict)
 
     def style_id(self, name: str | None) -> str | None:
@@ -449,7 +455,10 @@ class _Writer:
             width = int(height * px_w / px_h)
         part = run.part
         placed = Image.from_blob(images.fallback_png(png, width)) if svg is not None else image
-        r_id = part.relate_to(self._image_part(placed), RT.IMAGE)
+        image_part = self._image_part(placed)
+        if svg is not None:
+            self.fallbacks.setdefault(placed.sha1, (image_part, width))
+        r_id = part.relate_to(image_part, RT.IMAGE)
         if self.next_shape_id == 0:
             self.next_shape_id = part.next_id
         inline = CT_Inline.new_pic_inline(self.next_shape_id, r_id, image.filename, Emu(width), Emu(height))
