@@ -282,7 +282,7 @@ def test_a_long_forest_plot_continues_over_pages_with_its_header_repeated(review
         assert (fig.page, fig.pages) == (number, n)
         assert fig.id == (figure_id if number == 1 else f"{figure_id}-page{number}")
         assert fig.continues == ("" if number == 1 else figure_id)
-        assert f"Page {number} of {n}" in fig.caption
+        assert f"Page {number} of {n}" in fig.caption and fig.alt_text.endswith(f"Page {number} of {n}.")
         title = " ".join(t["forest-title"])
         assert title.endswith("(continued)") == (number > 1), title
         header = t["forest-header"]

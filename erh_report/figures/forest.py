@@ -509,10 +509,14 @@ def page_figure(fig: Figure, page: int, pages: int) -> Figure:
     caption, later pages are ``<id>-page<n>`` and their caption names the figure and the page."""
     if pages == 1:
         return fig
+    alt = f"{fig.alt_text} Page {page} of {pages}."
     if page == 1:
-        return replace(fig, caption=f"{fig.caption} Page 1 of {pages}; continued on the next page.", pages=pages)
+        return replace(
+            fig, caption=f"{fig.caption} Page 1 of {pages}; continued on the next page.", alt_text=alt, pages=pages
+        )
     return replace(
         fig,
+        alt_text=alt,
         id=f"{fig.id}-page{page}",
         svg_path=fig.svg_path.with_name(f"{fig.id}-page{page}.svg"),
         png_path=fig.png_path.with_name(f"{fig.id}-page{page}.png"),
