@@ -26,7 +26,7 @@ from erh_report.data import load_review
 from erh_report.grade import assess_review
 from erh_report.numbers import get_style
 from erh_report.render.documents import write_documents
-from erh_report.render.docx_images import FALLBACK_PPI
+from erh_report.render.docx_images import DOCX_LIMIT, FALLBACK_PPI
 from erh_report.synthesis import run
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE
 
@@ -313,7 +313,10 @@ def test_supplement_docx_of_the_whole_example_stays_under_20_mb(built):
     whole = len(plan(run(review), get_style(review.config.settings.number_style)))
     here = len(pictures(out / "supplement.docx"))
     per_figure = (out / "supplement.docx").stat().st_size / here
-    assert whole > 100 and per_figure * whole <= 20 * 1024 * 1024, (whole, here, per_figure)
+    assert whole > 100 and per_figure * whole <= DOCX_LIMIT, (whole, here, per_figure)
+    for name in DOCS:  # each at 192 ppi: none needed its fallbacks made coarser
+        assert (out / f"{name}.docx").stat().st_size <= DOCX_LIMIT, name
+        assert all(p.ppi == pytest.approx(FALLBACK_PPI, abs=1.5) for p in pictures(out / f"{name}.docx")), name
 
 
 def test_no_word_of_any_docx_table_is_wider_than_its_cell(built):
