@@ -542,3 +542,31 @@ def test_a_document_too_large_to_send_gets_coarser_fallbacks_and_stays_within_th
         assert package.read(found[0].svg_name) == (base / "figures" / "big0.svg").read_bytes()
     write_docx(html, base, base / "again.docx", title="t")
     assert (base / "again.docx").read_bytes() == (base / "small.docx").read_bytes()
+
+
+def test_fallbacks_kept_between_builds_are_reused_and_a_damaged_one_is_made_again(base: Path, monkeypatch) -> None:
+    """With a fallback folder, the second DOCX resamples nothing and equals the first byte for byte; an
+    edited entry is not used."""
+    import matplotlib.pyplot as plt
+
+    from erh_report.render import docx_images
+
+    fig = plt.figure(figsize=(12, 3))
+    fig.savefig(base / "figures" / "wide.png", dpi=300)
+    fig.savefig(base / "figures" / "wide.svg")
+    plt.close(fig)
+    html = '<figure><img src="figures/wide.svg" alt="wide"></figure>'
+    kept = base / "kept"
+    write_docx(html, base, base / "plain.docx", title="t")
+    write_docx(html, base, base / "first.docx", title="t", fallback_cache=kept)
+    (entry,) = kept.glob("*.png")
+    made = []
+    original = docx_images.fallback_png
+    monkeypatch.setattr(docx_images, "fallback_png", lambda *a, **k: made.append(a) or original(*a, **k))
+    write_docx(html, base, base / "second.docx", title="t", fallback_cache=kept)
+    assert made == []
+    entry.write_bytes(entry.read_bytes()[:-10])  # damaged
+    write_docx(html, base, base / "third.docx", title="t", fallback_cache=kept)
+    assert len(made) == 1
+    same = {(base / f"{name}.docx").read_bytes() for name in ("plain", "first", "second", "third")}
+    assert len(same) == 1
