@@ -520,7 +520,7 @@ def page_figure(fig: Figure, page: int, pages: int) -> Figure:
         id=f"{fig.id}-page{page}",
         svg_path=fig.svg_path.with_name(f"{fig.id}-page{page}.svg"),
         png_path=fig.png_path.with_name(f"{fig.id}-page{page}.png"),
-        caption=f"{fig.title} (continued). Page {page} of {pages}.",
+        caption=f"{fig.title}. Page {page} of {pages}.",  # the label before it says "(continued)"
         page=page,
         pages=pages,
         continues=fig.id,
