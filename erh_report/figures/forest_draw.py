@@ -27,7 +27,7 @@ SQUARE_MIN = 2.5
 ROB_DOT = 9.2  # diameter of a traffic light (points)
 #: Room for a figure on the documents' page, in inches: the text width of a letter page with 2 cm margins,
 #: and 20 cm of its height (the PDF shows a figure up to 21 cm tall, the DOCX up to 85% of the text height,
-#: 20.2 cm; the rest is the caption's). A forest plot is placed at the text width (smaller, never larger).
+#: 20.2 cm; the rest is the caption's). A forest plot is placed at the text width (the PDF never enlarges it).
 PAGE_ROOM = (6.93, 7.87)
 #: The smallest row pitch a forest plot may have on the page (points). The illustrative review's (93
 #: studies) are placed at 6.35 to 7.5 points a row (the widest are shrunk to the text width, the tallest,
