@@ -1,14 +1,18 @@
 """Full builds (results, figures, documents) of the generator's review at growing sizes: time, peak memory,
-and how large the outputs become.
+the outputs' sizes, and the two rebuilds a correction needs.
 
     python benchmarks/bench_scale.py                    # 93, 186, 465 and 930 studies
     python benchmarks/bench_scale.py --sizes 93,186     # a subset
+    python benchmarks/bench_scale.py --keep /tmp/scale  # keep each size's data and builds there
 
-Each size is made by the same seeded generator as data/ (``erh_report.example.generate``) and built cold
-(no cache) in a fresh process, so its peak memory is its own: the builder's peak resident set and that of
-the largest worker process (figures, PDF parts). Printed per size: the seconds of each stage and of the
-whole build, the ratio to the smallest size, megabytes per process, and the sizes of the largest outputs.
-Targets (issue "Speed"): 930 studies in at most 10 times the time of 93, and at most 4 GB.
+Each size is made by the same seeded generator as data/ (``erh_report.example.generate``) and built in a
+fresh process, so its peak memory is its own: the builder's peak resident set and that of the largest
+worker process (figures, PDF parts, DOCX). Per size: a cold build (empty cache) with the seconds of each
+stage; then a no-op rebuild and a rebuild after one mean of one study changed (``bench_build``'s
+correction), each as a share of the cold build; the sizes of every document (DOCX, PDF with its pages,
+HTML), of all outputs, and how many forest plots continue over several pages.
+Targets (issue "Speed"): 930 studies in at most 10 times the time of 93 and at most 4 GB; the one-cell
+correction at most 25% and the no-op at most 5% of a cold build at every size; every DOCX at most 20 MB.
 """
 
 from __future__ import annotations
@@ -21,40 +25,69 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 STAGE_LINE = "stage times: "
-WATCHED = ("manuscript.pdf", "manuscript.docx", "supplement.pdf", "supplement.docx", "evidence-profiles.pdf")
+DOCUMENTS = ("manuscript", "supplement", "evidence-profiles")
+
+
+def _pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
 
 
 def one(n: int, work: Path) -> dict:
-    """Generate and build ``n`` studies in this process; what it cost."""
-    from erh_report.build import build
+    """Generate ``n`` studies and build them cold, then a no-op and a one-cell rebuild, in this process."""
+    from bench_build import change_one_cell, outputs, timed_build
+
     from erh_report.example import generate
 
-    data, out = work / f"data-{n}", work / f"build-{n}"
+    data, cache = work / f"data-{n}", work / f"cache-{n}"
+    cold_out, noop_out, one_out = (work / f"build-{n}{suffix}" for suffix in ("", "-noop", "-one"))
     generate.write(data, n_studies=n)
-    messages: list[str] = []
-    start = time.perf_counter()
-    build(data, out, progress=messages.append, cache_dir=False)
-    seconds = time.perf_counter() - start
+    cold, messages = timed_build(data, cold_out, cache)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     stages = next((m[len(STAGE_LINE) :] for m in messages if m.startswith(STAGE_LINE)), "")
-    sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name in WATCHED}
+    files = [p for p in cold_out.rglob("*") if p.is_file()]
+    figures = [p.name for p in (cold_out / "figures").glob("*.svg")]
+    documents = {
+        name: {
+            "docx_mb": (cold_out / f"{name}.docx").stat().st_size / 1e6,
+            "pdf_mb": (cold_out / f"{name}.pdf").stat().st_size / 1e6,
+            "pdf_pages": _pages(cold_out / f"{name}.pdf"),
+            "html_mb": (cold_out / f"{name}.html").stat().st_size / 1e6,
+        }
+        for name in DOCUMENTS
+    }
+    noop, _ = timed_build(data, noop_out, cache)
+    noop_same = outputs(noop_out) == outputs(cold_out)
+    shutil.rmtree(noop_out, ignore_errors=True)
+    change_one_cell(data)
+    one_cell, _ = timed_build(data, one_out, cache)
+    shutil.rmtree(one_out, ignore_errors=True)
     return {
         "studies": n,
-        "seconds": seconds,
+        "seconds": cold,
         "stages": stages,
-        "builder_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "outputs_mb": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6,
-        "sizes_mb": {k: v / 1e6 for k, v in sorted(sizes.items())},
+        "builder_mb": peak,
+        "worker_mb": workers,
+        "outputs_mb": sum(p.stat().st_size for p in files) / 1e6,
+        "figures_mb": sum(p.stat().st_size for p in (cold_out / "figures").iterdir()) / 1e6,
+        "figure_files": len(figures),
+        "continued_pages": sum(1 for name in figures if "-page" in name),
+        "documents": documents,
+        "noop_seconds": noop,
+        "noop_identical": noop_same,
+        "one_cell_seconds": one_cell,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="93,186,465,930", help="numbers of studies (default 93,186,465,930)")
+    parser.add_argument("--keep", help="a folder to keep every size's data and cold build in (default: none kept)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: build one size, print JSON
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -64,24 +97,45 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     print(f"load {os.getloadavg()[0]:.1f} at the start", flush=True)
     with tempfile.TemporaryDirectory(prefix="erh-scale-") as tmp:
+        work = Path(args.keep) if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for n in (int(s) for s in args.sizes.split(",")):
             done = subprocess.run(
-                [sys.executable, __file__, "--one", str(n), "--work", tmp], capture_output=True, text=True, check=True
+                [sys.executable, __file__, "--one", str(n), "--work", str(work)],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             row = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append(row)
             base = rows[0]
             print(
-                f"{n:>5} studies: {row['seconds']:7.1f} s ({row['seconds'] / base['seconds']:4.1f}x the "
-                f"{base['studies']}), {row['seconds'] / n * 1000:6.0f} ms/study; peak {row['builder_mb']:6.0f} MB "
-                f"builder, {row['worker_mb']:5.0f} MB largest worker; outputs {row['outputs_mb']:6.1f} MB; "
-                f"load {os.getloadavg()[0]:.1f}",
+                f"{n:>5} studies: cold {row['seconds']:7.1f} s ({row['seconds'] / base['seconds']:4.1f}x the "
+                f"{base['studies']}); peak {row['builder_mb']:6.0f} MB builder, {row['worker_mb']:5.0f} MB largest "
+                f"worker; load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             print(f"       stages: {row['stages']}", flush=True)
-            print("       " + ", ".join(f"{k} {v:.1f} MB" for k, v in row["sizes_mb"].items()), flush=True)
-            for folder in (Path(tmp) / f"data-{n}", Path(tmp) / f"build-{n}"):
-                shutil.rmtree(folder, ignore_errors=True)
+            print(
+                f"       no-op rebuild {row['noop_seconds']:.1f} s = {100 * row['noop_seconds'] / row['seconds']:.1f}% "
+                f"(outputs identical: {row['noop_identical']}); one cell changed {row['one_cell_seconds']:.1f} s = "
+                f"{100 * row['one_cell_seconds'] / row['seconds']:.1f}%",
+                flush=True,
+            )
+            print(
+                f"       outputs {row['outputs_mb']:.1f} MB (figures {row['figures_mb']:.1f} MB, "
+                f"{row['figure_files']} SVG files of which {row['continued_pages']} continue a forest plot)",
+                flush=True,
+            )
+            for name, d in row["documents"].items():
+                print(
+                    f"       {name}: DOCX {d['docx_mb']:.1f} MB, PDF {d['pdf_mb']:.1f} MB ({d['pdf_pages']} pages), "
+                    f"HTML {d['html_mb']:.1f} MB",
+                    flush=True,
+                )
+            if not args.keep:
+                for folder in work.glob(f"*-{n}*"):
+                    shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -17,6 +17,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Emu
+from docx_checks import pictures
 
 from erh_report.render.docx_images import FALLBACK_PPI, SVG_BLIP_URI, fallback_png, svg_blip_targets
 from erh_report.render.docx_styles import HEADING_FONT, SYMBOL_FONT, TEXT_FONT
@@ -505,3 +506,67 @@ def test_same_html_gives_the_same_bytes(base: Path) -> None:
     props = docx.Document(str(first)).core_properties
     assert props.created == props.modified == dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     assert props.revision == 1 and not props.last_modified_by and props.title == "T"
+
+
+def test_a_document_too_large_to_send_gets_coarser_fallbacks_and_stays_within_the_limit(
+    base: Path, monkeypatch
+) -> None:
+    """Many large figures (a review of hundreds of studies): every fallback PNG is brought down to one
+    common resolution below FALLBACK_PPI until the file is within DOCX_LIMIT; the SVGs stay as they are."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from erh_report.render import docx_images
+
+    rng = np.random.default_rng(3)
+    figures = []
+    for n in range(6):  # noisy pictures: their PNGs do not compress away
+        fig = plt.figure(figsize=(8, 9))
+        fig.figimage(rng.integers(0, 255, (300, 260, 3)).astype(np.uint8), resize=True)
+        fig.savefig(base / "figures" / f"big{n}.png", dpi=150)
+        fig.savefig(base / "figures" / f"big{n}.svg")
+        plt.close(fig)
+        figures.append(f'<figure><img src="figures/big{n}.svg" alt="big {n}"></figure>')
+    html = "".join(figures)
+    write_docx(html, base, base / "full.docx", title="t")
+    full = (base / "full.docx").stat().st_size
+    limit = int(full * 0.6)
+    monkeypatch.setattr(docx_images, "DOCX_LIMIT", limit)
+    write_docx(html, base, base / "small.docx", title="t")
+    assert (base / "small.docx").stat().st_size <= limit < full
+    found = pictures(base / "small.docx")
+    assert len(found) == 6 and all(p.svg_name for p in found)
+    ppis = {round(p.ppi) for p in found}
+    assert len(ppis) == 1 and docx_images.FALLBACK_PPI_MIN <= ppis.pop() < FALLBACK_PPI
+    with zipfile.ZipFile(base / "small.docx") as package:
+        assert package.read(found[0].svg_name) == (base / "figures" / "big0.svg").read_bytes()
+    write_docx(html, base, base / "again.docx", title="t")
+    assert (base / "again.docx").read_bytes() == (base / "small.docx").read_bytes()
+
+
+def test_fallbacks_kept_between_builds_are_reused_and_a_damaged_one_is_made_again(base: Path, monkeypatch) -> None:
+    """With a fallback folder, the second DOCX resamples nothing and equals the first byte for byte; an
+    edited entry is not used."""
+    import matplotlib.pyplot as plt
+
+    from erh_report.render import docx_images
+
+    fig = plt.figure(figsize=(12, 3))
+    fig.savefig(base / "figures" / "wide.png", dpi=300)
+    fig.savefig(base / "figures" / "wide.svg")
+    plt.close(fig)
+    html = '<figure><img src="figures/wide.svg" alt="wide"></figure>'
+    kept = base / "kept"
+    write_docx(html, base, base / "plain.docx", title="t")
+    write_docx(html, base, base / "first.docx", title="t", fallback_cache=kept)
+    (entry,) = kept.glob("*.png")
+    made = []
+    original = docx_images.fallback_png
+    monkeypatch.setattr(docx_images, "fallback_png", lambda *a, **k: made.append(a) or original(*a, **k))
+    write_docx(html, base, base / "second.docx", title="t", fallback_cache=kept)
+    assert made == []
+    entry.write_bytes(entry.read_bytes()[:-10])  # damaged
+    write_docx(html, base, base / "third.docx", title="t", fallback_cache=kept)
+    assert len(made) == 1
+    same = {(base / f"{name}.docx").read_bytes() for name in ("plain", "first", "second", "third")}
+    assert len(same) == 1

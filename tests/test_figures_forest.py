@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from matplotlib import rc_context
 from scipy import stats
 
 from erh_report.data import load_review
-from erh_report.figures import forest
+from erh_report.figures import forest, forest_draw
 from erh_report.figures import style as st
 from erh_report.figures.output import run_job
 from erh_report.numbers import get_style
@@ -190,9 +191,12 @@ def test_layout_holds_from_3_to_150_studies(review, tmp_path, k):
     assert 9 < w < 16
     assert h < 6 + 0.2 * k * 1.3  # one row per study (long labels take two)
     if k == 150:
-        jobs = [j for j in forest.jobs(res, JAMA) if j.figure.id == "forest-bonding_post"]
-        out, *_ = run_job(jobs[0], tmp_path)
-        labels = texts(tmp_path / out.svg_path)
+        jobs = [j for j in forest.jobs(res, JAMA) if j.figure.id.startswith("forest-bonding_post")]
+        labels: dict[str, list[str]] = {}
+        for job in jobs:  # 150 studies continue over several pages
+            out, *_ = run_job(job, tmp_path)
+            labels.update(texts(tmp_path / out.svg_path))
+        assert len(jobs) > 1
         assert sum(1 for key in labels if key.startswith("forest-study-") and key.endswith("-label")) == k
         # long labels wrap onto a second line instead of running into the numbers
         assert labels["forest-study-1-label"][0] != f"{LONG} 001"
@@ -239,3 +243,93 @@ def test_hksj_changes_the_header_and_the_test(review, tmp_path):
     assert t["forest-total-overall-label"] == [
         f"Test for overall effect: t({r.df:g}) = {JAMA.number(abs(r.statistic))} ({JAMA.p(r.pval)})"
     ]
+
+
+# ------------------------------------------------------------------------------- several pages
+def pages_of(results: ReviewResults, figure_id: str, tmp_path: Path) -> list[tuple[object, dict[str, list[str]]]]:
+    """Each page of a figure drawn: its record and the SVG's text by group."""
+    out = []
+    for job in forest.jobs(results, JAMA):
+        if job.figure.id == figure_id or job.figure.continues == figure_id:
+            fig, *_ = run_job(job, tmp_path)
+            out.append((fig, texts(tmp_path / fig.svg_path)))
+    return out
+
+
+def placed_pitch(fig) -> float:
+    """Points between two study rows on the printed page: the figure placed at the page's text width, and
+    shrunk further to the page's height when taller than it."""
+    room_w, room_h = forest_draw.PAGE_ROOM
+    scale = min(1.0, room_w / fig.width_in, room_h / fig.height_in)
+    return st.LINE * scale
+
+
+@pytest.mark.parametrize("subgroup", [None, "population_risk"])
+def test_a_long_forest_plot_continues_over_pages_with_its_header_repeated(review, tmp_path, subgroup):
+    """290 studies (the largest analysis of the 930-study review): RevMan's pages, each with the title, the
+    column header and the axis; every study once, in order; the totals and footnotes on the last page only;
+    rows as far apart as on the illustrative review's pages."""
+    k = 290
+    res = synthetic(review, "bonding_post", k)
+    ar = res.analyses[0]
+    figure_id = "forest-bonding_post" + (f"-{subgroup}" if subgroup else "")
+    pages = pages_of(res, figure_id, tmp_path)
+    n = len(pages)
+    assert n >= 4
+    studies: list[str] = []
+    headings: list[str] = []
+    for number, (fig, t) in enumerate(pages, start=1):
+        assert (fig.page, fig.pages) == (number, n)
+        assert fig.id == (figure_id if number == 1 else f"{figure_id}-page{number}")
+        assert fig.continues == ("" if number == 1 else figure_id)
+        assert f"Page {number} of {n}" in fig.caption and fig.alt_text.endswith(f"Page {number} of {n}.")
+        title = " ".join(t["forest-title"])
+        assert title.endswith("(continued)") == (number > 1), title
+        header = t["forest-header"]
+        assert "Study or subgroup" in header and "Intervention" in header and "Control" in header
+        assert {"Mean", "SD", "Total", "Weight"} <= set(header) and "Risk of bias" in header
+        assert t["forest-measure"] == ["Std. Mean Difference"] * 2
+        assert t["forest-model"] == ["IV, Random (REML), 95% CI"] * 2
+        assert t["forest-favours-left"] == ["Favors control"] and t["forest-favours-right"] == ["Favors intervention"]
+        last = number == n
+        assert ("forest-total-estimate" in t) == last
+        assert (t["forest-footnote"] == [forest_draw.CONTINUED]) == (not last)
+        ids = sorted(int(key.split("-")[2]) for key in t if key.startswith("forest-study-") and key.endswith("-label"))
+        studies += [t[f"forest-study-{i}-label"][0] for i in ids]
+        headings += [key for key in t if re.fullmatch(r"forest-subgroup-\d+-label", key)]  # not the repeated ones
+        assert ids, f"page {number} without a study"
+        if subgroup:  # every page opens with a subgroup's heading, repeated "(continued)" when the page goes on with it
+            first = next(key for key in t if key.startswith(("forest-study-", "forest-subgroup-")))
+            assert re.fullmatch(r"forest-subgroup-\d+(-continued)?-label", first), first
+            assert first.endswith("-continued-label") == " ".join(t[first]).endswith("(continued)")
+        assert placed_pitch(fig) >= forest_draw.LEGIBLE_PITCH, (number, fig.width_in, fig.height_in)
+    expected = list(ar.effects["study"]) if subgroup is None else None
+    if expected is not None:
+        assert studies == expected
+    else:
+        assert sorted(studies) == sorted(ar.effects["study"]) and len(headings) == len(ar.subgroups[subgroup].levels)
+    r = ar.result
+    assert pages[-1][1]["forest-total-estimate"] == [
+        f"{JAMA.number(r.estimate)} [{JAMA.number(r.ci_low)}, {JAMA.number(r.ci_high)}]"
+    ]
+
+
+def test_the_illustrative_review_keeps_every_forest_plot_on_one_page(review):
+    """The 93-study review's plots are the legible ones the row pitch was chosen from: none is split."""
+    from erh_report.synthesis import run
+
+    jobs = forest.jobs(run(review), JAMA)
+    assert jobs and all(j.figure.pages == 1 for j in jobs)
+
+
+def test_pages_of_a_forest_plot_are_byte_identical_when_drawn_again(review, tmp_path):
+    res = synthetic(review, "bonding_post", 200)
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    one = pages_of(res, "forest-bonding_post", first)
+    two = pages_of(res, "forest-bonding_post", second)
+    assert len(one) > 1
+    for (fig, _), (again, _) in zip(one, two, strict=True):
+        for path in (fig.svg_path, fig.png_path):
+            assert (first / path).read_bytes() == (second / again.svg_path.with_suffix(path.suffix)).read_bytes()

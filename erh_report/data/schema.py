@@ -309,6 +309,8 @@ class Settings(_Strict):
     dependence: Literal["select", "aggregate", "multilevel"] = "select"
     robust: bool = False  # cluster-robust (CR2, Satterthwaite df) CI and P by study in the main analyses
     rob_tool: Literal["RoB2", "ROBINS-I", "ROB1"] = "RoB2"  # risk-of-bias tool of risk_of_bias.csv (rob_tools.py)
+    # Table 1 of the manuscript lists every study up to this many, else summarises them (render/study_summary.py)
+    list_studies_up_to: int = Field(40, ge=0)
 
 
 class Thresholds(_Strict):

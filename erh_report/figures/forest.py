@@ -9,16 +9,19 @@ it out. ``jobs`` makes one figure per analysis and one per subgroup variable, wi
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context
 
 from erh_report import rob_tools
 from erh_report import vocabulary as vocab
 from erh_report.analysis.model import MetaResult
 from erh_report.analysis.subgroup import SubgroupAnalysis
+from erh_report.figures import style as st
 from erh_report.figures import words
-from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest
+from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest, paginate
 from erh_report.figures.forest_groups import (
     aggregated_suffix,
     dependence_footnotes,
@@ -26,7 +29,7 @@ from erh_report.figures.forest_groups import (
     dependent_words,
     grouped_rows,
 )
-from erh_report.figures.output import Job, figure, message_job
+from erh_report.figures.output import Figure, Job, figure, message_job
 from erh_report.numbers import NumberStyle
 from erh_report.synthesis import AnalysisResult, ReviewResults
 
@@ -507,5 +510,35 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
                 )
                 continue
             spec = forest_spec(results, ar, style, subgroup=sub, rob_columns=rob_columns)
-            out.append(Job(fig, draw_forest, spec, cost=len(spec.rows) * (1.6 if spec.show_rob else 1.2)))
+            with rc_context(st.RC):  # text measured as the figure draws it
+                pages = paginate(spec)
+            out += [
+                Job(
+                    page_figure(fig, n, len(pages)), draw_forest, page, len(page.rows) * (1.6 if page.show_rob else 1.2)
+                )
+                for n, page in enumerate(pages, start=1)
+            ]
     return out
+
+
+def page_figure(fig: Figure, page: int, pages: int) -> Figure:
+    """The record of one page of a figure printed over ``pages`` pages: the first keeps the figure's id and
+    caption, later pages are ``<id>-page<n>`` and their caption names the figure and the page."""
+    if pages == 1:
+        return fig
+    alt = f"{fig.alt_text} Page {page} of {pages}."
+    if page == 1:
+        return replace(
+            fig, caption=f"{fig.caption} Page 1 of {pages}; continued on the next page.", alt_text=alt, pages=pages
+        )
+    return replace(
+        fig,
+        alt_text=alt,
+        id=f"{fig.id}-page{page}",
+        svg_path=fig.svg_path.with_name(f"{fig.id}-page{page}.svg"),
+        png_path=fig.png_path.with_name(f"{fig.id}-page{page}.png"),
+        caption=f"{fig.title}. Page {page} of {pages}.",  # the label before it says "(continued)"
+        page=page,
+        pages=pages,
+        continues=fig.id,
+    )

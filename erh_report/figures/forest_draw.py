@@ -8,7 +8,7 @@ clipping; squares have an area proportional to the weight, and a CI that leaves 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
@@ -25,6 +25,16 @@ ROB_CELL = 12.0
 SQUARE_MAX = 8.5  # side of the heaviest study's square (points)
 SQUARE_MIN = 2.5
 ROB_DOT = 9.2  # diameter of a traffic light (points)
+#: Room for a figure on the documents' page, in inches: the text width of a letter page with 2 cm margins,
+#: and 20 cm of its height (the PDF shows a figure up to 21 cm tall, the DOCX up to 85% of the text height,
+#: 20.2 cm; the rest is the caption's). A forest plot is placed at the text width (the PDF never enlarges it).
+PAGE_ROOM = (6.93, 7.87)
+#: The smallest row pitch a forest plot may have on the page (points). The illustrative review's (93
+#: studies) are placed at 6.35 to 7.5 points a row (the widest are shrunk to the text width, the tallest,
+#: 13.8 inches, also to the page's height), and read well; a plot whose rows would come out closer than
+#: this continues over several pages instead, each filled at the plot's placed width.
+LEGIBLE_PITCH = 6.0
+CONTINUED = "Continued on the next page."
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,14 @@ class ForestSpec:
     show_rob: bool
     footnotes: tuple[str, ...]
     rob_tool: RobTool = rob_tools.ROB2
+    page: int = 1  # of ``pages``: one page of a plot too tall for one (see ``paginate``)
+    pages: int = 1
+    sizing_rows: tuple[Row, ...] = ()  # every row of the whole plot, when this is one page of it
+
+    @property
+    def all_rows(self) -> tuple[Row, ...]:
+        """The rows of the whole plot: they size the columns, so that every page has the same ones."""
+        return self.sizing_rows or self.rows
 
     @property
     def rob_headers(self) -> tuple[str, ...]:
@@ -90,20 +108,20 @@ class _Layout:
 def _layout(spec: ForestSpec) -> _Layout:
     """Column widths from the widest text each column holds."""
     label_w = 0.0
-    for row in spec.rows:
+    for row in spec.all_rows:
         if row.kind in ("study", "heading", "subtotal", "total", "events", "pi"):
             label_w = max(label_w, min(LABEL_MAX, st.text_width(row.label, st.FONT, row.bold)))
     label_w = max(
         label_w,
         st.text_width("Study or subgroup", bold=True),
-        st.widest_word([r.label for r in spec.rows if r.kind == "study"]),
+        st.widest_word([r.label for r in spec.all_rows if r.kind == "study"]),
     )
     x, w = {}, {}
     cursor = st.MARGIN
     x["label"], w["label"] = cursor, label_w
     cursor += label_w + GAP
     for col in spec.columns:
-        texts = [row.cells.get(col.key, "") for row in spec.rows]
+        texts = [row.cells.get(col.key, "") for row in spec.all_rows]
         width = max([st.text_width(t, st.FONT, True) for t in texts] + [st.text_width(col.header, bold=True)])
         if col.key == "estimate":
             width = max(width, *(st.text_width(h, bold=True) for h in spec.measure_header))
@@ -153,23 +171,116 @@ def _row_lines(spec: ForestSpec, row: Row, lay: _Layout) -> list[str]:
     return st.wrap(row.label, lay.w["label"], st.FONT, row.bold, indent="  ")
 
 
-def draw_forest(spec: ForestSpec) -> MplFigure:
-    """Lay out and draw a forest plot; the figure's size follows from its rows and columns."""
-    lay = _layout(spec)
+AXIS_H = 18.0
+FAVOURS_H = 12.0
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """The vertical layout of a forest plot (points from the top)."""
+
+    title_lines: list[str]
+    header_top: float
+    lines: list[list[str]]  # each row's wrapped label
+    heights: list[float]  # each row's height
+    foot: list[str]  # wrapped footnote lines
+
+    @property
+    def body_top(self) -> float:
+        return self.header_top + 2 * st.LINE + 4
+
+    @property
+    def body_h(self) -> float:
+        return float(sum(self.heights)) + 4
+
+    @property
+    def height(self) -> float:
+        return self.body_top + self.body_h + AXIS_H + FAVOURS_H + 6 + 9.5 * len(self.foot) + st.MARGIN
+
+
+def _geometry(spec: ForestSpec, lay: _Layout) -> _Geometry:
     title_lines = st.wrap(spec.title, lay.width - 2 * st.MARGIN, st.TITLE, bold=True)
-    header_top = st.MARGIN + 14 * len(title_lines) + 6
-    header_h = 2 * st.LINE + 4
     lines = [_row_lines(spec, row, lay) for row in spec.rows]
     heights = [
         st.LINE * max(1, len(ls)) if row.kind != "blank" else st.LINE * 0.6
         for row, ls in zip(spec.rows, lines, strict=True)
     ]
-    body_top = header_top + header_h
-    body_h = float(sum(heights)) + 4
-    axis_h = 18.0
-    favours_h = 12.0
     foot = [ln for note in spec.footnotes for ln in st.wrap(note, lay.width - 2 * st.MARGIN, st.SMALL)]
-    height = body_top + body_h + axis_h + favours_h + 6 + 9.5 * len(foot) + st.MARGIN
+    return _Geometry(title_lines, st.MARGIN + 14 * len(title_lines) + 6, lines, heights, foot)
+
+
+def paginate(
+    spec: ForestSpec, room: tuple[float, float] = PAGE_ROOM, legible: float = LEGIBLE_PITCH
+) -> tuple[ForestSpec, ...]:
+    """The plot as one page, or as RevMan prints a long one: as several pages that each repeat the title
+    and the column header and end with the axis, the pooled rows, heterogeneity lines and footnotes on the
+    last. One page when the plot fits the page's ``room`` (inches) at its placed width, or when shrunk to
+    the page's height its rows are still ``legible`` (points apart); otherwise each page is filled at the
+    placed width. Pages break only before a study or a subgroup heading, never right after a heading, so
+    a pooled row stays with the studies above it."""
+    lay = _layout(spec)
+    geo = _geometry(spec, lay)
+    scale = min(1.0, room[0] * 72 / lay.width)
+    page_h = room[1] * 72
+    if geo.height * scale <= page_h or st.LINE * page_h / geo.height >= legible:
+        return (spec,)
+    budget = page_h / scale  # the page's height in the figure's own points
+    rows = spec.rows
+
+    def shell(first: bool, last: bool) -> ForestSpec:
+        return replace(
+            spec,
+            title=spec.title if first else f"{spec.title} (continued)",
+            footnotes=spec.footnotes if last else (CONTINUED,),
+            rows=(),
+            sizing_rows=rows,
+        )
+
+    fixed = {(f, la): _geometry(shell(f, la), lay).height for f in (True, False) for la in (True, False)}
+    grouped = any(r.kind == "heading" for r in rows)
+    for last in (True, False):  # a later page repeats the heading of the subgroup it continues
+        fixed[(False, last)] += 2 * st.LINE if grouped else 0.0  # on up to two lines
+    top = np.concatenate([[0.0], np.cumsum(geo.heights)])  # top[i]: rows above row i
+    breaks = [i for i in range(1, len(rows)) if rows[i].kind in ("study", "heading") and rows[i - 1].kind != "heading"]
+    starts = [0]
+    while True:
+        start, first = starts[-1], len(starts) == 1
+        if top[-1] - top[start] + fixed[(first, True)] <= budget:
+            break
+        later = [b for b in breaks if b > start]
+        fitting = [b for b in later if top[b] - top[start] + fixed[(first, False)] <= budget]
+        if not later:  # nothing left to break before: the last page takes what remains
+            break
+        starts.append(fitting[-1] if fitting else later[0])
+    if len(starts) == 1:
+        return (spec,)
+    ends = [*starts[1:], len(rows)]
+    return tuple(
+        replace(
+            shell(n == 0, n == len(starts) - 1), rows=_continued(rows, a) + rows[a:b], page=n + 1, pages=len(starts)
+        )
+        for n, (a, b) in enumerate(zip(starts, ends, strict=True))
+    )
+
+
+def _continued(rows: tuple[Row, ...], start: int) -> tuple[Row, ...]:
+    """The heading of the subgroup a page starting at ``start`` continues, marked so (none when the page
+    starts with a heading or the plot has none)."""
+    if start == 0 or rows[start].kind == "heading":
+        return ()
+    heading = next((r for r in reversed(rows[:start]) if r.kind == "heading"), None)
+    if heading is None:
+        return ()
+    return (replace(heading, label=f"{heading.label} (continued)", gid=f"{heading.gid}-continued"),)
+
+
+def draw_forest(spec: ForestSpec) -> MplFigure:
+    """Lay out and draw a forest plot (or one page of it); the figure's size follows from its rows and columns."""
+    lay = _layout(spec)
+    geo = _geometry(spec, lay)
+    title_lines, header_top, lines, heights, foot = geo.title_lines, geo.header_top, geo.lines, geo.heights, geo.foot
+    body_top, body_h, height = geo.body_top, geo.body_h, geo.height
+    axis_h, favours_h = AXIS_H, FAVOURS_H
     fig, ax = st.canvas(lay.width, height)
 
     y = st.put_title(ax, title_lines, "forest-title")
@@ -252,7 +363,7 @@ def _draw_row(
     centre: float,
     rob: list[tuple[float, float, str]],
 ) -> None:
-    indent = 6.0 if row.kind == "study" and any(r.kind == "heading" for r in spec.rows) else 0.0
+    indent = 6.0 if row.kind == "study" and any(r.kind == "heading" for r in spec.all_rows) else 0.0
     for n, line in enumerate(lines):
         st.put(
             ax,

@@ -34,6 +34,9 @@ class Figure:
     width_in: float = 0.0
     height_in: float = 0.0
     note: str = ""  # set when the figure shows a message instead of the picture (what is missing)
+    page: int = 1  # a figure printed over several pages: this page's number, of ``pages``
+    pages: int = 1
+    continues: str = ""  # on pages after the first: the id of the figure's first page
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from erh_report.figures import Figure
 from erh_report.grade import GradeReport
 from erh_report.grade.wording import size as size_index
 from erh_report.numbers import STYLES, NumberStyle, get_style
-from erh_report.render import words
+from erh_report.render import study_summary, words
 from erh_report.render.dependence_words import methods_sentence, result_phrases, supplement_phrases
 from erh_report.render.references import Citations
 from erh_report.software import versions
@@ -264,7 +264,7 @@ def build_context(
     review = results.review
     cfg = review.config
     figure_by_id = {f.id: f for f in figures}
-    forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id}
+    forest = {f.analysis_id: f.id for f in figures if f.kind == "forest" and f.analysis_id and not f.continues}
     analyses = [pooled_view(ar, grade, review, forest, style) for ar in results.analyses]
     by_domain: dict[str, list[PooledView]] = {}
     for v in analyses:
@@ -321,6 +321,9 @@ def build_context(
         "prisma": prisma,
         "studies": study_characteristics(review),
         "characteristics": characteristics_summary(review),
+        "list_every_study": study_summary.list_every_study(review),
+        "study_summary": study_summary.summary_rows(review),
+        "supplement_characteristics": study_summary.SUPPLEMENT_CHARACTERISTICS,
         "rob_rows": risk_of_bias_rows(review),
         "rob_tool": rob_tool_view(review),
         "excluded": [r for _, r in review.excluded],

@@ -92,7 +92,9 @@ def source_line(review) -> str:
     return f"Data imported from {source.file} ({source.format})" + (f", doi:{source.doi}" if source.doi else "") + "."
 
 
-def _html_and_docx(name: str, title: str, html: str, out_dir: Path, header: str | None) -> float:
+def _html_and_docx(
+    name: str, title: str, html: str, out_dir: Path, header: str | None, fallbacks: Path | None = None
+) -> float:
     """The self-contained HTML (figures inlined) and the DOCX of one document; runs in a worker process."""
     import time
 
@@ -100,7 +102,7 @@ def _html_and_docx(name: str, title: str, html: str, out_dir: Path, header: str 
 
     start = time.perf_counter()
     (out_dir / f"{name}.html").write_text(inline_figures(html, out_dir / "figures"), encoding="utf-8")
-    write_docx(html, out_dir, out_dir / f"{name}.docx", title=title, header_text=header)
+    write_docx(html, out_dir, out_dir / f"{name}.docx", title=title, header_text=header, fallback_cache=fallbacks)
     return time.perf_counter() - start
 
 
@@ -160,6 +162,7 @@ def write_documents(
     code = render_code_hash() if cache is not None else ""
     jinja_cache = cache.folder / "jinja" if cache is not None and cache.folder else None
     work = out_dir / ".pdf-parts"
+    fallbacks = cache.folder / "docx-fallbacks" if cache is not None and cache.folder else None
     pending: list[_Pending] = []
     for doc in DOCUMENTS:
         html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
@@ -186,7 +189,7 @@ def write_documents(
                 1 + len(item.html) / 100_000,
                 f"{item.doc.name}: HTML and DOCX",
                 _html_and_docx,
-                (item.doc.name, item.doc.title, item.html, out_dir, header),
+                (item.doc.name, item.doc.title, item.html, out_dir, header, fallbacks),
             )
         )
         to_lay_out = []

@@ -8,8 +8,13 @@ so a supplement of a hundred and seventy figures stays a file that e-mail and su
 
 from __future__ import annotations
 
+import hashlib
 import io
+import math
+import os
+from pathlib import Path
 
+import PIL
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
@@ -44,6 +49,58 @@ def fallback_png(png: bytes, width_emu: int, ppi: int = FALLBACK_PPI) -> bytes:
         out = io.BytesIO()
         palette.save(out, format="png", dpi=(ppi, ppi), compress_level=6)
         return out.getvalue()
+
+
+#: The largest DOCX file that submission systems and e-mail take (bytes): the outputs' limit of 20 MB.
+DOCX_LIMIT = 20_000_000
+#: The coarsest fallback a large document's PNGs are brought down to (pixels per inch at the placed size).
+FALLBACK_PPI_MIN = 48
+
+
+class Fallbacks:
+    """Fallback PNGs kept in a folder between builds (the build's cache), so that a rebuild resamples only
+    the figures that changed: resampling is most of the time a supplement's DOCX takes. An entry is named
+    by what it is made from (the PNG, the placed width, the resolution) and by the hash of its own bytes,
+    which is checked before it is used; a damaged entry is made again. Without a folder, nothing is kept."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def png(self, png: bytes, width_emu: int, ppi: int = FALLBACK_PPI) -> bytes:
+        if self.folder is None:
+            return fallback_png(png, width_emu, ppi)
+        recipe = hashlib.sha256(png)
+        recipe.update(f"{width_emu} {ppi} {FALLBACK_COLOURS} {PIL.__version__}".encode())
+        key = recipe.hexdigest()
+        for entry in sorted(self.folder.glob(f"{key}-*.png")):
+            data = entry.read_bytes()
+            if entry.stem.endswith(hashlib.sha256(data).hexdigest()):
+                return data
+            entry.unlink(missing_ok=True)
+        data = fallback_png(png, width_emu, ppi)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / f"{key}-{hashlib.sha256(data).hexdigest()}.png"
+            partial = target.with_suffix(f".tmp{os.getpid()}")
+            partial.write_bytes(data)
+            partial.replace(target)
+        except OSError:  # a cache that cannot be written only makes the next build slower
+            pass
+        return data
+
+
+def fallbacks_within(parts: list[tuple[object, int]], ppi: int, excess: int, made: Fallbacks | None = None) -> int:
+    """Make every fallback PNG of a document coarser, all at one resolution, so that together they shed
+    about ``excess`` bytes (their bytes go nearly as their pixels, so as the square of the resolution);
+    ``parts`` are (image part, placed width in EMU). Returns the new pixels per inch. Readers of the SVG
+    (Word 2016 and later, LibreOffice) see no change; the same document gives the same bytes."""
+    total = sum(len(part.blob) for part, _ in parts)
+    keep = max(total - 1.1 * excess, 0.05 * total)  # a tenth more: the bytes do not fall quite as the pixels
+    new = max(FALLBACK_PPI_MIN, math.floor(ppi * math.sqrt(keep / total)))
+    made = made or Fallbacks(None)
+    for part, width_emu in parts:
+        part._blob = made.png(part.blob, width_emu, new)  # python-docx keeps a part's bytes in _blob
+    return new
 
 
 def add_svg_part(package, svg: bytes, number: int) -> Part:

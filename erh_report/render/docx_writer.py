@@ -109,20 +109,35 @@ def write_docx(
     title: str,
     header_text: str | None = None,
     footer_page_numbers: bool = True,
+    fallback_cache: Path | None = None,
 ) -> None:
     """Write the Word version of ``html`` to ``out_path``; image paths are relative to ``base_dir``.
 
     ``header_text`` runs along the top of every page; ``footer_page_numbers`` puts the page number at the
-    bottom. Raises FileNotFoundError naming the image when a figure's file is missing.
+    bottom; ``fallback_cache`` keeps the figures' fallback PNGs for the next build (``images.Fallbacks``).
+    Raises FileNotFoundError naming the image when a figure's file is missing.
     """
     out_path = Path(out_path)
     out_path.write_bytes(
-        docx_bytes(html, Path(base_dir), title=title, header_text=header_text, footer_page_numbers=footer_page_numbers)
+        docx_bytes(
+            html,
+            Path(base_dir),
+            title=title,
+            header_text=header_text,
+            footer_page_numbers=footer_page_numbers,
+            fallback_cache=fallback_cache,
+        )
     )
 
 
 def docx_bytes(
-    html: str, base_dir: Path, *, title: str, header_text: str | None = None, footer_page_numbers: bool = True
+    html: str,
+    base_dir: Path,
+    *,
+    title: str,
+    header_text: str | None = None,
+    footer_page_numbers: bool = True,
+    fallback_cache: Path | None = None,
 ) -> bytes:
     """The .docx file for ``html`` as bytes (see ``write_docx``)."""
     root = lxml.html.document_fromstring(html) if html.strip() else lxml.html.document_fromstring("<p></p>")
@@ -130,11 +145,16 @@ def docx_bytes(
     setup_styles(document)
     setup_page(document, header_text, footer_page_numbers)
     ids = [element.get("id") for element in root.iter() if isinstance(element.tag, str) and element.get("id")]
-    writer = _Writer(document, Path(base_dir), ox.bookmark_names(ids))
+    writer = _Writer(document, Path(base_dir), ox.bookmark_names(ids), made=images.Fallbacks(fallback_cache))
     body = root.find("body")
     writer.blocks(body if body is not None else root, _Flow(container=document))
     ox.fix_metadata(document, title)
-    return ox.package_bytes(document)
+    data, ppi = ox.package_bytes(document), images.FALLBACK_PPI
+    while len(data) > images.DOCX_LIMIT and writer.fallbacks and ppi > images.FALLBACK_PPI_MIN:
+        # too large to send: the PNGs for readers without SVG give way (a review of hundreds of studies)
+        ppi = images.fallbacks_within(list(writer.fallbacks.values()), ppi, len(data) - images.DOCX_LIMIT, writer.made)
+        data = ox.package_bytes(document)
+    return data
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,8 @@ class _Writer:
     next_shape_id: int = 0
     image_parts: dict[str, ImagePart] = field(default_factory=dict)
     svg_parts: dict[str, object] = field(default_factory=dict)
+    fallbacks: dict[str, tuple[ImagePart, int]] = field(default_factory=dict)  # PNGs beside SVGs, placed width
+    made: images.Fallbacks = field(default_factory=lambda: images.Fallbacks(None))  # fallback PNGs, maybe kept
     style_ids: dict[str, str] = field(default_factory=dict)
 
     def style_id(self, name: str | None) -> str | None:
@@ -448,8 +470,11 @@ class _Writer:
             height = max_height
             width = int(height * px_w / px_h)
         part = run.part
-        placed = Image.from_blob(images.fallback_png(png, width)) if svg is not None else image
-        r_id = part.relate_to(self._image_part(placed), RT.IMAGE)
+        placed = Image.from_blob(self.made.png(png, width)) if svg is not None else image
+        image_part = self._image_part(placed)
+        if svg is not None:
+            self.fallbacks.setdefault(placed.sha1, (image_part, width))
+        r_id = part.relate_to(image_part, RT.IMAGE)
         if self.next_shape_id == 0:
             self.next_shape_id = part.next_id
         inline = CT_Inline.new_pic_inline(self.next_shape_id, r_id, image.filename, Emu(width), Emu(height))

@@ -153,7 +153,9 @@ def imported_context(
     assert cfg.source is not None
     forest: dict[str, str] = {}
     for f in figures:  # the subgroup layout, when there is one, is the analysis's forest plot
-        if f.analysis_id and (f.kind == "forest_subgroup" or (f.kind == "forest" and f.analysis_id not in forest)):
+        if f.continues or not f.analysis_id:  # a later page of a figure printed over several pages
+            continue
+        if f.kind == "forest_subgroup" or (f.kind == "forest" and f.analysis_id not in forest):
             forest[f.analysis_id] = f.id
     comparisons: dict[str, ComparisonView] = {}
     for ar in results.analyses:
