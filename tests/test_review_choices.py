@@ -68,6 +68,8 @@ def test_dose_words_come_from_review_yaml(tmp_path: Path):
     assert ctx["dose_main"] and {d.moderator for d in ctx["dose_main"]} == {"sessions"}
     assert "each additional session changed the effect by" in text
     assert "Dose (number of sessions) was" in text and "contact hour changed" not in text
+    # one sentence listing every analysis: only its first item is capitalised
+    assert len(ctx["dose_main"]) > 1 and "; For " not in text and "); for " in text
 
 
 def test_no_follow_up_sentence_without_follow_up_analyses(tmp_path: Path):
