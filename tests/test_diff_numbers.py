@@ -186,3 +186,23 @@ def test_summary_counts_a_figure_once_for_its_svg_and_png():
     assert "other output file" not in changes.summary()
     changes.files = [*files, FileChange("results/results.xlsx", "changed", "a", "b")]
     assert changes.summary().endswith("; 1 other output file changed")
+
+
+def test_several_effects_table_is_compared(builds: tuple[Path, Path]):
+    """The supplement's select / aggregate / multilevel table is a results table like the others: a
+    corrected mean moves exactly its cells that differ, keyed by analysis and approach."""
+    old, new = builds
+    path = Path("results") / "dependence.csv"
+    before = {(r["analysis_id"], r["approach"]): r for r in rows(old / path)}
+    after = {(r["analysis_id"], r["approach"]): r for r in rows(new / path)}
+    table = next(t for t in TABLES if t.name == "dependence")
+    expected = {
+        (key, column)
+        for key, row in after.items()
+        for column in row
+        if column not in set(table.skip) | set(table.keys) and not same_value(before[key][column], row[column])
+    }
+    assert {key[0] for key, _ in expected} == {ANALYSIS}
+    found = [c for c in compare_numbers(old, new).changes if c.table == "dependence"]
+    assert {(c.key, c.column) for c in found} == expected
+    assert {c.key[1] for c in found} == {"select", "aggregate", "multilevel"}

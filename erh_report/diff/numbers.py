@@ -58,6 +58,13 @@ TABLES: tuple[Table, ...] = (
     Table("sensitivity", "results/sensitivity.csv", ("analysis_id", "analysis"), (), ("excluded",)),
     Table("small_study_effects", "results/small_study_effects.csv", ("analysis_id",)),
     Table(
+        "dependence",
+        "results/dependence.csv",
+        ("analysis_id", "approach"),
+        ("analysis",),
+        ("analysis", "method", "note"),
+    ),
+    Table(
         "studies",
         "results/study_effects.csv",
         ("analysis_id", "study_id", "comparison"),
@@ -208,6 +215,11 @@ INTERVALS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "metaregression": (("slope (CI)", "slope_ci_low", "slope_ci_high"),),
     "sensitivity": (("pooled effect (CI)", "ci_low", "ci_high"),),
     "small_study_effects": (("trim-and-fill effect (CI)", "trimfill_ci_low", "trimfill_ci_high"),),
+    # several effects per study: estimates on the model's scale (log for ratios), so judged against 0
+    "dependence": (
+        ("pooled effect (CI)", "ci_low", "ci_high"),
+        ("cluster-robust CI", "robust_ci_low", "robust_ci_high"),
+    ),
 }
 P_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
     "analyses": (("pooled effect (P)", "pval"), ("heterogeneity Q (P)", "q_pval")),
@@ -215,6 +227,7 @@ P_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
     "metaregression": (("slope (P)", "slope_pval"),),
     "sensitivity": (("pooled effect (P)", "pval"),),
     "small_study_effects": (("Egger's test (P)", "egger_pval"),),
+    "dependence": (("pooled effect (P)", "pval"), ("cluster-robust test (P)", "robust_pval")),
 }
 
 
