@@ -91,3 +91,33 @@ def test_joined_pdf_is_byte_identical_when_made_again(joined, tmp_path):
     again = tmp_path / "again.pdf"
     write_pdf(_document(BODY), tmp_path, again)
     assert again.read_bytes() == joined.read_bytes()
+
+
+def test_supplement_excluded_studies_table_is_a_part_of_its_own_that_a_corrected_mean_leaves_alone(tmp_path: Path):
+    """The excluded studies' list (many pages in a large review) depends on no result: were it in the part
+    of the results tables before it, every corrected number would lay it out again."""
+    from review_copies import copy_data, find_row, set_cell
+
+    from erh_report.data import load_review
+    from erh_report.grade import assess_review
+    from erh_report.numbers import get_style
+    from erh_report.render.documents import DOCUMENTS, document_html
+    from erh_report.synthesis import run
+
+    supplement = next(doc for doc in DOCUMENTS if doc.name == "supplement")
+
+    def parts(data: Path) -> list[str]:
+        results = run(load_review(data))
+        html = document_html(supplement, results, assess_review(results), [], get_style("JAMA"))[0]
+        return split_parts(html)
+
+    data = copy_data(tmp_path)
+    before = parts(data)
+    row = find_row(data / "outcome_data.csv", outcome="depression", followup_months="0", role="intervention")
+    old = float(set_cell(data / "outcome_data.csv", row, "mean", "0"))
+    set_cell(data / "outcome_data.csv", row, "mean", f"{old + 2:.2f}")
+    after = parts(data)
+    excluded = [part for part in after if 'id="table-excluded"' in part]
+    assert len(excluded) == 1 and excluded[0].count("<table") == 1
+    assert excluded[0] in before
+    assert [p for p in after if 'id="table-dependence"' in p][0] not in before
