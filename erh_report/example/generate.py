@@ -44,6 +44,8 @@ from pathlib import Path
 
 import yaml
 
+from erh_report.data.columns import OUTCOME_COLUMNS
+
 SEED = 20221029
 N_STUDIES = 93
 #: Dyads randomised over all studies, as the published review reports them.
@@ -511,24 +513,7 @@ def generate(n_studies: int = N_STUDIES, seed: int = SEED) -> dict[str, str]:
         ]
         for s in studies
     ]
-    outcome_rows: list[list[object]] = [
-        [
-            "study_id",
-            "outcome",
-            "instrument",
-            "followup_months",
-            "arm",
-            "role",
-            "n",
-            "mean",
-            "sd",
-            "events",
-            "total",
-            "yi",
-            "sei",
-            "n_total",
-        ]
-    ]
+    outcome_rows: list[list[object]] = [[c for c in OUTCOME_COLUMNS if c != "subgroup"]]  # no subgroups here
     rob_rows: list[list[object]] = [["study_id", "outcome", "d1", "d2", "d3", "d4", "d5", "overall"], *rob]
     width = 3 if len(excluded) < 1000 else 4
     excluded_rows: list[list[object]] = [["study", "year", "reason", "source", "reference"]]

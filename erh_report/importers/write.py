@@ -19,26 +19,10 @@ from dataclasses import dataclass, field
 import yaml
 
 from erh_report import rob_tools
+from erh_report.data.columns import OUTCOME_COLUMNS
 from erh_report.importers.model import Outcome, Review, Row, Study
 from erh_report.rob_tools import RobTool
 
-OUTCOME_COLUMNS = (
-    "study_id",
-    "outcome",
-    "instrument",
-    "followup_months",
-    "arm",
-    "role",
-    "n",
-    "mean",
-    "sd",
-    "events",
-    "total",
-    "yi",
-    "sei",
-    "n_total",
-    "subgroup",
-)
 WINDOW = "all"
 INSTRUMENT = "data"
 
