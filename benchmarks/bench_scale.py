@@ -65,7 +65,7 @@ def one(n: int, work: Path) -> dict:
     noop_same = outputs(noop_out) == outputs(cold_out)
     shutil.rmtree(noop_out, ignore_errors=True)
     change_one_cell(data)
-    one_cell, _ = timed_build(data, one_out, cache)
+    one_cell, one_messages = timed_build(data, one_out, cache)
     shutil.rmtree(one_out, ignore_errors=True)
     return {
         "studies": n,
@@ -81,7 +81,17 @@ def one(n: int, work: Path) -> dict:
         "noop_seconds": noop,
         "noop_identical": noop_same,
         "one_cell_seconds": one_cell,
+        "one_cell_work": rebuild_work(one_messages),
     }
+
+
+def rebuild_work(messages: list[str]) -> list[str]:
+    """What a rebuild did, from its progress messages: its stage times, the figures drawn, the PDF parts
+    laid out, and its five longest document tasks."""
+    said = [m for m in messages if m.startswith((STAGE_LINE, "figures: ")) or "PDF parts to lay out" in m]
+    tasks = [m for m in messages if m.rsplit(": ", 1)[-1].endswith(" s") and "/" in m and not m.startswith("figure ")]
+    longest = sorted(tasks, key=lambda m: -float(m.rsplit(": ", 1)[-1].removesuffix(" s")))[:5]
+    return said + longest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{100 * row['one_cell_seconds'] / row['seconds']:.1f}%",
                 flush=True,
             )
+            for line in row["one_cell_work"]:
+                print(f"         one cell: {line}", flush=True)
             print(
                 f"       outputs {row['outputs_mb']:.1f} MB (figures {row['figures_mb']:.1f} MB, "
                 f"{row['figure_files']} SVG files of which {row['continued_pages']} continue a forest plot)",
