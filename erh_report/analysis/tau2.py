@@ -17,6 +17,7 @@ metafor's stopping rule.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,8 @@ FISHER_THRESHOLD = 1e-5
 FISHER_MAXITER = 100
 LL0_TOL = R_DEFAULT_TOL
 EXACT_TOL = 1e-15
-_sum, _min, _any = np.add.reduce, np.minimum.reduce, np.logical_or.reduce  # no method-call overhead
+SCALAR_ROWS = 8  # up to this many data sets, a step's halving is done in plain Python floats
+_sum, _count = np.add.reduce, np.count_nonzero  # no method-call overhead
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,9 @@ def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
     once (halving is exact in binary, so adj / 2^m equals halving m times, as metafor's loop does)."""
     adj[np.isnan(adj)] = 0.0
     adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
-    low = np.flatnonzero(t + adj < 0)
-    if low.size:
+    new = t + adj
+    low = np.flatnonzero(new < 0)
+    if low.size > SCALAR_ROWS:
         t_low, adj_low = t[low], adj[low]
         # a lower bound on the least m >= 1 with t + adj / 2^m >= 0 (t > 0 here), then up one at a time
         with np.errstate(over="ignore"):  # an overflowing ratio: 1000 is still a lower bound
@@ -212,8 +215,14 @@ def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
             if not short.any():
                 break
             m += short
-        adj[low] = np.ldexp(adj_low, -m)
-    return t + adj
+        new[low] = t_low + np.ldexp(adj_low, -m)
+    else:  # the usual case, one or two data sets: plain floats, the same IEEE operations
+        for i, t_i, adj_i in zip(low.tolist(), t[low].tolist(), adj[low].tolist(), strict=True):
+            m = int(min(max(math.floor(math.log2(-adj_i / t_i)) - 1, 1), 1000)) if -adj_i / t_i < math.inf else 1000
+            while t_i + math.ldexp(adj_i, -m) < 0:
+                m += 1
+            new[i] = t_i + math.ldexp(adj_i, -m)
+    return new
 
 
 def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -231,12 +240,12 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(FISHER_MAXITER):
         adj = _fisher_step(ya, va, Xa, t, method)
         new = t + adj
-        if not _min(new) >= 0:  # NaN steps; metafor's halving of steps below τ² = 0
+        if _count(new >= 0) < new.size:  # NaN steps; metafor's halving of steps below τ² = 0
             new = _halved_to_zero(t, adj)
         done = np.abs(np.subtract(t, new)) <= FISHER_THRESHOLD
         leave = done | (new == before)
         before, t = t, new
-        if _any(leave):
+        if _count(leave):
             tau2[idx[leave]] = new[leave]
             converged[idx[done]] = True
             keep = np.flatnonzero(~leave)
