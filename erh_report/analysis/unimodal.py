@@ -6,7 +6,9 @@ REML log-likelihood is S(τ²) = y'PPy - tr(P) (of the ML one, y'PPy - tr(W)), a
 - A = y'PPy, B = tr(P) (ML: tr(W)), C = tr(PP) (ML: tr(WW)) and D = y'PPPy all fall as τ² grows
   (their derivatives are -2y'P³y, -tr(PP), -2tr(P³), -3y'P⁴y: none positive). On an interval [a, b]
   therefore A(b) - B(a) <= S <= A(a) - B(b), and S' = C - 2 y'P³y <= C(a) - 2 D(b): the values at the two
-  ends bound the score and its slope in between.
+  ends bound the score and its slope in between. To first order, S(t) <= S(a) + (t - a) max(0, C(a) - 2D(b))
+  and S(t) >= S(b) - (b - t) max(0, C(a) - 2D(b)): S keeps the sign it has at an end when the rise the
+  slope's bound allows over the interval cannot change it (and where that bound is negative S falls).
 - Where S = 0, y'PPy = B, and since Py is orthogonal to the null space of P, y'P³y >= λ y'PPy with λ the
   smallest non-zero eigenvalue of P, λ >= min w; also C <= max w · B. So S' <= (max w - 2 min w) B < 0
   at every zero once max w < 2 min w, i.e. for every τ² > max v - 2 min v: there the score can only
@@ -115,28 +117,36 @@ def _settled(pieces: np.ndarray) -> np.ndarray:
         big = 1 + MARGIN + e_lo + e_hi
         s_lo, s_hi, l_lo, l_hi = v_min + lo, v_min + hi, v_max + lo, v_max + hi
         s_ratio = s_lo / s_hi  # (min v + τ²) grows by 1 / s_ratio over the interval
-        positive = (
-            (a_hi > b_lo * big)
-            | (a_hi * l_hi > b_lo * l_lo * big)
-            | (a_lo * s_ratio**2 > b_hi * big)
-            | (a_hi * s_ratio > b_hi * big)
-        )
-        negative = (
-            (a_lo * big < b_hi)
-            | (a_lo * l_lo * big < b_hi * l_hi)
-            | (a_hi * big < b_lo * s_ratio**2)
-            | (a_lo * big < b_lo * s_ratio)
-        )
-        c_big = c_lo * l_lo**2 * big
-        downward = (
-            (c_lo * big < 2 * d_hi)
-            | (c_big < 2 * d_hi * l_hi**2)
-            | (c_big < 2 * b_hi * l_hi)
-            | (c_hi * big < 2 * d_lo * s_ratio**3)
-            | (c_lo * big < 2 * d_lo * s_ratio**3)
-            | (c_hi * big < 2 * d_hi * s_ratio**2)
-        )
-        return positive | negative | downward | (lo >= top) | (hi <= lo)
+        s_ratio2 = s_ratio * s_ratio
+        a_lo_big, b_lo_big, b_hi_big, c_lo_big, c_hi_big = a_lo * big, b_lo * big, b_hi * big, c_lo * big, c_hi * big
+        settled = (lo >= top) | (hi <= lo)
+        # S > 0 throughout
+        settled |= a_hi > b_lo_big
+        settled |= a_hi * l_hi > b_lo_big * l_lo
+        settled |= a_lo * s_ratio2 > b_hi_big
+        settled |= a_hi * s_ratio > b_hi_big
+        # S < 0 throughout
+        settled |= a_lo_big < b_hi
+        settled |= a_lo_big * l_lo < b_hi * l_hi
+        settled |= a_hi * big < b_lo * s_ratio2
+        settled |= a_lo_big < b_lo * s_ratio
+        # S' < 0 wherever S = 0: it crosses zero only downwards
+        c_big = c_lo_big * (l_lo * l_lo)
+        d_hi2, d_lo2 = 2 * d_hi, 2 * d_lo * (s_ratio2 * s_ratio)
+        settled |= c_lo_big < d_hi2
+        settled |= c_big < d_hi2 * (l_hi * l_hi)
+        settled |= c_big < 2 * b_hi * l_hi
+        settled |= c_hi_big < d_lo2
+        settled |= c_lo_big < d_lo2
+        settled |= c_hi_big < d_hi2 * s_ratio2
+        # first order: S' <= C(lo) - 2 D(hi) on the interval. Where that bound is negative, S falls (and can
+        # only cross zero downwards); else S stays below S(lo) plus the rise the bound allows over the width,
+        # and above S(hi) less it. Either way the two tests below settle the interval rightly.
+        width = hi - lo
+        rise, fall = c_lo * width, np.maximum(d_hi2, 0.0) * width
+        settled |= (a_lo + rise) * big < b_lo + fall
+        settled |= (b_hi + rise) * big < a_hi + fall
+        return settled
 
 
 def _split(lo: np.ndarray, hi: np.ndarray, v_min: np.ndarray) -> np.ndarray:
