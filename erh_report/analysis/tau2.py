@@ -434,8 +434,8 @@ def _likelihood_se(y, v, X, tau2, method: str) -> np.ndarray:
     if method == "ML":
         return np.sqrt(2 / np.sum(w**2, axis=1))
     if method == "REML":
-        fit = wls.wls(y, w, X)
-        return np.sqrt(2 / wls.trace_pp(w, X, fit.vb))
+        vb = (1 / np.sum(w, axis=1))[:, None, None] if X is None else wls.wls(y, w, X).vb  # as wls() has it
+        return np.sqrt(2 / wls.trace_pp(w, X, vb))
     return np.sqrt(2 * k**2 / (k - p) / np.sum(w, axis=1) ** 2)  # EB, PM
 
 

@@ -32,7 +32,8 @@ import numpy as np
 MARGIN = 1e-9  # relative slack on every comparison, far above the rounding of the sums
 ROUNDS = 6  # halvings of the intervals not settled
 EPS = float(np.finfo(float).eps)
-BLOCK = 8192  # elements (64 KB) per temporary array
+BLOCK = 16000  # elements per temporary array: 125 KB, below the 128 KiB from which the allocator maps fresh pages
+GRID_ELEMENTS = 8192  # a batch this small (data sets x studies x points) gets a grid (see _with_grid)
 MAX_GRID = 32  # grid points added for a small batch
 
 
@@ -196,10 +197,10 @@ def _with_grid(
     y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, reml: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """``points`` (n, G) and their ``parts``, with a log grid on [0, top] added and all sorted: as many grid
-    points as fit in one block, so a small batch (one fit) is settled in one evaluation, not in rounds
+    points as fit in GRID_ELEMENTS, so a small batch (one fit) is settled in one evaluation, not in rounds
     of a few numpy calls each."""
     n, (G, k) = points.shape[0], points.shape[1:] + y.shape[1:]
-    extra = int(np.clip(BLOCK // max(1, n * k) - G, 0, MAX_GRID))
+    extra = int(np.clip(GRID_ELEMENTS // max(1, n * k) - G, 0, MAX_GRID))
     if extra == 0:
         return points, parts
     grid = top[:, None] * np.geomspace(1e-4, 1, extra + 1)[None, :-1]
