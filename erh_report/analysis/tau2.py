@@ -93,6 +93,12 @@ def dersimonian_laird(y, v, X, **_) -> Tau2Estimate:
 def _hedges_raw(y, v, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The untruncated HE estimate, with tr(PV) and the OLS (X'X)^-1 it used."""
     k, p = _dims(y, X)
+    if X is None:  # unit weights: the sums wls() and trace_pv() form, without multiplying by ones
+        resid = y - (np.sum(y, axis=1) / k)[:, None]
+        vb = np.full((y.shape[0], 1, 1), 1 / k)
+        sv = np.sum(v, axis=1)
+        trpv = sv - vb[:, 0, 0] * sv
+        return (np.sum(resid * resid, axis=1) - trpv) / (k - p), trpv, vb
     ones = np.ones_like(y)
     fit = wls.wls(y, ones, X)
     trpv = wls.trace_pv(ones, v, X, fit.vb)
@@ -261,10 +267,13 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
 def _ll0_check(y, v, X, tau2, method: str) -> np.ndarray:
     """metafor: if τ² = 0 has a clearly higher likelihood than the point found, take τ² = 0."""
     reml = method == "REML"
-    ll = log_likelihood(y, v, X, tau2, reml=reml)
-    ll0 = log_likelihood(y, v, X, np.zeros_like(tau2), reml=reml)
-    stuck = (ll0 - ll > LL0_TOL) & (tau2 > FISHER_THRESHOLD)
-    return np.where(stuck, 0.0, tau2)
+    rows = np.flatnonzero(tau2 > FISHER_THRESHOLD)  # only these can be taken to 0
+    y, v, X, at = y[rows], v[rows], _rows(X, rows), tau2[rows]
+    ll = log_likelihood(y, v, X, at, reml=reml)
+    ll0 = log_likelihood(y, v, X, np.zeros_like(at), reml=reml)
+    checked = tau2.copy()
+    checked[rows[ll0 - ll > LL0_TOL]] = 0.0
+    return checked
 
 
 def _lift(X1: np.ndarray | None, n: int = 1) -> np.ndarray | None:
