@@ -203,16 +203,18 @@ def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
     return (fit.ypy * k / (k - p) - k) / np.sum(w, axis=1)  # EB
 
 
-def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
-    """t + adj after metafor's step-halving: a NaN step is no step, a step below τ² = 0 from 0 is none,
-    and any other step below 0 is halved until τ² stays >= 0. The number of halvings m is found at
-    once (halving is exact in binary, so adj / 2^m equals halving m times, as metafor's loop does)."""
-    adj[np.isnan(adj)] = 0.0
-    adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
-    new = t + adj
-    low = np.flatnonzero(new < 0)
-    if low.size > SCALAR_ROWS:
-        t_low, adj_low = t[low], adj[low]
+def _halved_to_zero(t: np.ndarray, adj: np.ndarray, new: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """``new`` = t + adj, corrected at the data sets ``bad`` (where it is NaN or below 0) by metafor's
+    step-halving: a NaN step is no step, a step below τ² = 0 from 0 is none, and any other step below 0
+    is halved until τ² stays >= 0. The number of halvings m is found at once (halving is exact in
+    binary, so adj / 2^m equals halving m times, as metafor's loop does)."""
+    if bad.size > SCALAR_ROWS:
+        t_bad, adj_bad = t[bad], adj[bad]
+        adj_bad[np.isnan(adj_bad)] = 0.0
+        adj_bad[(t_bad == 0.0) & (adj_bad < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
+        new_bad = t_bad + adj_bad
+        low = np.flatnonzero(new_bad < 0)
+        t_low, adj_low = t_bad[low], adj_bad[low]
         # a lower bound on the least m >= 1 with t + adj / 2^m >= 0 (t > 0 here), then up one at a time
         with np.errstate(over="ignore"):  # an overflowing ratio: 1000 is still a lower bound
             m = np.clip(np.floor(np.log2(-adj_low / t_low)) - 1, 1, 1000).astype(int)
@@ -221,10 +223,16 @@ def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
             if not short.any():
                 break
             m += short
-        new[low] = t_low + np.ldexp(adj_low, -m)
-    else:  # the usual case, one or two data sets: plain floats, the same IEEE operations
-        for i, t_i, adj_i in zip(low.tolist(), t[low].tolist(), adj[low].tolist(), strict=True):
-            m = int(min(max(math.floor(math.log2(-adj_i / t_i)) - 1, 1), 1000)) if -adj_i / t_i < math.inf else 1000
+        new_bad[low] = t_low + np.ldexp(adj_low, -m)
+        new[bad] = new_bad
+        return new
+    # the usual case, one or two data sets: plain floats, the same IEEE operations
+    for i, t_i, adj_i in zip(bad.tolist(), t[bad].tolist(), adj[bad].tolist(), strict=True):
+        if adj_i != adj_i or (t_i == 0.0 and adj_i < 0):
+            new[i] = t_i + 0.0
+        elif t_i + adj_i < 0:
+            ratio = -adj_i / t_i
+            m = int(min(max(math.floor(math.log2(ratio)) - 1, 1), 1000)) if ratio < math.inf else 1000
             while t_i + math.ldexp(adj_i, -m) < 0:
                 m += 1
             new[i] = t_i + math.ldexp(adj_i, -m)
@@ -246,8 +254,9 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(FISHER_MAXITER):
         adj = _fisher_step(ya, va, Xa, t, method)
         new = t + adj
-        if _count(new >= 0) < new.size:  # NaN steps; metafor's halving of steps below τ² = 0
-            new = _halved_to_zero(t, adj)
+        ok = new >= 0
+        if _count(ok) < ok.size:  # NaN steps; metafor's halving of steps below τ² = 0
+            new = _halved_to_zero(t, adj, new, np.flatnonzero(~ok))
         done = np.abs(np.subtract(t, new)) <= FISHER_THRESHOLD
         leave = done | (new == before)
         before, t = t, new
