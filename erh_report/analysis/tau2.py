@@ -256,14 +256,14 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
         new = t + adj
         ok = new >= 0
         if _count(ok) < ok.size:  # NaN steps; metafor's halving of steps below τ² = 0
-            new = _halved_to_zero(t, adj, new, np.flatnonzero(~ok))
+            new = _halved_to_zero(t, adj, new, (~ok).nonzero()[0])
         done = np.abs(np.subtract(t, new)) <= FISHER_THRESHOLD
         leave = done | (new == before)
         before, t = t, new
         if _count(leave):
             tau2[idx[leave]] = new[leave]
             converged[idx[done]] = True
-            keep = np.flatnonzero(~leave)
+            keep = (~leave).nonzero()[0]  # of a 1-D mask: flatnonzero without its wrappers
             if keep.size == 0:
                 break
             idx, t, before = idx.take(keep), t.take(keep), before.take(keep)

@@ -172,7 +172,7 @@ def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: 
     # one column per interval (one numpy call filters or doubles them all)
     pieces = np.concatenate([ends[:, rows, j], ends[:, rows, j + 1], per_row[:, rows]])
     for halvings in range(ROUNDS + 1):
-        open_ = np.flatnonzero(~_settled(pieces))
+        open_ = (~_settled(pieces)).nonzero()[0]
         rows, pieces = rows[open_], pieces[:, open_]
         if rows.size == 0 or halvings == ROUNDS:
             break
