@@ -161,16 +161,17 @@ def _split(lo: np.ndarray, hi: np.ndarray, v_min: np.ndarray) -> np.ndarray:
     return np.where(lo > 0, inner, from_zero)
 
 
-def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: np.ndarray, reml: bool) -> np.ndarray:
-    """Which of ``rows`` have every interval between consecutive ``points`` (n, G; with their ``parts``)
-    settled, halving those that are not up to ROUNDS times."""
+def _proven(
+    y, v, points: np.ndarray, parts: np.ndarray, extent: np.ndarray, rows: np.ndarray, reml: bool
+) -> np.ndarray:
+    """Which of ``rows`` have every interval between consecutive ``points`` (n, G; with their ``parts``;
+    ``extent`` from ``_extent``) settled, halving those that are not up to ROUNDS times."""
     n, G = points.shape
     rows = np.repeat(rows, G - 1)
     j = np.tile(np.arange(G - 1), rows.size // (G - 1))
     ends = np.concatenate([points[None], parts])  # τ², A, B, C, D, E at each point
-    per_row = np.stack([v.min(1), v.max(1), top])
     # one column per interval (one numpy call filters or doubles them all)
-    pieces = np.concatenate([ends[:, rows, j], ends[:, rows, j + 1], per_row[:, rows]])
+    pieces = np.concatenate([ends[:, rows, j], ends[:, rows, j + 1], extent[:, rows]])
     for halvings in range(ROUNDS + 1):
         open_ = (~_settled(pieces)).nonzero()[0]
         rows, pieces = rows[open_], pieces[:, open_]
@@ -188,9 +189,15 @@ def _proven(y, v, points: np.ndarray, parts: np.ndarray, top: np.ndarray, rows: 
     return proven
 
 
+def _extent(v: np.ndarray) -> np.ndarray:
+    """min v, max v and top = max v - 2 min v (at least 0) of each row: (3, n). Beyond top every zero
+    of the score is a downward crossing."""
+    v_min, v_max = v.min(1), v.max(1)
+    return np.stack([v_min, v_max, np.maximum(0.0, (v_max - 2 * v_min) * (1 + 1e-9))])
+
+
 def _top(v: np.ndarray) -> np.ndarray:
-    """max v - 2 min v (at least 0): beyond it every zero of the score is a downward crossing."""
-    return np.maximum(0.0, (v.max(1) - 2 * v.min(1)) * (1 + 1e-9))
+    return _extent(v)[2]
 
 
 def _with_grid(
@@ -213,17 +220,19 @@ def _with_grid(
 def single_maximum(y: np.ndarray, v: np.ndarray, *, reml: bool) -> np.ndarray:
     """True for the data sets (rows of ``y``, ``v``: intercept-only models) whose (restricted) likelihood
     provably has one maximum over τ² >= 0: the score has at most one zero there, crossing downwards."""
-    top = _top(v)
+    extent = _extent(v)
+    top = extent[2]
     points = np.stack([np.zeros_like(top), top], axis=1)
     points, parts = _with_grid(y, v, points, _parts(y, v, points, reml), top, reml)
-    return _proven(y, v, points, parts, top, np.arange(y.shape[0]), reml)
+    return _proven(y, v, points, parts, extent, np.arange(y.shape[0]), reml)
 
 
 def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np.ndarray, *, reml: bool) -> np.ndarray:
     """True for the data sets (rows of ``y``, ``v``: intercept-only models) whose (restricted) likelihood
     provably has one maximum over τ² >= 0, lying within ``near`` of ``tau2``; False where that could not
     be shown (which does not mean there is another maximum)."""
-    top = _top(v)
+    extent = _extent(v)
+    top = extent[2]
     below, above = np.maximum(0.0, tau2 - near), tau2 + near
     points = np.stack([np.zeros_like(top), below, above, np.maximum(above, top)], axis=1)
     parts = _parts(y, v, points, reml)
@@ -231,7 +240,7 @@ def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np
     # the maximum lies in [below, above] if S(below) > 0 (or below = 0) and S(above) < 0
     located = (score[:, 2] < 0) & ((below == 0) | (score[:, 1] > 0))
     points, parts = _with_grid(y, v, points, parts, top, reml)
-    return located & _proven(y, v, points, parts, top, np.flatnonzero(located), reml)
+    return located & _proven(y, v, points, parts, extent, located.nonzero()[0], reml)
 
 
 def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: bool, maxiter: int = 200) -> np.ndarray:
