@@ -234,11 +234,25 @@ def single_maximum_near(y: np.ndarray, v: np.ndarray, tau2: np.ndarray, near: np
     extent = _extent(v)
     top = extent[2]
     below, above = np.maximum(0.0, tau2 - near), tau2 + near
-    points = np.stack([np.zeros_like(top), below, above, np.maximum(above, top)], axis=1)
+    end = np.maximum(above, top)
+    # 0, below, above, end; where [0, below] or [above, end] is empty, its point halves the other instead
+    from_zero, to_end = below == 0, (below > 0) & (top <= above)
+    zero = np.zeros_like(top)
+    points = np.stack(
+        [
+            zero,
+            np.where(from_zero, above, np.where(to_end, _split(zero, below, extent[0]), below)),
+            np.where(from_zero, _split(above, end, extent[0]), np.where(to_end, below, above)),
+            np.where(to_end, above, end),
+        ],
+        axis=1,
+    )
     parts = _parts(y, v, points, reml)
     score = parts[0] - parts[1]
     # the maximum lies in [below, above] if S(below) > 0 (or below = 0) and S(above) < 0
-    located = (score[:, 2] < 0) & ((below == 0) | (score[:, 1] > 0))
+    rows = np.arange(top.size)
+    at_below, at_above = score[rows, 1 + to_end], score[rows, np.where(from_zero, 1, 2 + to_end)]
+    located = (at_above < 0) & (from_zero | (at_below > 0))
     points, parts = _with_grid(y, v, points, parts, top, reml)
     return located & _proven(y, v, points, parts, extent, located.nonzero()[0], reml)
 
