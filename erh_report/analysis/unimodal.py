@@ -261,38 +261,37 @@ def unique_maximum(y: np.ndarray, v: np.ndarray, start: np.ndarray, *, reml: boo
     """The τ² of the maximum for data sets with a single maximum (see ``single_maximum``), to machine
     precision: 0 where the score is not positive there, else the score's root by Newton's method from
     ``start``, kept inside a bracket that is halved (on a log scale) when a step would leave it."""
-
-    def score_and_slope(rows, t):
-        return _score_and_slope(y[rows], v[rows], t, reml)
-
     n = y.shape[0]
     tau2 = np.zeros(n)
-    s0, _ = score_and_slope(np.arange(n), tau2)
-    rows = np.flatnonzero(s0 > 0)
+    s0, _ = _score_and_slope(y, v, tau2, reml)
+    rows = (s0 > 0).nonzero()[0]
+    y, v, start = y[rows], v[rows], start[rows]
     lo = np.zeros(rows.size)
-    hi = np.maximum(_top(v[rows]), np.var(y[rows], axis=1) * y.shape[1]) + np.max(v[rows], axis=1)
+    hi = np.maximum(_top(v), np.var(y, axis=1) * y.shape[1]) + np.max(v, axis=1)
     for _ in range(maxiter):  # an upper end of the bracket: the score is negative beyond the root
-        s_hi, _ = score_and_slope(rows, hi)
+        s_hi, _ = _score_and_slope(y, v, hi, reml)
         up = s_hi >= 0
         if not up.any():
             break
         lo[up], hi[up] = hi[up], hi[up] * 4
-    t = np.where((start[rows] > lo) & (start[rows] < hi), start[rows], (lo + hi) / 2)
-    active = np.arange(rows.size)
+    t = np.where((start > lo) & (start < hi), start, (lo + hi) / 2)
+    root = t.copy()
+    left = np.arange(rows.size)  # the data sets still iterating; their arrays are kept compact
     for _ in range(maxiter):
-        s, slope = score_and_slope(rows[active], t[active])
+        s, slope = _score_and_slope(y, v, t, reml)
         pos = s > 0
-        lo[active[pos]] = t[active[pos]]
-        hi[active[~pos]] = t[active[~pos]]
+        lo, hi = np.where(pos, t, lo), np.where(pos, hi, t)
         with np.errstate(divide="ignore", invalid="ignore"):
-            new = t[active] - s / slope
-        ta, la, ha = t[active], lo[active], hi[active]
-        inside = (new > la) & (new < ha)
-        new = np.where(inside, new, np.where(la > 0, np.sqrt(la * ha), ha / 16))  # else halve on a log scale
-        done = (np.abs(new - ta) <= 4 * EPS * ta) | (s == 0) | (ha - la <= 4 * EPS * ha)
-        t[active] = np.where(s == 0, ta, new)
-        active = active[~done]
-        if active.size == 0:
-            break
-    tau2[rows] = t
+            new = t - s / slope
+        inside = (new > lo) & (new < hi)
+        new = np.where(inside, new, np.where(lo > 0, np.sqrt(lo * hi), hi / 16))  # else halve on a log scale
+        done = (np.abs(new - t) <= 4 * EPS * t) | (s == 0) | (hi - lo <= 4 * EPS * hi)
+        t = np.where(s == 0, t, new)
+        root[left] = t
+        if done.any():
+            keep = (~done).nonzero()[0]
+            if keep.size == 0:
+                break
+            left, t, lo, hi, y, v = left[keep], t[keep], lo[keep], hi[keep], y[keep], v[keep]
+    tau2[rows] = root
     return tau2
