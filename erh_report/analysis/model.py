@@ -218,8 +218,11 @@ def fit_batch(
         local = est.local
 
     w = 1 / (v + tau2[:, None])
-    fit = wls.wls(y, w, Xb)
-    vb = fit.vb
+    if Xb is None and not hksj:  # the estimate and its variance alone (no residuals needed)
+        beta, vb = wls.weighted_mean(y, w)
+    else:
+        fit = wls.wls(y, w, Xb)
+        beta, vb = fit.beta, fit.vb
     df = None
     if hksj:
         s2w = np.where(fit.ypy <= _EPS, 0.0, fit.ypy / max(k - p, 1) if k > p else np.nan)
@@ -227,7 +230,7 @@ def fit_batch(
         df = k - p
     se = np.sqrt(np.einsum("bii->bi", vb))
     with np.errstate(divide="ignore", invalid="ignore"):
-        zval = fit.beta / se
+        zval = beta / se
     # scipy.special's ndtr, stdtr and chdtrc are what stats' norm.sf, t.sf and chi2.sf compute (the same
     # numbers), without the distribution objects' argument checks, which cost more than a batch's fits
     if df is None:
@@ -255,12 +258,12 @@ def fit_batch(
         vt = np.zeros(B)
 
     out = {
-        "beta": fit.beta,
+        "beta": beta,
         "se": se,
         "zval": zval,
         "pval": pval,
-        "ci_lb": fit.beta - crit * se,
-        "ci_ub": fit.beta + crit * se,
+        "ci_lb": beta - crit * se,
+        "ci_ub": beta + crit * se,
         "vb": vb,
         "tau2": tau2,
         "se_tau2": se_tau2,
@@ -277,8 +280,8 @@ def fit_batch(
         "crit": crit,
     }
     half_pi = crit * np.sqrt(se[:, 0] ** 2 + tau2)
-    out["pi_lb"] = fit.beta[:, 0] - half_pi
-    out["pi_ub"] = fit.beta[:, 0] + half_pi
+    out["pi_lb"] = beta[:, 0] - half_pi
+    out["pi_ub"] = beta[:, 0] + half_pi
     return out
 
 

@@ -17,6 +17,7 @@ metafor's stopping rule.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,8 @@ FISHER_THRESHOLD = 1e-5
 FISHER_MAXITER = 100
 LL0_TOL = R_DEFAULT_TOL
 EXACT_TOL = 1e-15
-_sum, _min, _any = np.add.reduce, np.minimum.reduce, np.logical_or.reduce  # no method-call overhead
+SCALAR_ROWS = 8  # up to this many data sets, a step's halving is done in plain Python floats
+_sum, _count = np.add.reduce, np.count_nonzero  # no method-call overhead
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,12 @@ def dersimonian_laird(y, v, X, **_) -> Tau2Estimate:
 def _hedges_raw(y, v, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The untruncated HE estimate, with tr(PV) and the OLS (X'X)^-1 it used."""
     k, p = _dims(y, X)
+    if X is None:  # unit weights: the sums wls() and trace_pv() form, without multiplying by ones
+        resid = y - (np.sum(y, axis=1) / k)[:, None]
+        vb = np.full((y.shape[0], 1, 1), 1 / k)
+        sv = np.sum(v, axis=1)
+        trpv = sv - vb[:, 0, 0] * sv
+        return (np.sum(resid * resid, axis=1) - trpv) / (k - p), trpv, vb
     ones = np.ones_like(y)
     fit = wls.wls(y, ones, X)
     trpv = wls.trace_pv(ones, v, X, fit.vb)
@@ -195,15 +203,18 @@ def _fisher_step(y, v, X, tau2, method: str) -> np.ndarray:
     return (fit.ypy * k / (k - p) - k) / np.sum(w, axis=1)  # EB
 
 
-def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
-    """t + adj after metafor's step-halving: a NaN step is no step, a step below τ² = 0 from 0 is none,
-    and any other step below 0 is halved until τ² stays >= 0. The number of halvings m is found at
-    once (halving is exact in binary, so adj / 2^m equals halving m times, as metafor's loop does)."""
-    adj[np.isnan(adj)] = 0.0
-    adj[(t == 0.0) & (adj < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
-    low = np.flatnonzero(t + adj < 0)
-    if low.size:
-        t_low, adj_low = t[low], adj[low]
+def _halved_to_zero(t: np.ndarray, adj: np.ndarray, new: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """``new`` = t + adj, corrected at the data sets ``bad`` (where it is NaN or below 0) by metafor's
+    step-halving: a NaN step is no step, a step below τ² = 0 from 0 is none, and any other step below 0
+    is halved until τ² stays >= 0. The number of halvings m is found at once (halving is exact in
+    binary, so adj / 2^m equals halving m times, as metafor's loop does)."""
+    if bad.size > SCALAR_ROWS:
+        t_bad, adj_bad = t[bad], adj[bad]
+        adj_bad[np.isnan(adj_bad)] = 0.0
+        adj_bad[(t_bad == 0.0) & (adj_bad < 0)] = 0.0  # metafor's halving from 0 ends at -0.0
+        new_bad = t_bad + adj_bad
+        low = np.flatnonzero(new_bad < 0)
+        t_low, adj_low = t_bad[low], adj_bad[low]
         # a lower bound on the least m >= 1 with t + adj / 2^m >= 0 (t > 0 here), then up one at a time
         with np.errstate(over="ignore"):  # an overflowing ratio: 1000 is still a lower bound
             m = np.clip(np.floor(np.log2(-adj_low / t_low)) - 1, 1, 1000).astype(int)
@@ -212,8 +223,20 @@ def _halved_to_zero(t: np.ndarray, adj: np.ndarray) -> np.ndarray:
             if not short.any():
                 break
             m += short
-        adj[low] = np.ldexp(adj_low, -m)
-    return t + adj
+        new_bad[low] = t_low + np.ldexp(adj_low, -m)
+        new[bad] = new_bad
+        return new
+    # the usual case, one or two data sets: plain floats, the same IEEE operations
+    for i, t_i, adj_i in zip(bad.tolist(), t[bad].tolist(), adj[bad].tolist(), strict=True):
+        if adj_i != adj_i or (t_i == 0.0 and adj_i < 0):
+            new[i] = t_i + 0.0
+        elif t_i + adj_i < 0:
+            ratio = -adj_i / t_i
+            m = int(min(max(math.floor(math.log2(ratio)) - 1, 1), 1000)) if ratio < math.inf else 1000
+            while t_i + math.ldexp(adj_i, -m) < 0:
+                m += 1
+            new[i] = t_i + math.ldexp(adj_i, -m)
+    return new
 
 
 def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -231,15 +254,16 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(FISHER_MAXITER):
         adj = _fisher_step(ya, va, Xa, t, method)
         new = t + adj
-        if not _min(new) >= 0:  # NaN steps; metafor's halving of steps below τ² = 0
-            new = _halved_to_zero(t, adj)
+        ok = new >= 0
+        if _count(ok) < ok.size:  # NaN steps; metafor's halving of steps below τ² = 0
+            new = _halved_to_zero(t, adj, new, (~ok).nonzero()[0])
         done = np.abs(np.subtract(t, new)) <= FISHER_THRESHOLD
         leave = done | (new == before)
         before, t = t, new
-        if _any(leave):
+        if _count(leave):
             tau2[idx[leave]] = new[leave]
             converged[idx[done]] = True
-            keep = np.flatnonzero(~leave)
+            keep = (~leave).nonzero()[0]  # of a 1-D mask: flatnonzero without its wrappers
             if keep.size == 0:
                 break
             idx, t, before = idx.take(keep), t.take(keep), before.take(keep)
@@ -252,10 +276,13 @@ def _fisher_scoring(y, v, X, method: str) -> tuple[np.ndarray, np.ndarray]:
 def _ll0_check(y, v, X, tau2, method: str) -> np.ndarray:
     """metafor: if τ² = 0 has a clearly higher likelihood than the point found, take τ² = 0."""
     reml = method == "REML"
-    ll = log_likelihood(y, v, X, tau2, reml=reml)
-    ll0 = log_likelihood(y, v, X, np.zeros_like(tau2), reml=reml)
-    stuck = (ll0 - ll > LL0_TOL) & (tau2 > FISHER_THRESHOLD)
-    return np.where(stuck, 0.0, tau2)
+    rows = np.flatnonzero(tau2 > FISHER_THRESHOLD)  # only these can be taken to 0
+    y, v, X, at = y[rows], v[rows], _rows(X, rows), tau2[rows]
+    ll = log_likelihood(y, v, X, at, reml=reml)
+    ll0 = log_likelihood(y, v, X, np.zeros_like(at), reml=reml)
+    checked = tau2.copy()
+    checked[rows[ll0 - ll > LL0_TOL]] = 0.0
+    return checked
 
 
 def _lift(X1: np.ndarray | None, n: int = 1) -> np.ndarray | None:
@@ -425,8 +452,8 @@ def _likelihood_se(y, v, X, tau2, method: str) -> np.ndarray:
     if method == "ML":
         return np.sqrt(2 / np.sum(w**2, axis=1))
     if method == "REML":
-        fit = wls.wls(y, w, X)
-        return np.sqrt(2 / wls.trace_pp(w, X, fit.vb))
+        vb = (1 / np.sum(w, axis=1))[:, None, None] if X is None else wls.wls(y, w, X).vb  # as wls() has it
+        return np.sqrt(2 / wls.trace_pp(w, X, vb))
     return np.sqrt(2 * k**2 / (k - p) / np.sum(w, axis=1) ** 2)  # EB, PM
 
 

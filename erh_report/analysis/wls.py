@@ -64,6 +64,13 @@ def wls(y: np.ndarray, w: np.ndarray, X: np.ndarray | None) -> WLSFit:
     return WLSFit(beta, vb, resid, py, ypy, trace_p)
 
 
+def weighted_mean(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """beta (B, 1) and vb (B, 1, 1) of the intercept-only fit, the numbers ``wls(y, w, None)`` gives, without
+    the residuals and traces it also computes."""
+    sw = np.sum(w, axis=1)
+    return (np.sum(w * y, axis=1) / sw)[:, None], (1 / sw)[:, None, None]
+
+
 def trace_pp(w: np.ndarray, X: np.ndarray | None, vb: np.ndarray) -> np.ndarray:
     """tr(PP) = sum w^2 - 2 tr(A^-1 X'W^3X) + tr((A^-1 X'W^2X)^2), A = X'WX."""
     if X is None:
