@@ -70,6 +70,17 @@ class Fallbacks:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._entries: dict[str, list[Path]] | None = None
+
+    def _kept(self, key: str) -> list[Path]:
+        """The kept entries made from ``key``: the folder is listed once (a glob per figure read the whole
+        folder each time, which at several hundred figures and a few resolutions took seconds)."""
+        if self._entries is None:
+            self._entries = {}
+            if self.folder is not None and self.folder.is_dir():
+                for entry in sorted(self.folder.glob("*-*.png")):
+                    self._entries.setdefault(entry.stem.split("-", 1)[0], []).append(entry)
+        return self._entries.get(key, [])
 
     def png(self, png: bytes, width_emu: int, ppi: int = FALLBACK_PPI) -> bytes:
         if self.folder is None:
@@ -77,9 +88,9 @@ class Fallbacks:
         recipe = hashlib.sha256(png)
         recipe.update(f"{width_emu} {ppi} {FALLBACK_COLOURS} {FALLBACK_FILTER.name} {PIL.__version__}".encode())
         key = recipe.hexdigest()
-        for entry in sorted(self.folder.glob(f"{key}-*.png")):
-            data = entry.read_bytes()
-            if entry.stem.endswith(hashlib.sha256(data).hexdigest()):
+        for entry in self._kept(key):
+            data = entry.read_bytes() if entry.is_file() else b""
+            if data and entry.stem.endswith(hashlib.sha256(data).hexdigest()):
                 return data
             entry.unlink(missing_ok=True)
         data = fallback_png(png, width_emu, ppi)
@@ -89,6 +100,8 @@ class Fallbacks:
             partial = target.with_suffix(f".tmp{os.getpid()}")
             partial.write_bytes(data)
             partial.replace(target)
+            if self._entries is not None:
+                self._entries[key] = [target]
         except OSError:  # a cache that cannot be written only makes the next build slower
             pass
         return data
