@@ -77,3 +77,27 @@ def test_a_forked_worker_draws_the_same_after_the_parent_drew():
     assert remembered == 0  # matplotlib opens its fonts anew in a forked child: the layouts go too
     assert np.array_equal(parent, plain)
     assert child == plain.tobytes()
+
+
+def test_glyph_bitmaps_kept_by_fraction_of_a_pixel_draw_as_matplotlib_at_any_position():
+    """One bitmap per glyph and pen fraction serves every whole-pixel move of it: drawn at positions with
+    every kind of fraction (the same string again and again), the pixels equal Agg's own."""
+
+    def pixels(canvas_class) -> np.ndarray:
+        fig = Figure(figsize=(3, 3))  # 900 pixels a side at 300 dpi
+        for i in range(30):
+            x, y = 0.02 + 0.0137 * i, 0.03 + 0.0151 * i  # every kind of fraction of a pixel
+            fig.text(x, y, "Study 042 (2019) 0.27", size=6 + (i % 3))
+            fig.text(x + 12 / 900, y + 7 / 900, "Study 042 (2019) 0.27", size=6 + (i % 3))  # whole pixels away
+        canvas = canvas_class(fig)
+        fig.set_dpi(300)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()
+
+    agg_text._GLYPHS.clear()
+    with rc_context(st.RC):
+        cached, plain = pixels(CachedTextCanvas), pixels(FigureCanvasAgg)
+    assert (plain[..., :3] < 128).any()
+    assert np.array_equal(cached, plain)
+    drawn = 60 * len("Study 042 (2019) 0.27")
+    assert 0 < len(agg_text._GLYPHS) < 0.6 * drawn  # bitmaps were reused

@@ -5,7 +5,8 @@ glyph by glyph with a few numpy calls each. The review's figures repeat the same
 numbers, labels) in figure after figure, each with a new renderer, so matplotlib's own per-renderer cache
 never sees them again. Here the measurements and layouts are kept for the process, keyed by everything
 they depend on (font files, size, resolution, hinting, the string), and a glyph is drawn with the same
-FreeType calls, minus those that repeat what is already set: the pixels are unchanged.
+FreeType calls, minus those that repeat what is already set; a glyph's bitmap is kept for the fraction of
+a pixel its pen falls on and moved by whole pixels where the glyph recurs: the pixels are unchanged.
 """
 
 from __future__ import annotations
@@ -67,6 +68,33 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_layout.cache_clear)
 
 
+_GLYPHS: dict[tuple, tuple[np.ndarray, int, int]] = {}
+
+
+def _glyph(font, glyph_index: int, size: float, dpi: float, flags, mode, frac_x: int, frac_y: int) -> tuple:
+    """A glyph's bitmap and its place (left, top) for a pen at (frac_x, frac_y) 64ths of a pixel. FreeType
+    draws a glyph moved by whole pixels into the same bitmap, moved: the bitmap at the pen's fraction of
+    a pixel serves every pen position with that fraction. A review's figures repeat their glyphs at few
+    such fractions (four of five glyphs drawn are found here)."""
+    key = (font, glyph_index, size, dpi, flags, mode, frac_x, frac_y)
+    found = _GLYPHS.get(key)
+    if found is None:
+        font.set_size(size, dpi)
+        font._set_transform(_IDENTITY, (frac_x, frac_y))
+        bitmap = font._render_glyph(glyph_index, flags, mode)
+        buffer = bitmap.buffer  # the bitmap's own array: kept as is
+        if mode is RenderMode.MONO:
+            buffer *= 0xFF
+        if len(_GLYPHS) >= _SIZE * 4:
+            _GLYPHS.clear()
+        found = _GLYPHS[key] = (buffer, bitmap.left, bitmap.top)
+    return found
+
+
+if hasattr(os, "register_at_fork"):  # FreeType's fonts are opened anew in a forked child
+    os.register_at_fork(after_in_child=_GLYPHS.clear)
+
+
 class CachedTextRenderer(RendererAgg):
     """``RendererAgg`` whose plain-text measuring and glyph layout are remembered (math text, rotated
     text and everything else go the usual way)."""
@@ -89,16 +117,12 @@ class CachedTextRenderer(RendererAgg):
         files, _, size, _, flags = key
         _font(files, size, self.dpi)  # the font's state as Agg's draw_text leaves it
         mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
-        identity = _IDENTITY
         height = self.height
         for font, glyph_index, dx, dy in glyphs:
-            font.set_size(size, self.dpi)
-            font._set_transform(identity, (round(0x40 * (x + dx)), round(0x40 * (height - y + dy))))
-            bitmap = font._render_glyph(glyph_index, flags, mode)
-            buffer = bitmap.buffer
-            if mode is RenderMode.MONO:
-                buffer *= 0xFF
-            self._renderer.draw_text_image(buffer, bitmap.left, int(height) - bitmap.top + buffer.shape[0], 0, gc)
+            pen_x, pen_y = round(0x40 * (x + dx)), round(0x40 * (height - y + dy))
+            buffer, left, top = _glyph(font, glyph_index, size, self.dpi, flags, mode, pen_x & 0x3F, pen_y & 0x3F)
+            left, top = left + (pen_x >> 6), top + (pen_y >> 6)
+            self._renderer.draw_text_image(buffer, left, int(height) - top + buffer.shape[0], 0, gc)
         return None
 
 

@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import TransformedPatchPath
 
 from erh_report.figures.agg_text import CachedTextCanvas, measuring_renderer
 
@@ -103,6 +104,12 @@ def wrap(text: str, width: float, size: float = FONT, bold: bool = False, indent
     words = [w for w in text.split(" ") if w]
     if not words:
         return [""]
+    # Most texts fit whole: one measure instead of one per word. The greedy wrap below would keep them on
+    # one line too, since a string is at least as wide as any of its prefixes (the ink of its glyphs is a
+    # superset, at the same places).
+    whole = " ".join(words)
+    if text_width(whole, size, bold) <= width:
+        return [whole]
     lines: list[str] = []
     current = words[0]
     for word in words[1:]:
@@ -134,6 +141,16 @@ def canvas(width_pt: float, height_pt: float) -> tuple[MplFigure, Axes]:
     return fig, ax
 
 
+def _unused_clip(ax: Axes) -> TransformedPatchPath:
+    """The axes' clip path, made once per axes. ``Axes.text`` gives every text without one the axes'
+    patch, which costs a transform per text (a sixth of a forest plot's drawing) although a text with
+    ``clip_on=False`` is never clipped: given this one, the texts draw the same, cheaper."""
+    clip = ax.__dict__.get("_erh_text_clip")
+    if clip is None:
+        clip = ax.__dict__["_erh_text_clip"] = TransformedPatchPath(ax.patch)
+    return clip
+
+
 def put(
     ax: Axes,
     x: float,
@@ -152,6 +169,7 @@ def put(
         x,
         y,
         text,
+        clip_path=_unused_clip(ax),
         fontsize=size,
         fontweight="bold" if bold else "normal",
         ha=ha,

@@ -74,8 +74,13 @@ def render_part(html: str, base_dir: Path, pdf_path: Path) -> dict[str, Any]:
     with their page (counted in the part) and position (points from the bottom left, as PDF has them)."""
     from weasyprint import HTML  # heavy import: only when a PDF is made
 
+    from erh_report.render.pdf_figures import figures_for_pdf
+    from erh_report.render.svg_text import whole_string_text
+
     _quiet()
-    document = HTML(string=html, base_url=str(base_dir)).render()
+    with whole_string_text():  # figures are drawn when the PDF is written, not when laid out
+        document = HTML(string=figures_for_pdf(html, base_dir), base_url=str(base_dir)).render()
+        document.write_pdf(pdf_path, pdf_identifier=_identifier(html), uncompressed_pdf=False, optimize_images=False)
     pages, bookmarks, anchors = [], [], []
     for number, page in enumerate(document.pages):
         width, height = page.width * _PT_PER_PX, page.height * _PT_PER_PX
@@ -84,7 +89,6 @@ def render_part(html: str, base_dir: Path, pdf_path: Path) -> dict[str, Any]:
             bookmarks.append([number, level, label, round(x * _PT_PER_PX, 4), round(height - y * _PT_PER_PX, 4), state])
         for name, (x, y, *_) in sorted(page.anchors.items()):
             anchors.append([name, number, round(x * _PT_PER_PX, 4), round(height - y * _PT_PER_PX, 4)])
-    document.write_pdf(pdf_path, pdf_identifier=_identifier(html), uncompressed_pdf=False, optimize_images=False)
     return {"pages": pages, "bookmarks": bookmarks, "anchors": anchors}
 
 
