@@ -8,6 +8,7 @@ all is written when the data have problems (validation runs first).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from erh_report.reproducible import normalise_zip
 from erh_report.spreadsheet import neutralised, write_csv
 from erh_report.synthesis import ReviewResults, run, tables
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
+from erh_report.workers import single_process_pools
 
 XLSX_NAME = "results.xlsx"
 
@@ -264,18 +266,32 @@ def _build_locked(
     timings: dict[str, float] = {}
     folder = default_cache_dir(target) if cache_dir is True else (cache_dir or None)
     cache = Cache(Path(folder) if folder else None)
-    with staged_folder(target) as tmp:
-        clock = time.perf_counter()
-        frames = write_results(results, tmp / "results")
-        if "grade" not in review.not_provided:  # an imported review's source holds no GRADE: none is made up
-            write_grade(grade, tmp / "results" / "grade")
-        timings["results"] = time.perf_counter() - clock
+    # With documents to make, the figures are drawn in processes of their own that then make the PNGs (which
+    # only the DOCX files need) from the same drawings, while the PDFs are laid out.
+    drawers = max(1, min(jobs, os.cpu_count() or 1)) if "documents" in stages else 1
+    with staged_folder(target) as tmp, single_process_pools(drawers if drawers > 1 else 0) as drawing:
+        written: list[dict[str, pd.DataFrame]] = []
+
+        def results_files() -> None:  # written while the worker processes draw the figures, if any
+            clock = time.perf_counter()
+            written.append(write_results(results, tmp / "results"))
+            if "grade" not in review.not_provided:  # an imported review's source holds no GRADE: none is made up
+                write_grade(grade, tmp / "results" / "grade")
+            timings["results"] = time.perf_counter() - clock
+
         if "figures" in stages or "documents" in stages:
             clock = time.perf_counter()
-            # with documents to make, the PNGs (which only the DOCX files need) are drawn while the PDFs are laid out
             pngs: list[PngTask] | None = [] if "documents" in stages else None
             figures = render_figures_cached(
-                results, tmp / "figures", style, cache, jobs=jobs, progress=progress, png_later=pngs
+                results,
+                tmp / "figures",
+                style,
+                cache,
+                jobs=jobs,
+                progress=progress,
+                png_later=pngs,
+                while_drawing=results_files,
+                drawers=drawing,
             )
             failed = [f for f in figures if f.note.startswith("could not be drawn")]
             if failed:  # the paper must not go out with a broken figure: keep the previous build
@@ -290,28 +306,31 @@ def _build_locked(
                     ]
                 )
             timings["figures"] = time.perf_counter() - clock
-            if "documents" in stages:
-                from erh_report.render.documents import write_documents
+        else:
+            results_files()
+        frames = written[0]
+        if "documents" in stages:
+            from erh_report.render.documents import write_documents
 
-                def workbooks() -> None:  # written while the worker processes lay out the PDFs
-                    say(f"writing {XLSX_NAME} and supplementary-tables.xlsx")
-                    write_results_workbook(frames, review, tmp / "results", cache)
-                    write_supplementary_tables(results, grade, tmp, cache)
+            def workbooks() -> None:  # written while the worker processes lay out the PDFs
+                say(f"writing {XLSX_NAME} and supplementary-tables.xlsx")
+                write_results_workbook(frames, review, tmp / "results", cache)
+                write_supplementary_tables(results, grade, tmp, cache)
 
-                clock = time.perf_counter()
-                write_documents(
-                    results,
-                    grade,
-                    figures,
-                    tmp,
-                    style,
-                    progress,
-                    cache=cache,
-                    jobs=jobs,
-                    while_waiting=workbooks,
-                    before_docx=pngs or (),
-                )
-                timings["documents"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            write_documents(
+                results,
+                grade,
+                figures,
+                tmp,
+                style,
+                progress,
+                cache=cache,
+                jobs=jobs,
+                while_waiting=workbooks,
+                before_docx=pngs or (),
+            )
+            timings["documents"] = time.perf_counter() - clock
         if "documents" not in stages:
             write_results_workbook(frames, review, tmp / "results", cache)
         from erh_report.diff.data import copy_inputs

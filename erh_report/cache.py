@@ -17,13 +17,14 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from erh_report.figures import Figure
 from erh_report.figures.output import Job, run_png_job
-from erh_report.figures.render import draw_jobs, plan
+from erh_report.figures.render import draw_jobs, draw_on, plan
 from erh_report.manifest import sha256 as _sha256
 from erh_report.numbers import NumberStyle
 from erh_report.software import fonts
@@ -162,12 +163,14 @@ def _load_figure(record: Path) -> Figure:
 
 @dataclass(frozen=True)
 class PngTask:
-    """A figure whose SVG is drawn and whose PNG is still to make: ``run`` (in any process) writes it,
-    then ``done()`` (in the build's process) stores the figure in the cache."""
+    """A figure whose SVG is drawn and whose PNG is still to make: ``run`` (in any process) writes it, or
+    ``future`` is the PNG already being made where the figure was drawn; then ``done()`` (in the build's
+    process) stores the figure in the cache."""
 
     job: Job
     out_dir: Path
     done: Callable[[], None]
+    future: Future | None = None
 
     @property
     def run(self) -> tuple[Callable[..., float], tuple]:
@@ -183,11 +186,16 @@ def render_figures_cached(
     jobs: int = 2,
     progress: Progress | None = None,
     png_later: list[PngTask] | None = None,
+    while_drawing: Callable[[], None] | None = None,
+    drawers: list[Executor] | None = None,
 ) -> list[Figure]:
     """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache.
 
     With a list as ``png_later``, the figures drawn write their SVG only and a ``PngTask`` for each is
-    added to the list: the caller makes the PNGs while the documents that need none are laid out."""
+    added to the list: the caller makes the PNGs while the documents that need none are laid out.
+    ``while_drawing``: the caller's other work, done while the figures are drawn (or after, if none is).
+    With ``drawers`` (executors of one process each) and ``png_later``, the figures are drawn on them and
+    each PNG is made, right after the SVGs, in the process that drew its figure (``PngTask.future``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy", "pypng"))
     todo = plan(results, style)
@@ -234,9 +242,16 @@ def render_figures_cached(
         if progress:
             progress(f"figure {len(done)}/{len(todo)}: {fig.id} {seconds:.2f} s")
 
-    draw_jobs(missing, out_dir, jobs, store, png=png_later is None)
+    futures: dict[str, Future] = {}
+    if png_later is not None and drawers and missing:
+        futures = draw_on(drawers, missing, out_dir, store, while_drawing)
+    else:  # PNGs now, or later from drawings kept in this process (one process) or drawn again
+        draw_jobs(missing, out_dir, jobs, store, png=png_later is None, while_drawing=while_drawing, keep=True)
     if png_later is not None:
-        png_later += [PngTask(job, out_dir, functools.partial(put, done[job.figure.id])) for job in missing]
+        png_later += [
+            PngTask(job, out_dir, functools.partial(put, done[job.figure.id]), futures.get(job.figure.id))
+            for job in missing
+        ]
     return [done[job.figure.id] for job in todo]
 
 

@@ -10,7 +10,9 @@ import ctypes
 import ctypes.util
 import os
 import signal
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 
 PR_SET_PDEATHSIG = 1
 
@@ -29,3 +31,17 @@ def die_with_parent(parent: int) -> None:
 def worker_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool whose workers die with this process."""
     return ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+
+
+@contextmanager
+def single_process_pools(count: int) -> Iterator[list[ProcessPoolExecutor]]:
+    """``count`` pools of one worker each: work can be sent to the process that holds what it needs.
+    Leaving on an error drops the work not yet started (a failed build must not wait for it)."""
+    with ExitStack() as stack:
+        pools = [stack.enter_context(worker_pool(1)) for _ in range(count)]
+        try:
+            yield pools
+        except BaseException:
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise

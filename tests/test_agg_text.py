@@ -101,3 +101,31 @@ def test_glyph_bitmaps_kept_by_fraction_of_a_pixel_draw_as_matplotlib_at_any_pos
     assert np.array_equal(cached, plain)
     drawn = 60 * len("Study 042 (2019) 0.27")
     assert 0 < len(agg_text._GLYPHS) < 0.6 * drawn  # bitmaps were reused
+
+
+def test_svg_measures_remembered_equal_textpaths_own_and_the_svg_is_the_same():
+    from matplotlib.textpath import TextToPath
+
+    measure = TextToPath()
+    with rc_context(st.RC):
+        for size in (7.0, 9.5):
+            prop = st._font(size, True)
+            expected = [measure.get_text_width_height_descent(text, prop, ismath=False) for text in TEXTS]
+            with agg_text.remembered_svg_measures():
+                first = [measure.get_text_width_height_descent(text, prop, ismath=False) for text in TEXTS]
+                again = [measure.get_text_width_height_descent(text, prop, ismath=False) for text in TEXTS]
+            assert first == again == expected
+        assert TextToPath.get_text_width_height_descent is agg_text._outline_measure  # restored
+
+    def svg(remembered: bool) -> bytes:
+        import io
+        from contextlib import nullcontext
+
+        out = io.BytesIO()
+        with rc_context(st.RC), agg_text.remembered_svg_measures() if remembered else nullcontext():
+            _figure().savefig(out, format="svg", metadata=st.SVG_METADATA)
+        return out.getvalue()
+
+    plain = svg(False)
+    assert b"Favours control" in plain
+    assert svg(True) == plain

@@ -218,3 +218,40 @@ def test_one_job_draws_in_this_process(results, tmp_path):
     seen: list[str] = []
     (fig,) = render_figures(only_prisma, tmp_path, jobs=1, progress=seen.append)
     assert fig.id == "prisma" and (tmp_path / fig.svg_path).exists() and len(seen) == 1
+
+
+def test_pngs_from_drawings_kept_by_their_drawers_equal_pngs_drawn_with_the_svg(results, rendered, tmp_path):
+    """The build draws each SVG in one of its drawing processes and makes the PNG there afterwards, from the
+    same drawing: the files are those of drawing SVG and PNG at once."""
+    from erh_report.figures import output
+    from erh_report.figures.render import draw_on
+    from erh_report.workers import single_process_pools
+
+    out, _, _ = rendered
+    jobs = plan(results, get_style(results.review.config.settings.number_style))[:12]
+    heard: list[str] = []
+    with single_process_pools(2) as drawers:
+        pngs = draw_on(drawers, jobs, tmp_path, lambda fig, *_: heard.append(fig.id), lambda: heard.append("meanwhile"))
+        assert sorted(pngs) == sorted(job.figure.id for job in jobs)
+        for future in pngs.values():
+            assert future.result() >= 0
+    assert "meanwhile" in heard and len(heard) == len(jobs) + 1
+    for job in jobs:
+        for suffix in (".svg", ".png"):
+            name = job.figure.id + suffix
+            assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+    assert output._KEPT == {}  # this process kept nothing: the drawers did
+
+
+def test_a_png_from_a_kept_drawing_lets_its_buffer_go(results, tmp_path):
+    from erh_report.figures import output
+
+    job = plan(results, get_style(results.review.config.settings.number_style))[0]
+    output.run_job(job, tmp_path, png=False, keep=True)
+    fig, drawn = output._KEPT[job.figure.id]
+    output.run_png_job(job, tmp_path)
+    assert job.figure.id not in output._KEPT
+    assert drawn.canvas.renderer.get_canvas_width_height() == (1, 1)  # the 300 dpi buffer is gone
+    with Image.open(tmp_path / f"{job.figure.id}.png") as image:
+        assert image.info["dpi"][0] == pytest.approx(300, abs=0.01)
+        assert image.width > 1000

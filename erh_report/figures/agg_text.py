@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import matplotlib as mpl
@@ -20,6 +22,7 @@ import numpy as np
 from matplotlib import ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.textpath import TextToPath
 
 #: The matplotlib whose Agg text code (``_prepare_font``, ``draw_text``, ``_draw_text_glyphs_and_boxes``)
 #: the renderer below repeats call for call; with any other it leaves text to Agg itself.
@@ -93,6 +96,42 @@ def _glyph(font, glyph_index: int, size: float, dpi: float, flags, mode, frac_x:
 
 if hasattr(os, "register_at_fork"):  # FreeType's fonts are opened anew in a forked child
     os.register_at_fork(after_in_child=_GLYPHS.clear)
+
+
+@lru_cache(maxsize=_SIZE)
+def _outline_extent(files: tuple, _factor: int, text: str) -> tuple[float, float, float]:
+    """``TextToPath``'s measure of ``text`` at its own scale (100 points, 72 dpi, unhinted)."""
+    font = get_font(files)
+    font.set_size(TextToPath.FONT_SCALE, TextToPath.DPI)
+    font.set_text(text, 0.0, flags=ft2font.LoadFlags.NO_HINTING)
+    w, h = font.get_width_height()
+    return w / 64.0, h / 64.0, font.get_descent() / 64.0
+
+
+def _remembered_outline_measure(self, s, prop, ismath):
+    if ismath:
+        return _outline_measure(self, s, prop, ismath)
+    files = tuple(fontManager._find_fonts_by_props(prop))
+    scale = prop.get_size_in_points() / self.FONT_SCALE
+    w, h, d = _outline_extent(files, mpl.rcParams["text.hinting_factor"], s)
+    return w * scale, h * scale, d * scale
+
+
+_outline_measure = TextToPath.get_text_width_height_descent
+
+
+@contextmanager
+def remembered_svg_measures() -> Iterator[None]:
+    """Within the block, the SVG renderer's text measures (``TextToPath``'s, every text of a figure at
+    every save) are remembered for the process, as the Agg renderer's are here: the same numbers."""
+    if not REPLICATES:
+        yield
+        return
+    TextToPath.get_text_width_height_descent = _remembered_outline_measure
+    try:
+        yield
+    finally:
+        TextToPath.get_text_width_height_descent = _outline_measure
 
 
 class CachedTextRenderer(RendererAgg):

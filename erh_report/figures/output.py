@@ -85,14 +85,24 @@ def _draw(job: Job) -> tuple[Figure, MplFigure]:
         return fig, st.message_figure(fig.title, [f"This figure could not be drawn: {detail}"])
 
 
-def run_job(job: Job, out_dir: Path, png: bool = True) -> tuple[Figure, float, float]:
+#: Figures drawn with their PNG still to make, kept in the process that drew them (by figure id), so that
+#: the PNG is rasterised from the same drawing instead of a second one; at most ``KEEP_AT_MOST`` (a figure
+#: takes 2-4 MB), the first drawn (the largest: jobs go largest first); the others are drawn again.
+_KEPT: dict[str, tuple[Figure, MplFigure]] = {}
+KEEP_AT_MOST = 80
+
+
+def run_job(job: Job, out_dir: Path, png: bool = True, keep: bool = False) -> tuple[Figure, float, float]:
     """Draw and save one figure: (record, wall seconds, CPU seconds). With ``png=False`` only the SVG is
-    written (what the HTML and PDF need); ``run_png_job`` writes the PNG later."""
+    written (what the HTML and PDF need); ``run_png_job`` writes the PNG later, from the drawing kept here
+    with ``keep=True`` when it runs in this process."""
     start, cpu = time.perf_counter(), time.process_time()
     with rc_context(st.RC):
         fig, drawn = _draw(job)
         st.save(drawn, out_dir, fig.id, fig.title, fig.alt_text, png=png)
         w, h = st.size_inches(drawn)
+    if keep and not png and len(_KEPT) < KEEP_AT_MOST:
+        _KEPT[job.figure.id] = (fig, drawn)
     return (
         replace(fig, width_in=round(w, 3), height_in=round(h, 3)),
         time.perf_counter() - start,
@@ -101,10 +111,11 @@ def run_job(job: Job, out_dir: Path, png: bool = True) -> tuple[Figure, float, f
 
 
 def run_png_job(job: Job, out_dir: Path) -> float:
-    """Draw one figure again and write only its PNG (the same pixels as drawing both at once); returns
-    wall seconds. Lets the documents that need no PNG (HTML, PDF) start before the PNGs are made."""
+    """Write the figure's PNG: from its drawing if this process kept it (the same pixels as drawing both
+    at once), else drawn again; returns wall seconds. Lets the documents that need no PNG (HTML, PDF)
+    start before the PNGs are made."""
     start = time.perf_counter()
     with rc_context(st.RC):
-        fig, drawn = _draw(job)
+        fig, drawn = _KEPT.pop(job.figure.id, None) or _draw(job)
         st.save_png(drawn, out_dir, fig.id)
     return time.perf_counter() - start

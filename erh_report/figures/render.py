@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from erh_report.figures import dose, forest, funnel, prisma, risk_of_bias
-from erh_report.figures.output import Figure, Job, run_job
+from erh_report.figures.output import Figure, Job, run_job, run_png_job
 from erh_report.numbers import NumberStyle, get_style
 from erh_report.synthesis import ReviewResults
 from erh_report.workers import worker_pool
@@ -41,19 +41,71 @@ def plan(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
 
 
 def draw_jobs(
-    todo: list[Job], out_dir: Path, jobs: int, done: Callable[[Figure, float, float], None], png: bool = True
+    todo: list[Job],
+    out_dir: Path,
+    jobs: int,
+    done: Callable[[Figure, float, float], None],
+    png: bool = True,
+    while_drawing: Callable[[], None] | None = None,
+    keep: bool = False,
 ) -> None:
     """Draw ``todo`` into ``out_dir`` on up to ``jobs`` processes, largest first; ``done(figure, seconds)``
-    hears of each as it finishes, with wall and CPU seconds (in the main process). ``png=False``: SVG only."""
+    hears of each as it finishes, with wall and CPU seconds (in the main process). ``png=False``: SVG only.
+    ``while_drawing``: other work, done in this process while the workers draw (they are started by then:
+    no fork follows it). ``keep``: drawn in this process, the drawings are kept for ``run_png_job``."""
     workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
     if workers == 1:
         for job in todo:
-            done(*run_job(job, out_dir, png))
+            done(*run_job(job, out_dir, png, keep))
+        if while_drawing is not None:
+            while_drawing()
         return
     with worker_pool(workers) as pool:
         futures = [pool.submit(run_job, job, out_dir, png) for job in sorted(todo, key=lambda j: -j.cost)]
+        if while_drawing is not None:
+            while_drawing()
         for fut in as_completed(futures):
             done(*fut.result())
+
+
+def draw_on(
+    drawers: list[Executor],
+    todo: list[Job],
+    out_dir: Path,
+    done: Callable[[Figure, float, float], None],
+    while_drawing: Callable[[], None] | None = None,
+) -> dict[str, Future]:
+    """Draw ``todo``'s SVGs on ``drawers`` (executors of one process each), then the PNGs, each in the
+    process that drew the figure and kept its drawing: the futures of the PNGs, by figure id.
+
+    The jobs are shared out largest first to the drawer with the least work (by the jobs' cost), and a
+    drawer's PNGs are handed to it as soon as its own SVGs are drawn, so that it works on while the others
+    finish theirs. ``done`` hears of each SVG as in ``draw_jobs``; ``while_drawing`` runs meanwhile."""
+    if not drawers:
+        raise ValueError("no drawer to draw on")
+    load = [0.0] * len(drawers)
+    shares: list[list[Job]] = [[] for _ in drawers]
+    for job in sorted(todo, key=lambda j: -j.cost):
+        least = load.index(min(load))
+        shares[least].append(job)
+        load[least] += job.cost
+    svgs = {
+        drawer.submit(run_job, job, out_dir, False, True): (number, job)
+        for number, (drawer, share) in enumerate(zip(drawers, shares, strict=True))
+        for job in share
+    }
+    if while_drawing is not None:
+        while_drawing()
+    left = [len(share) for share in shares]
+    pngs: dict[str, Future] = {}
+    for future in as_completed(svgs):
+        number, _ = svgs[future]
+        done(*future.result())
+        left[number] -= 1
+        if left[number] == 0:
+            for job in shares[number]:
+                pngs[job.figure.id] = drawers[number].submit(run_png_job, job, out_dir)
+    return pngs
 
 
 def render_all(

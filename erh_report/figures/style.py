@@ -23,7 +23,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import TransformedPatchPath
 
-from erh_report.figures.agg_text import CachedTextCanvas, measuring_renderer
+from erh_report.figures.agg_text import CachedTextCanvas, measuring_renderer, remembered_svg_measures
 
 #: Settings applied to every figure (inside ``rc_context``), in workers and in the main process alike.
 RC = {
@@ -265,7 +265,8 @@ def save(
     """Write ``<id>.svg`` (text as text) and ``<id>.png`` (300 dpi; with ``png=False`` not now, see
     ``save_png``), byte-identical for the same input."""
     svg, png_path = out_dir / f"{figure_id}.svg", out_dir / f"{figure_id}.png"
-    fig.savefig(svg, format="svg", metadata={**SVG_METADATA, "Title": title, "Description": description})
+    with remembered_svg_measures():
+        fig.savefig(svg, format="svg", metadata={**SVG_METADATA, "Title": title, "Description": description})
     if png:
         save_png(fig, out_dir, figure_id)
     return svg, png_path
@@ -275,6 +276,13 @@ def save_png(fig: MplFigure, out_dir: Path, figure_id: str) -> Path:
     """Write ``<id>.png`` at 300 dpi."""
     path = out_dir / f"{figure_id}.png"
     write_png(path, raster(fig, PNG_DPI), PNG_DPI)
+    # Every text drawn keeps the renderer, and a figure and its artists refer to each other: left to the
+    # garbage collector, the 300 dpi buffer of a figure drawn earlier and rasterised now would wait for a
+    # collection, which rasterising alone, making few objects, rarely prompts (a process making the PNGs
+    # of figures it kept grew by 20 MB a figure). The renderer is made anew at one pixel: the buffer goes.
+    renderer = getattr(fig.canvas, "renderer", None)  # the one raster drew with (FigureCanvasAgg keeps it)
+    if isinstance(renderer, RendererAgg):
+        renderer.__init__(1, 1, renderer.dpi)
     return path
 
 

@@ -3,7 +3,9 @@ written as HTML (self-contained), PDF (WeasyPrint) and DOCX (python-docx)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -134,6 +136,18 @@ def _cost(html: str) -> float:
     return html.count("<img") + len(html) / 40_000
 
 
+@dataclass
+class _Task:
+    """Work for a worker process: ``function(*args)`` returns its seconds; ``then`` runs in this process
+    once it is done."""
+
+    cost: float
+    label: str
+    function: Callable[..., float]
+    args: tuple
+    then: Callable[[], None] | None = None
+
+
 def write_documents(
     results: ReviewResults,
     grade: GradeReport,
@@ -152,8 +166,9 @@ def write_documents(
     The HTML of each document is rendered here. A document whose HTML and linked figures are unchanged is
     taken from the cache whole; otherwise its HTML and DOCX are written and its PDF is joined from parts,
     of which only those not in the cache are laid out. Parts and DOCX are made in ``jobs`` processes;
-    ``while_waiting`` (other work of the build) runs in this process meanwhile. ``before_docx``: work the
-    DOCX files need (the figures' PNGs; HTML and PDF use the SVGs), run in the same processes first.
+    ``while_waiting`` (other work of the build) runs in this process meanwhile, and each PDF is joined here
+    as soon as its last part is laid out. ``before_docx``: work the DOCX files need (the figures' PNGs;
+    HTML and PDF use the SVGs), handed to the processes first, before the HTML is rendered.
     """
     import shutil
 
@@ -164,59 +179,74 @@ def write_documents(
     work = out_dir / ".pdf-parts"
     fallbacks = cache.folder / "docx-fallbacks" if cache is not None and cache.folder else None
     pending: list[_Pending] = []
-    for doc in DOCUMENTS:
-        html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
-        html = link_cross_references(html)
-        names = [f"{doc.name}.{ext}" for ext in FORMATS]
-        key = document_key(html + (header or ""), out_dir, code, cache.figure_keys) if cache is not None else ""
-        if cache is not None and cache.get("documents", key, names, out_dir):
-            say(f"{doc.name}: unchanged")
-            continue
-        parts = []
-        for number, part in enumerate(split_parts(html)):
-            part_key = (
-                document_key(part, out_dir, code, cache.figure_keys) if cache is not None else f"{doc.name}-{number}"
-            )
-            parts.append((work / part_key, part))
-        pending.append(_Pending(doc, html, key, parts))
-
-    tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
-    docx_tasks: list[tuple[float, str, Callable[..., float], tuple]] = []
     laid_out: list[Path] = []
-    for item in pending:
-        docx_tasks.append(
-            (
-                1 + len(item.html) / 100_000,
-                f"{item.doc.name}: HTML and DOCX",
-                _html_and_docx,
-                (item.doc.name, item.doc.title, item.html, out_dir, header, fallbacks),
-            )
-        )
-        to_lay_out = []
-        for folder, part in item.parts:
-            if folder.is_dir():  # the same part twice: made once
+
+    def prepare() -> tuple[list[_Task], list[_Task]]:
+        """The documents' HTML, then the tasks: PDF parts (the supplement's first, largest first within a
+        document, so that its long join overlaps the others' parts) and, needing the PNGs, HTML and DOCX."""
+        for doc in DOCUMENTS:
+            html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
+            html = link_cross_references(html)
+            names = [f"{doc.name}.{ext}" for ext in FORMATS]
+            key = document_key(html + (header or ""), out_dir, code, cache.figure_keys) if cache is not None else ""
+            if cache is not None and cache.get("documents", key, names, out_dir):
+                say(f"{doc.name}: unchanged")
                 continue
-            folder.mkdir(parents=True)
-            if cache is None or not cache.get("pdf-parts", folder.name, [PART_PDF, PART_LAYOUT], folder):
-                to_lay_out.append((folder, part))
-        say(f"{item.doc.name}: {len(to_lay_out)} of {len(item.parts)} PDF parts to lay out")
-        tasks += [
-            (_cost(part), f"{item.doc.name}: PDF part", _pdf_part, (part, out_dir, folder))
-            for folder, part in to_lay_out
-        ]
-        laid_out += [folder for folder, _ in to_lay_out]
-    if before_docx:
-        _run_with_prerequisites(
-            sorted(tasks, key=lambda t: -t[0]), docx_tasks, before_docx, jobs, say, while_waiting or (lambda: None)
-        )
-    else:
-        _run(sorted(docx_tasks + tasks, key=lambda t: -t[0]), jobs, say, while_waiting or (lambda: None))
+            parts = []
+            for number, part in enumerate(split_parts(html)):
+                part_key = (
+                    document_key(part, out_dir, code, cache.figure_keys)
+                    if cache is not None
+                    else f"{doc.name}-{number}"
+                )
+                parts.append((work / part_key, part))
+            pending.append(_Pending(doc, html, key, parts))
+
+        tasks: list[_Task] = []
+        docx_tasks: list[_Task] = []
+        # A part the same as another's (same key, one folder) is laid out once: every document that has it
+        # waits for that one task before its join.
+        ticks: dict[Path, list[Callable[[], None]]] = {}
+        for item in sorted(pending, key=lambda p: -len(p.html)):
+            docx_tasks.append(
+                _Task(
+                    1 + len(item.html) / 100_000,
+                    f"{item.doc.name}: HTML and DOCX",
+                    _html_and_docx,
+                    (item.doc.name, item.doc.title, item.html, out_dir, header, fallbacks),
+                )
+            )
+            to_lay_out = []
+            for folder, part in item.parts:
+                if folder.is_dir():  # the same part twice: made once
+                    continue
+                folder.mkdir(parents=True)
+                if cache is None or not cache.get("pdf-parts", folder.name, [PART_PDF, PART_LAYOUT], folder):
+                    to_lay_out.append((folder, part))
+            say(f"{item.doc.name}: {len(to_lay_out)} of {len(item.parts)} PDF parts to lay out")
+            for folder, _ in to_lay_out:
+                ticks[folder] = []
+            awaited = {folder for folder, _ in item.parts if folder in ticks}
+            join = _countdown(len(awaited), functools.partial(_join_pdf, item, work, out_dir, cache, code))
+            for folder in awaited:
+                ticks[folder].append(join)
+            label = f"{item.doc.name}: PDF part"
+            parts_tasks = [
+                _Task(_cost(part), label, _pdf_part, (part, out_dir, folder), _calls(ticks[folder]))
+                for folder, part in to_lay_out
+            ]
+            tasks += sorted(parts_tasks, key=lambda t: -t.cost)
+            laid_out.extend(folder for folder, _ in to_lay_out)
+            if not awaited:
+                join()
+        return tasks, docx_tasks
+
+    _run_with_prerequisites(prepare, before_docx, jobs, say, while_waiting or (lambda: None))
 
     if cache is not None:  # only the new parts: those taken from the cache are there already
         for folder in laid_out:
             cache.put("pdf-parts", folder.name, {PART_PDF: folder / PART_PDF, PART_LAYOUT: folder / PART_LAYOUT})
     for item in pending:
-        _join_pdf(item, work, out_dir, cache, code)
         if cache is not None:
             cache.put(
                 "documents", item.key, {f"{item.doc.name}.{ext}": out_dir / f"{item.doc.name}.{ext}" for ext in FORMATS}
@@ -226,86 +256,100 @@ def write_documents(
     return {f"{doc.name}.{ext}": out_dir / f"{doc.name}.{ext}" for doc in DOCUMENTS for ext in FORMATS}
 
 
-def _run(
-    tasks: list[tuple[float, str, Callable[..., float], tuple]],
-    jobs: int,
-    say: Callable[[str], None],
-    while_waiting: Callable[[], None],
-) -> None:
-    """Run the tasks, in ``jobs`` worker processes when there is more than one, reporting each; call
-    ``while_waiting`` once all are handed out (the workers are started by then: no fork follows it)."""
-    import os
-    from concurrent.futures import as_completed
+def _calls(functions: list[Callable[[], None]]) -> Callable[[], None]:
+    """A function that calls each of ``functions`` (the list as it is when called)."""
 
-    from erh_report.workers import worker_pool
+    def call() -> None:
+        for function in functions:
+            function()
 
-    workers = max(1, min(jobs, len(tasks), os.cpu_count() or 1))
-    if workers == 1:
-        for number, (_, label, function, args) in enumerate(tasks, 1):
-            say(f"{label} {number}/{len(tasks)}: {function(*args):.1f} s")
-        while_waiting()
-        return
-    with worker_pool(workers) as pool:
-        futures = {pool.submit(function, *args): label for _, label, function, args in tasks}
-        while_waiting()
-        for number, future in enumerate(as_completed(futures), 1):
-            say(f"{futures[future]} {number}/{len(tasks)}: {future.result():.1f} s")
+    return call
+
+
+def _countdown(count: int, then: Callable[[], None]) -> Callable[[], None]:
+    """A function that calls ``then`` on its ``count``-th call (and, with ``count`` 0, on its first)."""
+    left = [count]
+
+    def tick() -> None:
+        left[0] -= 1
+        if left[0] <= 0:
+            then()
+
+    return tick
 
 
 class Prerequisite(Protocol):
-    """Work some tasks need: ``run`` is the function and arguments (run in a worker), ``done()`` is called
-    in this process once it has run."""
+    """Work some tasks need: ``run`` is the function and arguments (run in a worker) unless ``future`` is
+    the work already under way elsewhere; ``done()`` is called in this process once it has run."""
 
     @property
     def run(self) -> tuple[Callable[..., float], tuple]: ...
+
+    @property
+    def future(self) -> Future | None: ...
 
     def done(self) -> None: ...
 
 
 def _run_with_prerequisites(
-    tasks: list[tuple[float, str, Callable[..., float], tuple]],
-    waiting: list[tuple[float, str, Callable[..., float], tuple]],
+    prepare: Callable[[], tuple[list[_Task], list[_Task]]],
     first: Sequence[Prerequisite],
     jobs: int,
     say: Callable[[str], None],
     while_waiting: Callable[[], None],
 ) -> None:
-    """Run ``first``, then ``tasks`` and, once all of ``first`` are done, ``waiting`` (which need them).
-    The cheaper half of ``tasks`` is handed out after ``waiting``, so the processes stay busy to the end
-    instead of finishing on a long waiting task alone."""
+    """Hand out ``first``, then call ``prepare()`` for the tasks and the waiting tasks (which need all of
+    ``first`` done), and run them; each task's ``then`` runs here once it is done. The cheaper half of the
+    tasks is handed out after the waiting ones, so that the processes stay busy to the end instead of
+    finishing on a long waiting task alone. ``while_waiting`` runs once all that can be is handed out
+    (the workers are started by then: no fork follows it)."""
     import os
     from concurrent.futures import FIRST_COMPLETED, wait
 
     from erh_report.workers import worker_pool
 
-    workers = max(1, min(jobs, len(tasks) + len(first), os.cpu_count() or 1))
-    if workers == 1:
+    if max(1, min(jobs, os.cpu_count() or 1)) == 1:
         for item in first:
-            function, args = item.run
-            function(*args)
+            if item.future is not None:
+                item.future.result()
+            else:
+                function, args = item.run
+                function(*args)
             item.done()
-        _run(waiting + tasks, 1, say, while_waiting)
+        tasks, waiting = prepare()
+        for number, task in enumerate([*waiting, *tasks], 1):
+            say(f"{task.label} {number}/{len(tasks) + len(waiting)}: {task.function(*task.args):.1f} s")
+            if task.then is not None:
+                task.then()
+        while_waiting()
         return
-    held = len(tasks) // 2
-    now, later = tasks[: len(tasks) - held], tasks[len(tasks) - held :]
-    total = len(tasks) + len(waiting)
-    with worker_pool(workers) as pool:
-        pending = {pool.submit(item.run[0], *item.run[1]): item for item in first}
-        labelled = {pool.submit(function, *args): label for _, label, function, args in now}
+    with worker_pool(jobs) as pool:
+        pending = {item.future or pool.submit(item.run[0], *item.run[1]): item for item in first}
+        tasks, waiting = prepare()
+        if not first:
+            tasks = sorted([*waiting, *tasks], key=lambda t: -t.cost)
+            waiting = []
+        held = len(tasks) // 2 if pending else 0
+        now, later = tasks[: len(tasks) - held], tasks[len(tasks) - held :]
+        total = len(tasks) + len(waiting)
+        running = {pool.submit(task.function, *task.args): task for task in now}
         while_waiting()
         number = 0
-        while pending or labelled:
-            finished, _ = wait([*pending, *labelled], return_when=FIRST_COMPLETED)
+        while pending or running:
+            finished, _ = wait([*pending, *running], return_when=FIRST_COMPLETED)
             for future in finished:
                 if future in pending:
                     future.result()
                     pending.pop(future).done()
                     if not pending:  # all made: the tasks that needed them, then the rest
-                        for _, label, function, args in [*waiting, *later]:
-                            labelled[pool.submit(function, *args)] = label
+                        for task in [*waiting, *later]:
+                            running[pool.submit(task.function, *task.args)] = task
                 else:
                     number += 1
-                    say(f"{labelled.pop(future)} {number}/{total}: {future.result():.1f} s")
+                    task = running.pop(future)
+                    say(f"{task.label} {number}/{total}: {future.result():.1f} s")
+                    if task.then is not None:
+                        task.then()
 
 
 def _join_pdf(item: _Pending, work: Path, out_dir: Path, cache: Cache | None, code: str) -> None:
