@@ -33,7 +33,7 @@ FALLBACK_PPI = 192
 #: Colours of the fallback PNG's palette.
 FALLBACK_COLOURS = 64
 #: How the fallback PNG is resampled (named in the kept fallbacks' key).
-FALLBACK_FILTER = PilImage.Resampling.HAMMING
+FALLBACK_FILTER = PilImage.Resampling.BOX
 EMU_PER_INCH = 914400
 
 
@@ -46,8 +46,9 @@ def fallback_png(png: bytes, width_emu: int, ppi: int = FALLBACK_PPI) -> bytes:
             return png
         target_h = max(1, round(image.height * target_w / image.width))
         rgb = image if image.mode == "RGB" else image.convert("RGB")  # the figures' PNGs are RGB: no copy
-        # Hamming (a windowed sinc of support 1) smooths the edges as a fallback needs, in half the time
-        # Lanczos (support 3) takes: resampling was most of the time a supplement's DOCX took.
+        # A box filter (each new pixel the mean of the area it covers) smooths the edges as a fallback needs:
+        # resampling was most of the time a supplement's DOCX took; Lanczos (support 3) took twice Hamming's
+        # (support 1) time, and Hamming a third more than the box, whose palette PNGs are also 5% smaller.
         smaller = rgb.resize((target_w, target_h), FALLBACK_FILTER, reducing_gap=3.0)
         # A plot has few colours, and anti-aliased edges need few more: a palette PNG is a quarter the size.
         palette = smaller.quantize(FALLBACK_COLOURS, method=PilImage.Quantize.FASTOCTREE, dither=PilImage.Dither.NONE)
