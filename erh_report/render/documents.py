@@ -308,7 +308,8 @@ def _run_with_prerequisites(
 
     from erh_report.workers import worker_pool
 
-    if max(1, min(jobs, os.cpu_count() or 1)) == 1:
+    workers = max(1, min(jobs, os.cpu_count() or 1))
+    if workers == 1:
         for item in first:
             if item.future is not None:
                 item.future.result()
@@ -323,7 +324,7 @@ def _run_with_prerequisites(
                 task.then()
         while_waiting()
         return
-    with worker_pool(jobs) as pool:
+    with worker_pool(workers) as pool:
         pending = {item.future or pool.submit(item.run[0], *item.run[1]): item for item in first}
         tasks, waiting = prepare()
         if not first:
