@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from erh_report.reproducible import normalise_zip
 from erh_report.spreadsheet import neutralised, write_csv
 from erh_report.synthesis import ReviewResults, run, tables
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
-from erh_report.workers import single_process_pools
+from erh_report.workers import Forked, single_process_pools
 
 XLSX_NAME = "results.xlsx"
 
@@ -270,14 +271,39 @@ def _build_locked(
     # only the DOCX files need) from the same drawings, while the PDFs are laid out.
     drawers = max(1, min(jobs, os.cpu_count() or 1)) if "documents" in stages else 1
     with staged_folder(target) as tmp, single_process_pools(drawers if drawers > 1 else 0) as drawing:
-        written: list[dict[str, pd.DataFrame]] = []
 
-        def results_files() -> None:  # written while the worker processes draw the figures, if any
+        def results_files() -> tuple[dict[str, pd.DataFrame], float]:
             clock = time.perf_counter()
-            written.append(write_results(results, tmp / "results"))
+            frames = write_results(results, tmp / "results")
             if "grade" not in review.not_provided:  # an imported review's source holds no GRADE: none is made up
                 write_grade(grade, tmp / "results" / "grade")
-            timings["results"] = time.perf_counter() - clock
+            return frames, time.perf_counter() - clock
+
+        # With processes to spare, the results files are written by one of their own while the figures are
+        # planned and drawn and the documents rendered (it has the analyses: a fork). The table of several
+        # effects per study, which the supplement shows too, is made first, here, for both.
+        timings["results"] = 0.0
+        written: list[dict[str, pd.DataFrame]] = []
+        forked = None
+        if drawers > 1:
+            from erh_report.dependence import dependence_table
+
+            dependence_table(review)
+            forked = Forked(results_files)
+        else:
+            frames, timings["results"] = results_files()
+            written.append(frames)
+
+        def results_frames() -> dict[str, pd.DataFrame]:
+            """The results tables, once the process writing them is done (asked as late as possible)."""
+            if not written:
+                answer = forked.result() if forked is not None else None
+                if answer is None:  # the process failed: the work again here, to report what went wrong
+                    shutil.rmtree(tmp / "results", ignore_errors=True)
+                    answer = results_files()
+                written.append(answer[0])
+                timings["results"] = answer[1]
+            return written[0]
 
         if "figures" in stages or "documents" in stages:
             clock = time.perf_counter()
@@ -290,7 +316,6 @@ def _build_locked(
                 jobs=jobs,
                 progress=progress,
                 png_later=pngs,
-                while_drawing=results_files,
                 drawers=drawing,
             )
             failed = [f for f in figures if f.note.startswith("could not be drawn")]
@@ -306,16 +331,13 @@ def _build_locked(
                     ]
                 )
             timings["figures"] = time.perf_counter() - clock
-        else:
-            results_files()
-        frames = written[0]
         if "documents" in stages:
             from erh_report.render.documents import write_documents
 
             def workbooks() -> None:  # written while the worker processes lay out the PDFs
                 say(f"writing {XLSX_NAME} and supplementary-tables.xlsx")
-                write_results_workbook(frames, review, tmp / "results", cache)
                 write_supplementary_tables(results, grade, tmp, cache)
+                write_results_workbook(results_frames(), review, tmp / "results", cache)
 
             clock = time.perf_counter()
             write_documents(
@@ -332,7 +354,8 @@ def _build_locked(
             )
             timings["documents"] = time.perf_counter() - clock
         if "documents" not in stages:
-            write_results_workbook(frames, review, tmp / "results", cache)
+            write_results_workbook(results_frames(), review, tmp / "results", cache)
+        results_frames()  # the results files are all written before the folder is swapped in
         from erh_report.diff.data import copy_inputs
 
         copy_inputs(Path(review.folder), tmp)  # what `erh-report diff` names as the cause of a change

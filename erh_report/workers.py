@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
+from typing import Any, TypeVar
 
 PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
 
 
 def die_with_parent(parent: int) -> None:
@@ -45,3 +48,34 @@ def single_process_pools(count: int) -> Iterator[list[ProcessPoolExecutor]]:
             for pool in pools:
                 pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+class Forked:
+    """``function()`` run in a forked child process (which dies with this one) while this process goes on;
+    ``result()`` waits for its value, sent back pickled. A child that fails or dies gives ``None`` from
+    ``result()``: the caller runs the work itself, so that a user's mistake is reported as it would be."""
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        parent = os.getpid()
+
+        def child() -> None:
+            die_with_parent(parent)
+            try:
+                send.send(function())
+            except BaseException:  # noqa: BLE001 - reported by the parent, which does the work again
+                send.send(None)
+
+        self._process = context.Process(target=child, daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        try:
+            value = self._receive.recv()
+        except (EOFError, OSError):  # the child died before it could answer
+            value = None
+        self._process.join()
+        self._receive.close()
+        return value

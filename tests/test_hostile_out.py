@@ -202,3 +202,22 @@ def test_diff_out_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code = main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(file)])
     assert code == 2 and "--out " + str(file) + ": is a file, not a folder" in capsys.readouterr().err
     assert file.read_text() == "keep me"
+
+
+def test_forked_work_gives_its_value_or_none_when_it_fails(tmp_path):
+    """The results files are written by a forked process: its value comes back; a failure gives None, so
+    the build does the work itself and reports the error as it would."""
+    from erh_report.workers import Forked
+
+    marker = tmp_path / "written"
+
+    def work():
+        marker.write_text("child", encoding="utf-8")
+        return {"rows": [1, 2, 3]}, 0.5
+
+    def fails():
+        raise ValueError("a user's mistake")
+
+    assert Forked(work).result() == ({"rows": [1, 2, 3]}, 0.5)
+    assert marker.read_text(encoding="utf-8") == "child"  # written by the child, in the same folder
+    assert Forked(fails).result() is None
