@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from erh_report.figures import Figure
+from erh_report.figures import Figure, agg_text
+from erh_report.figures.agg_text import load_measures, save_measures
 from erh_report.figures.output import Job, run_png_job
 from erh_report.figures.render import draw_jobs, draw_on, plan
 from erh_report.manifest import sha256 as _sha256
@@ -198,7 +199,13 @@ def render_figures_cached(
     each PNG is made, right after the SVGs, in the process that drew its figure (``PngTask.future``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     code = _code_hash(PACKAGE / "figures", extra=("matplotlib", "numpy", "pypng"))
+    # The plan measures the figures' texts (to wrap, size and page them): the measures of the last build
+    # are taken, and this build's kept for the next.
+    measures = cache.folder / "text-measures.json" if cache.folder is not None else None
+    known = load_measures(measures) if measures is not None else 0
     todo = plan(results, style)
+    if measures is not None and len(agg_text._KNOWN) != known:
+        save_measures(measures)
     keys = {job.figure.id: figure_key(job, code) for job in todo}
     cache.figure_keys.update(keys)
     done: dict[str, Figure] = {}

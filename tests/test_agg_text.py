@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -129,3 +131,32 @@ def test_svg_measures_remembered_equal_textpaths_own_and_the_svg_is_the_same():
     plain = svg(False)
     assert b"Favours control" in plain
     assert svg(True) == plain
+
+
+def test_text_measures_kept_between_builds_are_the_same_numbers(tmp_path, monkeypatch):
+    """A rebuild's plan takes the last build's text measures from the cache instead of measuring again."""
+    path = tmp_path / "text-measures.json"
+    with rc_context(st.RC):
+        renderer, prop = CachedTextRenderer(10, 10, 72), st._font(8.0, False)
+        agg_text._KNOWN.clear()
+        agg_text._extent.cache_clear()
+        measured = [renderer.get_text_width_height_descent(text, prop, ismath=False) for text in TEXTS]
+        agg_text.save_measures(path)
+        agg_text._KNOWN.clear()
+        agg_text._extent.cache_clear()
+        assert agg_text.load_measures(path) == len(set(TEXTS))
+
+        def no_freetype(*_args):
+            raise AssertionError("measured again")
+
+        monkeypatch.setattr(agg_text, "_font", no_freetype)
+        assert [renderer.get_text_width_height_descent(text, prop, ismath=False) for text in TEXTS] == measured
+    # Measures made with other fonts or another matplotlib are not taken; nor is a damaged file.
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved["signature"][0] = "0.0"
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    agg_text._KNOWN.clear()
+    assert agg_text.load_measures(path) == 0
+    path.write_text("{not json", encoding="utf-8")
+    assert agg_text.load_measures(path) == 0
+    agg_text._extent.cache_clear()

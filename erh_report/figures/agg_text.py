@@ -11,11 +11,13 @@ a pixel its pen falls on and moved by whole pixels where the glyph recurs: the p
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -48,12 +50,81 @@ def _key(prop: FontProperties, dpi: float) -> tuple:
     return files, mpl.rcParams["text.hinting_factor"], prop.get_size_in_points(), dpi, get_hinting_flag()
 
 
+#: Measures known from an earlier build (``load_measures``) or made here, by ``_extent``'s arguments.
+_KNOWN: dict[tuple, tuple[float, float, float]] = {}
+
+
 @lru_cache(maxsize=_SIZE)
 def _extent(files: tuple, _factor: int, size: float, dpi: float, flags, text: str) -> tuple[float, float, float]:
-    font = _font(files, size, dpi)
-    font.set_text(text, 0.0, flags=flags)
-    w, h = font.get_width_height()
-    return w / 64.0, h / 64.0, font.get_descent() / 64.0
+    faces = tuple((str(f), getattr(f, "face_index", 0)) for f in files)  # as saved: path and face
+    key = (faces, _factor, size, dpi, getattr(flags, "value", flags), text)
+    known = _KNOWN.get(key)
+    if known is None:
+        font = _font(files, size, dpi)
+        font.set_text(text, 0.0, flags=flags)
+        w, h = font.get_width_height()
+        known = (w / 64.0, h / 64.0, font.get_descent() / 64.0)
+        if len(_KNOWN) < 8 * _SIZE:  # a bound on what a process keeps (and a build saves)
+            _KNOWN[key] = known
+    return known
+
+
+def _fonts_signature(files: set[str]) -> list:
+    """What identifies the font files measured with, and the code that measures: a change discards all."""
+    found = []
+    for name in sorted(files):
+        try:
+            info = os.stat(name)
+        except OSError:
+            return []
+        found.append([name, info.st_size, info.st_mtime_ns])
+    return [mpl.__version__, ft2font.__freetype_version__, found]
+
+
+def save_measures(path: Path) -> None:
+    """Write this process's text measures (``_extent``'s) to ``path`` as JSON, for the next build's plan:
+    measuring the figures' texts is most of planning them, and a rebuild measures the same texts again."""
+    known = dict(_KNOWN)
+    files = {name for key in known for name, _ in key[0]}
+    rows = [[[list(face) for face in key[0]], *key[1:], list(value)] for key, value in known.items()]
+    partial = path.with_suffix(f".tmp{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"signature": _fonts_signature(files), "measures": rows}), encoding="utf-8")
+        partial.replace(path)
+    except OSError:  # a cache that cannot be written only makes the next plan slower
+        partial.unlink(missing_ok=True)
+
+
+def load_measures(path: Path) -> int:
+    """Take the text measures in ``path`` (``save_measures``) as known, if made with the same fonts and
+    code; anything unreadable is ignored (measured again). Returns how many were taken."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        rows = saved["measures"]
+        known = {
+            (
+                tuple((str(name), int(index)) for name, index in faces),
+                factor,
+                float(size),
+                float(dpi),
+                int(flags),
+                str(text),
+            ): (
+                float(w),
+                float(h),
+                float(d),
+            )
+            for faces, factor, size, dpi, flags, text, (w, h, d) in rows
+        }
+        files = {name for key in known for name, _ in key[0]}
+        if saved["signature"] != _fonts_signature(files) or not files:
+            return 0
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    _KNOWN.update(known)
+    _extent.cache_clear()
+    return len(known)
 
 
 @lru_cache(maxsize=_SIZE)
