@@ -142,6 +142,7 @@ def test_text_measures_kept_between_builds_are_the_same_numbers(tmp_path, monkey
         agg_text._extent.cache_clear()
         measured = [renderer.get_text_width_height_descent(text, prop, ismath=False) for text in TEXTS]
         agg_text.save_measures(path)
+        good = path.read_text(encoding="utf-8")
         agg_text._KNOWN.clear()
         agg_text._extent.cache_clear()
         assert agg_text.load_measures(path) == len(set(TEXTS))
@@ -159,4 +160,10 @@ def test_text_measures_kept_between_builds_are_the_same_numbers(tmp_path, monkey
     assert agg_text.load_measures(path) == 0
     path.write_text("{not json", encoding="utf-8")
     assert agg_text.load_measures(path) == 0
+    at = good.index('"measures"')
+    assert good.count(", 72, ", at) == len(set(TEXTS))
+    path.write_text(good[:at] + good[at:].replace(", 72, ", ", 73, ", 1), encoding="utf-8")  # one number changed
+    assert agg_text.load_measures(path) == 0
+    path.write_text(good, encoding="utf-8")
+    assert agg_text.load_measures(path) == len(set(TEXTS))
     agg_text._extent.cache_clear()

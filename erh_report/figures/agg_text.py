@@ -11,6 +11,7 @@ a pixel its pen falls on and moved by whole pixels where the glyph recurs: the p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -90,7 +91,9 @@ def save_measures(path: Path) -> None:
     partial = path.with_suffix(f".tmp{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"signature": _fonts_signature(files), "measures": rows}), encoding="utf-8")
+        body = json.dumps(rows)
+        checked = {"signature": _fonts_signature(files), "sha256": hashlib.sha256(body.encode()).hexdigest()}
+        partial.write_text(json.dumps(checked)[:-1] + f', "measures": {body}}}', encoding="utf-8")
         partial.replace(path)
     except OSError:  # a cache that cannot be written only makes the next plan slower
         partial.unlink(missing_ok=True)
@@ -102,6 +105,8 @@ def load_measures(path: Path) -> int:
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
         rows = saved["measures"]
+        if hashlib.sha256(json.dumps(rows).encode()).hexdigest() != saved["sha256"]:  # damaged: measured again
+            return 0
         known = {
             (
                 tuple((str(name), int(index)) for name, index in faces),
