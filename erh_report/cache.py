@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from erh_report.figures import Figure, agg_text
+from erh_report.figures import Figure
 from erh_report.figures.agg_text import load_measures, save_measures
 from erh_report.figures.output import Job, run_png_job
 from erh_report.figures.render import draw_jobs, draw_on, plan
@@ -187,14 +187,12 @@ def render_figures_cached(
     jobs: int = 2,
     progress: Progress | None = None,
     png_later: list[PngTask] | None = None,
-    while_drawing: Callable[[], None] | None = None,
     drawers: list[Executor] | None = None,
 ) -> list[Figure]:
     """Like ``figures.render_figures``, drawing only the figures whose job is not in the cache.
 
     With a list as ``png_later``, the figures drawn write their SVG only and a ``PngTask`` for each is
     added to the list: the caller makes the PNGs while the documents that need none are laid out.
-    ``while_drawing``: the caller's other work, done while the figures are drawn (or after, if none is).
     With ``drawers`` (executors of one process each) and ``png_later``, the figures are drawn on them and
     each PNG is made, right after the SVGs, in the process that drew its figure (``PngTask.future``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -204,8 +202,8 @@ def render_figures_cached(
     measures = cache.folder / "text-measures.json" if cache.folder is not None else None
     known = load_measures(measures) if measures is not None else 0
     todo = plan(results, style)
-    if measures is not None and len(agg_text._KNOWN) != known:
-        save_measures(measures)
+    if measures is not None:
+        save_measures(measures, if_more_than=known)
     keys = {job.figure.id: figure_key(job, code) for job in todo}
     cache.figure_keys.update(keys)
     done: dict[str, Figure] = {}
@@ -251,9 +249,9 @@ def render_figures_cached(
 
     futures: dict[str, Future] = {}
     if png_later is not None and drawers and missing:
-        futures = draw_on(drawers, missing, out_dir, store, while_drawing)
+        futures = draw_on(drawers, missing, out_dir, store)
     else:  # PNGs now, or later from drawings kept in this process (one process) or drawn again
-        draw_jobs(missing, out_dir, jobs, store, png=png_later is None, while_drawing=while_drawing, keep=True)
+        draw_jobs(missing, out_dir, jobs, store, png=png_later is None, keep=True)
     if png_later is not None:
         png_later += [
             PngTask(job, out_dir, functools.partial(put, done[job.figure.id]), futures.get(job.figure.id))

@@ -82,18 +82,21 @@ def _fonts_signature(files: set[str]) -> list:
     return [mpl.__version__, ft2font.__freetype_version__, found]
 
 
-def save_measures(path: Path) -> None:
+def save_measures(path: Path, if_more_than: int = -1) -> None:
     """Write this process's text measures (``_extent``'s) to ``path`` as JSON, for the next build's plan:
-    measuring the figures' texts is most of planning them, and a rebuild measures the same texts again."""
+    measuring the figures' texts is most of planning them, and a rebuild measures the same texts again.
+    Nothing is written unless the process knows more than ``if_more_than`` measures (what it loaded)."""
+    if len(_KNOWN) <= if_more_than:
+        return
     known = dict(_KNOWN)
     files = {name for key in known for name, _ in key[0]}
     rows = [[[list(face) for face in key[0]], *key[1:], list(value)] for key, value in known.items()]
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     partial = path.with_suffix(f".tmp{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps(rows)
-        checked = {"signature": _fonts_signature(files), "sha256": hashlib.sha256(body.encode()).hexdigest()}
-        partial.write_text(json.dumps(checked)[:-1] + f', "measures": {body}}}', encoding="utf-8")
+        saved = {"signature": _fonts_signature(files), "sha256": digest, "measures": rows}
+        partial.write_text(json.dumps(saved), encoding="utf-8")
         partial.replace(path)
     except OSError:  # a cache that cannot be written only makes the next plan slower
         partial.unlink(missing_ok=True)

@@ -46,24 +46,18 @@ def draw_jobs(
     jobs: int,
     done: Callable[[Figure, float, float], None],
     png: bool = True,
-    while_drawing: Callable[[], None] | None = None,
     keep: bool = False,
 ) -> None:
     """Draw ``todo`` into ``out_dir`` on up to ``jobs`` processes, largest first; ``done(figure, seconds)``
     hears of each as it finishes, with wall and CPU seconds (in the main process). ``png=False``: SVG only.
-    ``while_drawing``: other work, done in this process while the workers draw (they are started by then:
-    no fork follows it). ``keep``: drawn in this process, the drawings are kept for ``run_png_job``."""
+    ``keep``: drawn in this process, the drawings are kept for ``run_png_job``."""
     workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
     if workers == 1:
         for job in todo:
             done(*run_job(job, out_dir, png, keep))
-        if while_drawing is not None:
-            while_drawing()
         return
     with worker_pool(workers) as pool:
         futures = [pool.submit(run_job, job, out_dir, png) for job in sorted(todo, key=lambda j: -j.cost)]
-        if while_drawing is not None:
-            while_drawing()
         for fut in as_completed(futures):
             done(*fut.result())
 
