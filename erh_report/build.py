@@ -14,21 +14,23 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from erh_report.cache import Cache, cached_file
-from erh_report.data import Review, load_review
 from erh_report.errors import InputError, Problem
-from erh_report.grade import GradeReport
 from erh_report.jsonable import plain
+from erh_report.manifest import MANIFEST, unchanged_build
 from erh_report.outdir import check_out_dir, out_lock, staged_folder
 from erh_report.reproducible import normalise_zip
-from erh_report.spreadsheet import neutralised, write_csv
-from erh_report.synthesis import ReviewResults, run, tables
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
 from erh_report.workers import Forked, single_process_pools
+
+if TYPE_CHECKING:  # the analyses, pandas and matplotlib are imported when a build needs them, not to find
+    import pandas as pd  # that nothing changed
+
+    from erh_report.cache import Cache
+    from erh_report.data import Review
+    from erh_report.grade import GradeReport
+    from erh_report.synthesis import ReviewResults
 
 XLSX_NAME = "results.xlsx"
 
@@ -78,6 +80,9 @@ def _dependence_about(review: Review) -> dict[str, Any]:
 
 def write_results(results: ReviewResults, folder: Path) -> dict[str, pd.DataFrame]:
     """Write every results table as CSV (one per table, one per analysis) and JSON; return the tables."""
+    from erh_report.spreadsheet import write_csv
+    from erh_report.synthesis import tables
+
     review = results.review
     frames = tables(results)
     about = _about(review)
@@ -145,6 +150,11 @@ def write_results_workbook(
     frames: dict[str, pd.DataFrame], review: Review, folder: Path, cache: Cache | None = None
 ) -> None:
     """Every results table in one XLSX workbook (from the cache when the CSV and JSON it holds are unchanged)."""
+    import pandas as pd
+
+    from erh_report.cache import cached_file
+    from erh_report.spreadsheet import neutralised
+
     about = _about(review)
 
     def workbook() -> None:
@@ -164,6 +174,7 @@ def write_supplementary_tables(
     results: ReviewResults, grade: GradeReport, folder: Path, cache: Cache | None = None
 ) -> None:
     """The eTables as CSV files (tables/) and one XLSX workbook, for journals."""
+    from erh_report.cache import cached_file
     from erh_report.render.workbook import supplementary_tables, write_csvs, write_workbook
 
     frames = supplementary_tables(results, grade)
@@ -215,6 +226,8 @@ def not_provided_tables(review: Review) -> list[str]:
 
 def write_grade(grade: GradeReport, folder: Path) -> None:
     """GRADE assessments as JSON (every evidence profile, machine-readable) and CSV tables."""
+    from erh_report.spreadsheet import write_csv
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "grade.json").write_text(grade.to_json() + "\n", encoding="utf-8")
     for name, frame in grade.tables().items():
@@ -228,15 +241,31 @@ def build(
     stages: tuple[str, ...] = STAGES,
     jobs: int = 2,
     cache_dir: Path | None | bool = True,
-) -> ReviewResults:
+) -> ReviewResults | None:
     """Check the data, run every analysis and write the build folder. Raises InputError on bad data.
 
+    Returns the results, or None when OUT already held what the build would make (``unchanged_build``):
+    then nothing is read beyond the inputs' bytes and nothing is written.
+
     ``stages`` picks what to make: "results" (always), "figures", "documents" (needs figures).
-    ``cache_dir``: True for the default cache beside the build folder, a folder, or False/None for none.
+    ``cache_dir``: True for the default cache beside the build folder, a folder, or False/None for none (and
+    a build made again even when nothing changed).
     """
     started = time.perf_counter()
     target = check_out_dir(out_dir, data_dir)  # before anything is read or written
     say = progress or (lambda _m: None)
+    if cache_dir and (target / MANIFEST).is_file():  # built before: maybe from the same inputs (--no-cache: build)
+        with out_lock(target):
+            count = unchanged_build(target, Path(data_dir), stages)
+        if count is not None:
+            say(
+                f"nothing changed since {target} was built: the same data, templates, code, software and fonts,"
+                f" and its {count} files are those its manifest lists; left as it is (--no-cache builds it again)"
+            )
+            say(f"done in {time.perf_counter() - started:.1f} s")
+            return None
+    from erh_report.data import load_review
+
     say(f"checking {data_dir}")
     review = load_review(data_dir)
     say(review.summary())
@@ -254,10 +283,11 @@ def _build_locked(
     started: float,
 ) -> ReviewResults:
     """``build`` once the data are checked and OUT is known to be safe and is locked."""
-    from erh_report.cache import PngTask, default_cache_dir, render_figures_cached
+    from erh_report.cache import Cache, PngTask, default_cache_dir, render_figures_cached
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
+    from erh_report.synthesis import run
 
     say = progress or (lambda _m: None)
     results = run(review, progress=progress)

@@ -119,8 +119,8 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-cache",
         action="store_true",
-        help="draw and render everything again (default: reuse unchanged figures and documents "
-        "from .erh-cache/ beside the output folder)",
+        help="build and draw and render everything again (default: leave OUT as it is when its manifest "
+        "shows nothing changed; else reuse unchanged figures and documents from .erh-cache/ beside it)",
     )
 
     diff = commands.add_parser(

@@ -3,9 +3,12 @@ Methods and recorded in the manifest) and the font files the PDFs are set in."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import hashlib
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -71,3 +74,84 @@ def fonts() -> dict[str, str]:
         count = f"{len(paths)} file{'' if len(paths) == 1 else 's'}"
         found[family] = f"{count}, sha256 {digest.hexdigest()[:16]}" if paths else "not installed"
     return found
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.lru_cache(maxsize=1)
+def dependency_versions() -> dict[str, str]:
+    """Every package erh_report needs, directly or through another, with its version here.
+
+    Beyond those the Methods name (``versions``), these shape the outputs' bytes too (lxml, fontTools,
+    Pillow, pydyf...), so the manifest records them and a build is "unchanged" only when all are the same.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    found: dict[str, str] = {}
+    todo = ["erh_report"]
+    while todo:
+        name = todo.pop()
+        if _normalised(name) in found:
+            continue
+        try:
+            distribution = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            found[_normalised(name)] = "not installed"
+            continue
+        found[_normalised(name)] = distribution.version
+        for line in distribution.requires or []:
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return dict(sorted(found.items()))
+
+
+#: The C libraries WeasyPrint lays text out with, and the function each reports its version by.
+_LIBRARIES = (
+    ("pango", "pango-1.0", "pango_version_string"),
+    ("harfbuzz", "harfbuzz", "hb_version_string"),
+    ("fontconfig", "fontconfig", "FcGetVersion"),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """The versions of Pango, HarfBuzz and fontconfig: they shape the PDFs' text as much as the fonts do."""
+    found = {}
+    for label, library, function in _LIBRARIES:
+        path = ctypes.util.find_library(library)
+        try:
+            call = getattr(ctypes.CDLL(path), function) if path else None
+        except (OSError, AttributeError):
+            call = None
+        if call is None:
+            found[label] = "not found"
+        elif function == "FcGetVersion":  # an int: major * 10000 + minor * 100 + revision
+            number = call()
+            found[label] = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+        else:
+            call.restype = ctypes.c_char_p
+            found[label] = call().decode("ascii", "replace")
+    return found
+
+
+def folder_digest(folder: Path) -> str:
+    """SHA-256 of a folder's files, names and bytes, leaving out Python's compiled files."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.relative_to(folder).parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The digest of erh_report's own files (its code and the data it ships): a build made by other code
+    than the last one's is not "unchanged", even at the same version number."""
+    return folder_digest(Path(__file__).resolve().parent)

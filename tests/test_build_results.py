@@ -346,8 +346,8 @@ def test_rebuild_replaces_and_failure_leaves_old_results(tmp_path: Path, monkeyp
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(build_mod, "write_results", broken)
-    with pytest.raises(RuntimeError):
-        build(DATA, out, progress=None, stages=("results",))
+    with pytest.raises(RuntimeError):  # built again, not found unchanged (the same data)
+        build(DATA, out, progress=None, stages=("results",), cache_dir=False)
     assert (out / "results" / "analyses.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [".erh-build", "inputs.zip", "manifest.json", "results"]
     assert not list(tmp_path.glob(".build.tmp-*"))  # the staging folder is gone

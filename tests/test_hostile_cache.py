@@ -5,6 +5,7 @@ again and reported, and the build's outputs are byte-identical to a cold build's
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import jinja2
@@ -59,6 +60,7 @@ def test_truncated_workbook_in_the_cache_is_made_again(tmp_path: Path, capsys: p
     assert len(books) == 1
     books[0].write_bytes(first[: len(first) // 2])
     capsys.readouterr()
+    shutil.rmtree(out)  # else nothing changed, and the folder is left as it is, the cache unread
     assert main(["build", str(DATA), "--out", str(out), "--only", "results"]) == 0
     err = capsys.readouterr().err
     assert "cache: 1 damaged entry deleted and made again: workbooks/" in err

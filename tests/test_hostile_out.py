@@ -123,7 +123,8 @@ if step == "no-exchange":
     step = sys.argv[2]
 outdir.swap_hook = lambda name: os.kill(os.getpid(), signal.SIGKILL) if name == step else None
 from erh_report.cli import main
-main(["build", sys.argv[-2], "--out", sys.argv[-1], "--only", "results", "--quiet"])
+again = [] if step == "none" else ["--no-cache"]  # built again although nothing changed
+main(["build", sys.argv[-2], "--out", sys.argv[-1], "--only", "results", "--quiet", *again])
 """
 
 
@@ -159,7 +160,7 @@ def test_killed_builds_leave_a_whole_build(data: Path, tmp_path: Path):
         assert snapshot(out) == first, steps
         assert_whole_build(out)
     for delay in (1.0, 3.0):  # kills at moments of the build, wherever they fall
-        process = run_build(data, out)
+        process = run_build(data, out, "again")
         time.sleep(delay)
         process.kill()
         process.wait()

@@ -1,0 +1,126 @@
+"""Building again what is already built: nothing is read beyond the inputs' bytes and nothing is written,
+unless an input, the code, the software, the stages or an output differ from what the manifest records."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from review_copies import copy_data, set_cell
+
+from erh_report import manifest as manifest_module
+from erh_report import software
+from erh_report.build import build
+from erh_report.manifest import unchanged_build
+from erh_report.outdir import MARKER
+
+STAGES = ("results",)
+
+
+def _built(tmp_path: Path) -> tuple[Path, Path]:
+    data = copy_data(tmp_path)
+    out = tmp_path / "out"
+    assert build(data, out, progress=None, stages=STAGES) is not None
+    return data, out
+
+
+def _times(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*")}
+
+
+def test_the_same_build_again_leaves_the_folder_as_it_is(tmp_path: Path):
+    data, out = _built(tmp_path)
+    before = _times(out)
+    inode = out.stat().st_ino
+    said: list[str] = []
+    assert build(data, out, progress=said.append, stages=STAGES) is None
+    assert _times(out) == before and out.stat().st_ino == inode  # not swapped, not touched
+    count = len(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"])
+    assert said[0].startswith(f"nothing changed since {out.resolve()} was built")
+    assert f"its {count} files are those its manifest lists" in said[0]
+
+
+def test_a_changed_input_cell_builds_again(tmp_path: Path):
+    data, out = _built(tmp_path)
+    old = set_cell(data / "outcome_data.csv", 2, "mean", "99.5")
+    assert old != "99.5"
+    assert build(data, out, progress=None, stages=STAGES) is not None
+    recorded = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert recorded["inputs"]["outcome_data.csv"] == manifest_module.sha256(data / "outcome_data.csv")
+    assert unchanged_build(out, data, STAGES) == len(recorded["outputs"])
+
+
+@pytest.mark.parametrize("damage", ["edited", "added", "deleted"])
+def test_an_output_touched_since_is_made_again(tmp_path: Path, damage: str):
+    data, out = _built(tmp_path)
+    listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    csv = out / "results" / "analyses.csv"
+    if damage == "edited":
+        csv.write_text(csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    elif damage == "added":
+        (out / "results" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    else:
+        csv.unlink()
+    assert unchanged_build(out, data, STAGES) is None
+    assert build(data, out, progress=None, stages=STAGES) is not None
+    assert manifest_module.sha256(csv) == listed["results/analyses.csv"]
+    assert not (out / "results" / "notes.txt").exists()
+
+
+def test_the_marker_is_not_an_output_and_other_stages_or_no_cache_build_again(tmp_path: Path):
+    data, out = _built(tmp_path)
+    assert (out / MARKER).is_file()
+    count = unchanged_build(out, data, STAGES)
+    assert count is not None and count == len(list((out / "results").rglob("*.*"))) + 1  # + inputs.zip
+    assert unchanged_build(out, data, ("results", "figures")) is None
+    inode = out.stat().st_ino
+    assert build(data, out, progress=None, stages=STAGES, cache_dir=False) is not None
+    assert out.stat().st_ino != inode  # a new folder swapped in
+
+
+def test_other_code_or_software_is_not_the_same_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    data, out = _built(tmp_path)
+    monkeypatch.setattr(manifest_module, "code_digest", lambda: "0" * 64)
+    assert unchanged_build(out, data, STAGES) is None
+    monkeypatch.undo()
+    other = {**software.dependency_versions(), "lxml": "0.0"}
+    monkeypatch.setattr(manifest_module, "dependency_versions", lambda: other)
+    assert unchanged_build(out, data, STAGES) is None
+
+
+def test_a_damaged_manifest_means_build_again(tmp_path: Path):
+    data, out = _built(tmp_path)
+    (out / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert unchanged_build(out, data, STAGES) is None
+    (out / "manifest.json").write_text("[]", encoding="utf-8")
+    assert unchanged_build(out, data, STAGES) is None
+
+
+def test_the_code_digest_follows_every_file_but_compiled_ones(tmp_path: Path):
+    package = tmp_path / "package"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (package / "styles.csl").write_text("<style/>\n", encoding="utf-8")
+    first = software.folder_digest(package)
+    (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    assert software.folder_digest(package) == first
+    (package / "styles.csl").write_text("<style></style>\n", encoding="utf-8")
+    second = software.folder_digest(package)
+    assert second != first
+    os.rename(package / "a.py", package / "b.py")  # the same bytes under another name
+    assert software.folder_digest(package) not in (first, second)
+
+
+def test_the_manifest_records_every_dependency_and_the_text_libraries(tmp_path: Path):
+    _, out = _built(tmp_path)
+    recorded = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    dependencies = recorded["dependencies"]
+    # the declared ones and those they bring (pydyf through WeasyPrint), each with its installed version
+    for name in ("numpy", "weasyprint", "python-docx", "lxml", "pillow", "pydyf", "fonttools"):
+        assert dependencies[name] == software.metadata.version(name)
+    assert "pytest" not in dependencies  # a development tool shapes no output
+    assert recorded["code"]["erh_report"] == software.code_digest() and len(software.code_digest()) == 64
+    assert set(recorded["libraries"]) == {"pango", "harfbuzz", "fontconfig"}
+    assert all(v == "not found" or v[0].isdigit() for v in recorded["libraries"].values())
