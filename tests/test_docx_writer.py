@@ -570,3 +570,62 @@ def test_fallbacks_kept_between_builds_are_reused_and_a_damaged_one_is_made_agai
     assert len(made) == 1
     same = {(base / f"{name}.docx").read_bytes() for name in ("plain", "first", "second", "third")}
     assert len(same) == 1
+
+
+MIXED_CELLS = """<html><body><main>
+<table id="t1"><caption>Table 2. Mixed cells</caption>
+<thead><tr><th>Study</th><th class="num">N</th><th style="text-align: center">Effect</th><th>Note</th></tr></thead>
+<tbody>
+<tr><th>Smith 2019</th><td class="num">120</td><td style="text-align:center">0.38 (0.21 to 0.55)</td><td>plain</td></tr>
+<tr><th>Jones&#160;2020</th><td class="num">81</td>
+<td style="text-align:center">  0.20   (0.01 to 0.39) </td><td></td></tr>
+<tr><th>Lee 2021</th><td class="num"><em>9</em></td><td style="text-align:center">⊕⊕◯◯ low</td><td>a<br/>b</td></tr>
+<tr><th id="row-kim">Kim 2022</th><td class="num">1,204</td>
+<td style="text-align:center">&lt;0.001 &amp; more</td><td>last</td></tr>
+</tbody></table>
+<p>After the <a href="#row-kim">table</a>.</p>
+</main></body></html>"""
+
+
+def test_plain_cells_copied_from_their_first_of_a_kind_equal_python_docx_cells(base: Path, monkeypatch) -> None:
+    """Plain-text cells are written by copying the first cell of their kind; the file is the one
+    python-docx gives cell by cell, byte for byte, with markup, symbols, breaks and empty cells among them."""
+    from erh_report.render import docx_writer
+
+    _write(MIXED_CELLS, base, "copied.docx")
+    monkeypatch.setattr(docx_writer, "_plain_text", lambda _element: None)
+    _write(MIXED_CELLS, base, "each.docx")
+    copied, each = (zipfile.ZipFile(base / name).read("word/document.xml") for name in ("copied.docx", "each.docx"))
+    assert copied == each
+    (table,) = docx.Document(str(base / "copied.docx")).tables
+    assert [c.text for c in table.rows[2].cells] == ["Jones\xa02020", "81", "0.20 (0.01 to 0.39)", ""]
+    assert [c.text for c in table.rows[4].cells] == ["Kim 2022", "1,204", "<0.001 & more", "last"]
+    assert table.rows[4].cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert table.rows[4].cells[0].paragraphs[0].runs[0].bold
+
+
+def test_plain_text_of_a_cell_is_one_run_or_none() -> None:
+    from erh_report.render.docx_writer import _plain_text
+
+    def cell(html: str):
+        return lxml.html.fragment_fromstring(html)
+
+    assert _plain_text(cell("<td>  0.20   (0.01 to\n0.39) </td>")) == "0.20 (0.01 to 0.39)"
+    assert _plain_text(cell("<td><em>9</em></td>")) is None
+    assert _plain_text(cell("<td>⊕⊕◯◯ low</td>")) is None  # the symbols take a font of their own
+    assert _plain_text(cell("<td>   </td>")) is None and _plain_text(cell("<td></td>")) is None
+    assert _plain_text(cell("<td>\xa012</td>")) is None  # a kept non-breaking space at the start
+
+
+def test_table_text_widths_from_each_characters_advance() -> None:
+    from erh_report.render.font_metrics import AVERAGE_EM, char_em, text_width_twips
+
+    assert text_width_twips("\ue000", 8) == pytest.approx(AVERAGE_EM * 8 * 20)  # in no font: an average one
+    first = text_width_twips("0.38 (0.21 to 0.55)", 8)
+    assert text_width_twips("0.38 (0.21 to 0.55)", 8) == first  # the second time from the advances kept
+    ems = 0.0
+    for char in "0.38 (0.21 to 0.55)":
+        ems += char_em(char)
+    assert first == ems * 8 * 20
+    assert text_width_twips("WW", 8) > text_width_twips("ii", 8)
+    assert text_width_twips("Study", 8, bold=True) > text_width_twips("Study", 8)

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -194,6 +195,8 @@ class _Writer:
     fallbacks: dict[str, tuple[ImagePart, int]] = field(default_factory=dict)  # PNGs beside SVGs, placed width
     made: images.Fallbacks = field(default_factory=lambda: images.Fallbacks(None))  # fallback PNGs, maybe kept
     style_ids: dict[str, str] = field(default_factory=dict)
+    #: The first plain-text cell of each kind as written, to copy for the next ones (see ``_cell``).
+    cell_models: dict[tuple, tuple] = field(default_factory=dict)
 
     def style_id(self, name: str | None) -> str | None:
         """The style id of a style name (looked up once: python-docx's lookup by name is slow)."""
@@ -432,6 +435,20 @@ class _Writer:
             align = WD_ALIGN_PARAGRAPH.RIGHT
         elif classes & {"center", "text-center"} or (element.get("align") or "").lower() == "center":
             align = WD_ALIGN_PARAGRAPH.CENTER
+        text = _plain_text(element)
+        kind = (element.tag == "th", align, spec.part == "head")
+        model = self.cell_models.get(kind) if text is not None and not self.pending_ids else None
+        if model is not None:  # a cell like one written before but for its text: that one's XML, copied
+            paragraph, valign = model
+            tc = cell._tc
+            for placeholder in tc.findall(qn("w:p")):
+                tc.remove(placeholder)
+            copy = deepcopy(paragraph)
+            copy.find(_TEXT).text = text
+            tc.append(copy)
+            tc.get_or_add_tcPr()._insert_vAlign(deepcopy(valign))
+            self.created.append(Paragraph(copy, cell))
+            return
         width = int(cell.width) if cell.width is not None else None
         flow = _Flow(
             container=cell, style=TABLE_TEXT, in_cell=True, align=align, bold=element.tag == "th", cell_width=width
@@ -447,6 +464,24 @@ class _Writer:
         cell.vertical_alignment = (
             WD_CELL_VERTICAL_ALIGNMENT.BOTTOM if spec.part == "head" else WD_CELL_VERTICAL_ALIGNMENT.TOP
         )
+        if text is not None and kind not in self.cell_models:
+            self._keep_cell_model(cell, kind, text)
+
+    def _keep_cell_model(self, cell: _Cell, kind: tuple, text: str) -> None:
+        """Keep a plain-text cell's paragraph and vertical alignment as the model of its kind, when it was
+        written as one run of that text (python-docx's way is a tenth of a millisecond per cell; a table of
+        every study and outcome has thousands)."""
+        paragraphs = cell._tc.findall(qn("w:p"))
+        valign = cell._tc.tcPr.find(qn("w:vAlign")) if cell._tc.tcPr is not None else None
+        if len(paragraphs) != 1 or valign is None:
+            return
+        paragraph = paragraphs[0]
+        runs = [child for child in paragraph if child.tag != qn("w:pPr")]  # no bookmark, no link
+        if len(runs) != 1 or runs[0].tag != qn("w:r"):
+            return
+        texts = [child for child in runs[0] if child.tag != qn("w:rPr")]
+        if len(texts) == 1 and texts[0].tag == qn("w:t") and texts[0].text == text:
+            self.cell_models[kind] = (deepcopy(paragraph), deepcopy(valign))
 
     # ---- figures ----------------------------------------------------------------------------------------------
 
@@ -573,6 +608,23 @@ class _Writer:
         if urlsplit(href).scheme.lower() in _SCHEMES:
             return ox.hyperlink_element(paragraph, url=href)
         return None
+
+
+_TEXT = f"{qn('w:r')}/{qn('w:t')}"
+
+
+def _plain_text(element) -> str | None:
+    """A cell's text when the cell holds only text that makes one run: no markup, no symbols of the symbol
+    font, no tab or line break, and some text; else None."""
+    if len(element) or not element.text:
+        return None
+    pieces = normalise([(element.text, Fmt())])
+    if len(pieces) != 1 or not isinstance(pieces[0][0], str):
+        return None
+    text = pieces[0][0]
+    if not text or text != text.strip() or any(c in text for c in "\t\n\r") or len(_SYMBOLS.split(text)) != 1:
+        return None
+    return text
 
 
 def _make_tiny(paragraph: Paragraph) -> None:

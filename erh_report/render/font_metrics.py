@@ -70,17 +70,29 @@ def table_fonts(bold: bool) -> tuple[FontWidths, ...]:
     return tuple(found)
 
 
+def char_em(char: str, bold: bool = False) -> float:
+    """The advance of ``char`` in ems: from the first table font that has it, else an average character's."""
+    for font in table_fonts(bold):
+        advance = font.em(char)
+        if advance is not None:
+            return advance
+    return AVERAGE_EM
+
+
+@functools.lru_cache(maxsize=2)
+def _known_ems(bold: bool) -> dict[str, float]:
+    """The advances looked up so far (a table of every study measures tens of thousands of texts)."""
+    return {}
+
+
 def text_width_twips(text: str, size_pt: float, bold: bool = False) -> float:
     """The advance width of ``text`` set in the table font at ``size_pt``, in twips (no kerning: Word and
     LibreOffice do not kern table text by default)."""
-    fonts = table_fonts(bold)
+    known = _known_ems(bold)
     ems = 0.0
     for char in text:
-        for font in fonts:
-            advance = font.em(char)
-            if advance is not None:
-                ems += advance
-                break
-        else:
-            ems += AVERAGE_EM
+        advance = known.get(char)
+        if advance is None:
+            advance = known[char] = char_em(char, bold)
+        ems += advance
     return ems * size_pt * TWIPS_PER_POINT
