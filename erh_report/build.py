@@ -284,6 +284,7 @@ def _build_locked(
 ) -> ReviewResults:
     """``build`` once the data are checked and OUT is known to be safe and is locked."""
     from erh_report.cache import Cache, PngTask, default_cache_dir, render_figures_cached
+    from erh_report.dependence import dependence_table, keep_dependence_table
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
@@ -302,30 +303,27 @@ def _build_locked(
     drawers = max(1, min(jobs, os.cpu_count() or 1)) if "documents" in stages else 1
     with staged_folder(target) as tmp, single_process_pools(drawers if drawers > 1 else 0) as drawing:
 
-        def results_files() -> tuple[dict[str, pd.DataFrame], float]:
+        def results_files() -> tuple[dict[str, pd.DataFrame], float, pd.DataFrame]:
             clock = time.perf_counter()
             frames = write_results(results, tmp / "results")
             if "grade" not in review.not_provided:  # an imported review's source holds no GRADE: none is made up
                 write_grade(grade, tmp / "results" / "grade")
-            return frames, time.perf_counter() - clock
+            return frames, time.perf_counter() - clock, dependence_table(review)
 
         # With processes to spare, the results files are written by one of their own while the figures are
-        # planned and drawn and the documents rendered (it has the analyses: a fork). The table of several
-        # effects per study, which the supplement shows too, is made first, here, for both.
+        # planned and drawn (it has the analyses: a fork). It sends back the tables and the table of several
+        # effects per study, which it makes first and the supplement shows too.
         timings["results"] = 0.0
         written: list[dict[str, pd.DataFrame]] = []
         forked = None
         if drawers > 1:
-            from erh_report.dependence import dependence_table
-
-            dependence_table(review)
             forked = Forked(results_files)
         else:
-            frames, timings["results"] = results_files()
+            frames, timings["results"], _ = results_files()
             written.append(frames)
 
         def results_frames() -> dict[str, pd.DataFrame]:
-            """The results tables, once the process writing them is done (asked as late as possible)."""
+            """The results tables, once the process writing them is done."""
             if not written:
                 answer = forked.result() if forked is not None else None
                 if answer is None:  # the process failed: the work again here, to report what went wrong
@@ -333,6 +331,7 @@ def _build_locked(
                     answer = results_files()
                 written.append(answer[0])
                 timings["results"] = answer[1]
+                keep_dependence_table(review, answer[2])
             return written[0]
 
         if "figures" in stages or "documents" in stages:
@@ -369,6 +368,7 @@ def _build_locked(
                 write_supplementary_tables(results, grade, tmp, cache)
                 write_results_workbook(results_frames(), review, tmp / "results", cache)
 
+            results_frames()  # the table of several effects per study, for the supplement (made by then)
             clock = time.perf_counter()
             write_documents(
                 results,

@@ -66,7 +66,10 @@ def _kept(store: dict, review: Review, make):
     kept = store.get(id(review))
     if kept is not None and kept[0]() is review:
         return kept[1]
-    value = make(review)
+    return _keep(store, review, make(review))
+
+
+def _keep(store: dict, review: Review, value):
     key = id(review)
     store[key] = (weakref.ref(review, lambda _ref: store.pop(key, None)), value)
     return value
@@ -167,6 +170,12 @@ def dependence_table(review: Review) -> pd.DataFrame:
     """Every analysis with enough studies under select, aggregate and multilevel (one row each). Kept per
     review while it lives: the results files, the workbook and the supplement all show it."""
     return _kept(_TABLES, review, _dependence_table).copy()
+
+
+def keep_dependence_table(review: Review, table: pd.DataFrame) -> None:
+    """Keep ``table`` as the review's, made by another process (the one that writes the results files), so
+    that this one does not make it again."""
+    _keep(_TABLES, review, table)
 
 
 def _dependence_table(review: Review) -> pd.DataFrame:

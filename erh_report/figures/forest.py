@@ -9,7 +9,9 @@ it out. ``jobs`` makes one figure per analysis and one per subgroup variable, wi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -123,7 +125,7 @@ def _columns(dichotomous: bool, groups: tuple[str, str] = ("Intervention", "Cont
 
 
 def _study_cells(
-    style: NumberStyle, row: pd.Series, measure: str, decimals: dict[str, int], dichotomous: bool
+    style: NumberStyle, row: Mapping[str, Any], measure: str, decimals: dict[str, int], dichotomous: bool
 ) -> dict[str, str]:
     cells: dict[str, str] = {}
     if row["data"] == "aggregated":  # several effects of the study combined: its arm sizes only
@@ -268,8 +270,10 @@ def forest_spec(
         rb = review.rob(sid, a.outcome_id)
         rob_rows[sid] = tuple(getattr(rb, d) for d in (*rob_tool.domain_ids, "overall")) if rb else None
 
+    records = effects.to_dict("records")  # a row as a dict: a pandas row of mixed columns is slow to make
+
     def study_row(i: int) -> Row:
-        row = effects.iloc[i]
+        row = records[i]
         w = float(row["weight"])
         size = math.sqrt(w / wmax) if math.isfinite(w) and wmax > 0 else 0.6
         mark = Mark(

@@ -7,8 +7,9 @@ which effects the three-level model pooled and where each study's weight went.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -38,7 +39,7 @@ def grouped_rows(effects: pd.DataFrame, study_row: Callable[[int], Row]) -> list
     return rows
 
 
-def aggregated_suffix(row: pd.Series) -> str:
+def aggregated_suffix(row: Mapping[str, Any]) -> str:
     """ " (3 effects aggregated)" after a study whose effects were combined into its row."""
     n = row.get("effects_in_study")
     if row.get("data") != "aggregated" or n is None or n != n:
