@@ -111,24 +111,37 @@ def dependency_versions() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-#: The C libraries WeasyPrint lays text out with, and the function each reports its version by.
+#: The C libraries WeasyPrint lays text out with: the names they are loaded by (Linux, macOS), the name to
+#: search for when none loads, and the function each reports its version by.
 _LIBRARIES = (
-    ("pango", "pango-1.0", "pango_version_string"),
-    ("harfbuzz", "harfbuzz", "hb_version_string"),
-    ("fontconfig", "fontconfig", "FcGetVersion"),
+    ("pango", ("libpango-1.0.so.0", "libpango-1.0.0.dylib"), "pango-1.0", "pango_version_string"),
+    ("harfbuzz", ("libharfbuzz.so.0", "libharfbuzz.0.dylib"), "harfbuzz", "hb_version_string"),
+    ("fontconfig", ("libfontconfig.so.1", "libfontconfig.1.dylib"), "fontconfig", "FcGetVersion"),
 )
+
+
+def _load(names: tuple[str, ...], search: str) -> ctypes.CDLL | None:
+    """The library by one of its usual names; else as ``ctypes.util.find_library`` finds it (which runs
+    other programs: a process forked late in a build would report the build's memory as its own)."""
+    for name in names:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    path = ctypes.util.find_library(search)
+    try:
+        return ctypes.CDLL(path) if path else None
+    except OSError:
+        return None
 
 
 @functools.lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
     """The versions of Pango, HarfBuzz and fontconfig: they shape the PDFs' text as much as the fonts do."""
     found = {}
-    for label, library, function in _LIBRARIES:
-        path = ctypes.util.find_library(library)
-        try:
-            call = getattr(ctypes.CDLL(path), function) if path else None
-        except (OSError, AttributeError):
-            call = None
+    for label, names, search, function in _LIBRARIES:
+        library = _load(names, search)
+        call = getattr(library, function, None) if library is not None else None
         if call is None:
             found[label] = "not found"
         elif function == "FcGetVersion":  # an int: major * 10000 + minor * 100 + revision

@@ -124,3 +124,20 @@ def test_the_manifest_records_every_dependency_and_the_text_libraries(tmp_path: 
     assert recorded["code"]["erh_report"] == software.code_digest() and len(software.code_digest()) == 64
     assert set(recorded["libraries"]) == {"pango", "harfbuzz", "fontconfig"}
     assert all(v == "not found" or v[0].isdigit() for v in recorded["libraries"].values())
+
+
+def test_the_text_libraries_are_found_without_running_another_program(monkeypatch: pytest.MonkeyPatch):
+    """A program run late in a build is a process forked from it, which reports the build's memory as its
+    own peak: the libraries are loaded by their usual names, not searched for with ldconfig."""
+
+    def no_search(_name: str) -> None:
+        raise AssertionError("find_library runs ldconfig")
+
+    software.library_versions.cache_clear()
+    monkeypatch.setattr(software.ctypes.util, "find_library", no_search)
+    try:
+        found = software.library_versions()
+    finally:
+        software.library_versions.cache_clear()
+    assert found["pango"][0].isdigit() and found["harfbuzz"][0].isdigit() and found["fontconfig"][0].isdigit()
+    assert found == software.library_versions()
