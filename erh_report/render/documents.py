@@ -94,16 +94,25 @@ def source_line(review) -> str:
     return f"Data imported from {source.file} ({source.format})" + (f", doi:{source.doi}" if source.doi else "") + "."
 
 
-def _html_and_docx(
+def _html_file(name: str, html: str, out_dir: Path) -> float:
+    """The self-contained HTML of one document (figures inlined); runs in a worker process. It needs only
+    the SVGs, so it need not wait for the PNGs as the DOCX does."""
+    import time
+
+    start = time.perf_counter()
+    (out_dir / f"{name}.html").write_text(inline_figures(html, out_dir / "figures"), encoding="utf-8")
+    return time.perf_counter() - start
+
+
+def _docx_file(
     name: str, title: str, html: str, out_dir: Path, header: str | None, fallbacks: Path | None = None
 ) -> float:
-    """The self-contained HTML (figures inlined) and the DOCX of one document; runs in a worker process."""
+    """The DOCX of one document; runs in a worker process."""
     import time
 
     from erh_report.render.docx_writer import write_docx
 
     start = time.perf_counter()
-    (out_dir / f"{name}.html").write_text(inline_figures(html, out_dir / "figures"), encoding="utf-8")
     write_docx(html, out_dir, out_dir / f"{name}.docx", title=title, header_text=header, fallback_cache=fallbacks)
     return time.perf_counter() - start
 
@@ -183,7 +192,8 @@ def write_documents(
 
     def prepare() -> tuple[list[_Task], list[_Task]]:
         """The documents' HTML, then the tasks: PDF parts (the supplement's first, largest first within a
-        document, so that its long join overlaps the others' parts) and, needing the PNGs, HTML and DOCX."""
+        document, so that its long join overlaps the others' parts), the HTML files and, needing the PNGs,
+        the DOCX files."""
         for doc in DOCUMENTS:
             html, _ = document_html(doc, results, grade, figures, style, templates, jinja_cache)
             html = link_cross_references(html)
@@ -203,6 +213,7 @@ def write_documents(
             pending.append(_Pending(doc, html, key, parts))
 
         tasks: list[_Task] = []
+        html_tasks: list[_Task] = []
         docx_tasks: list[_Task] = []
         # A part the same as another's (same key, one folder) is laid out once: every document that has it
         # waits for that one task before its join.
@@ -211,9 +222,17 @@ def write_documents(
             docx_tasks.append(
                 _Task(
                     1 + len(item.html) / 100_000,
-                    f"{item.doc.name}: HTML and DOCX",
-                    _html_and_docx,
+                    f"{item.doc.name}: DOCX",
+                    _docx_file,
                     (item.doc.name, item.doc.title, item.html, out_dir, header, fallbacks),
+                )
+            )
+            html_tasks.append(
+                _Task(
+                    item.html.count("<img") / 100,
+                    f"{item.doc.name}: HTML",
+                    _html_file,
+                    (item.doc.name, item.html, out_dir),
                 )
             )
             to_lay_out = []
@@ -239,7 +258,7 @@ def write_documents(
             laid_out.extend(folder for folder, _ in to_lay_out)
             if not awaited:
                 join()
-        return tasks, docx_tasks
+        return tasks + html_tasks, docx_tasks  # the HTML files are short: they fill gaps at the end
 
     _run_with_prerequisites(prepare, before_docx, jobs, say, while_waiting or (lambda: None))
 
