@@ -22,7 +22,7 @@ from erh_report.manifest import MANIFEST, unchanged_build
 from erh_report.outdir import check_out_dir, out_lock, staged_folder
 from erh_report.reproducible import normalise_zip
 from erh_report.vocabulary import ILLUSTRATIVE_NOTICE, method_label
-from erh_report.workers import Forked, single_process_pools
+from erh_report.workers import Forked, forks_share_memory, single_process_pools
 
 if TYPE_CHECKING:  # the analyses, pandas and matplotlib are imported when a build needs them, not to find
     import pandas as pd  # that nothing changed
@@ -269,7 +269,9 @@ def build(
     say(f"checking {data_dir}")
     review = load_review(data_dir)
     say(review.summary())
-    with out_lock(target):  # nothing is written before the data are known to be good
+    # Nothing is written before the data are known to be good. The build's workers are forked: their
+    # collectors leave alone what they inherit.
+    with out_lock(target), forks_share_memory():
         return _build_locked(review, target, progress, stages, jobs, cache_dir, started)
 
 

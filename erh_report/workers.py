@@ -7,7 +7,7 @@ exits at once if the parent is already gone; elsewhere the pool's own shutdown i
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import gc
 import multiprocessing
 import os
 import signal
@@ -19,11 +19,46 @@ from typing import Any, TypeVar
 PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
 
+#: How many ``forks_share_memory`` blocks are open, and whether the fork under way froze the collector.
+_sharing = [0, False]
+
+
+def _before_fork() -> None:
+    if _sharing[0] and not gc.get_freeze_count():  # leave a caller's own frozen objects alone
+        gc.freeze()
+        _sharing[1] = True
+
+
+def _after_fork_in_parent() -> None:
+    if _sharing[1]:
+        gc.unfreeze()
+        _sharing[1] = False
+
+
+def _after_fork_in_child() -> None:
+    _sharing[1] = False  # the child keeps what it inherited frozen: its collector never walks it
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+
+
+@contextmanager
+def forks_share_memory() -> Iterator[None]:
+    """Processes forked inside this block get what they inherit frozen (``gc.freeze``): their garbage
+    collector never walks the parent's objects. Walking them costs each child time (the whole inherited
+    heap, at every full collection) and memory (each object walked is touched, and its page copied). The
+    parent unfreezes at once: its own collections go on as before."""
+    _sharing[0] += 1
+    try:
+        yield
+    finally:
+        _sharing[0] -= 1
+
 
 def die_with_parent(parent: int) -> None:
     """Pool initializer: be killed when ``parent`` dies (Linux)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the C library is loaded already: no search for it
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError, TypeError):
         return
@@ -31,9 +66,17 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers die with this process."""
-    return ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+def _start_worker(parent: int, warm: Callable[[], None] | None) -> None:
+    die_with_parent(parent)
+    if warm is not None:
+        warm()
+        gc.freeze()  # what ``warm`` made lives as long as the worker: its collector need not walk it
+
+
+def worker_pool(workers: int, warm: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """A process pool whose workers die with this process. ``warm`` (if given) runs first in each
+    worker: the imports every task needs, made once and then left alone by the collector."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), warm))
 
 
 @contextmanager

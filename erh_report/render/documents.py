@@ -343,7 +343,7 @@ def _run_with_prerequisites(
                 task.then()
         while_waiting()
         return
-    with worker_pool(workers) as pool:
+    with worker_pool(workers, warm=_import_layout_engine) as pool:
         pending = {item.future or pool.submit(item.run[0], *item.run[1]): item for item in first}
         tasks, waiting = prepare()
         if not first:
@@ -370,6 +370,11 @@ def _run_with_prerequisites(
                     say(f"{task.label} {number}/{total}: {future.result():.1f} s")
                     if task.then is not None:
                         task.then()
+
+
+def _import_layout_engine() -> None:
+    """The document workers' first step: WeasyPrint's modules, which every PDF part needs."""
+    import weasyprint  # noqa: F401
 
 
 def _join_pdf(item: _Pending, work: Path, out_dir: Path, cache: Cache | None, code: str) -> None:
