@@ -167,3 +167,28 @@ def test_text_measures_kept_between_builds_are_the_same_numbers(tmp_path, monkey
     path.write_text(good, encoding="utf-8")
     assert agg_text.load_measures(path) == len(set(TEXTS))
     agg_text._extent.cache_clear()
+
+
+def test_fonts_found_remembered_equal_matplotlibs_own_and_follow_the_rc_settings():
+    from matplotlib.font_manager import FontManager, FontProperties, fontManager
+
+    props = [
+        FontProperties(family=["DejaVu Sans", "Droid Sans Fallback"], size=8),
+        FontProperties(family=["DejaVu Sans"], weight="bold", size=9.5),
+        FontProperties(family=["serif"], style="italic"),
+        FontProperties(family=["sans-serif"]),
+    ]
+    own = agg_text._find_fonts
+    for settings in (st.RC, {"font.sans-serif": ["DejaVu Serif"]}):
+        with rc_context(settings):
+            expected = [[str(p) for p in own(fontManager, prop)] for prop in props]
+            with agg_text.remembered_font_lookup():
+                first = [[str(p) for p in fontManager._find_fonts_by_props(prop)] for prop in props]
+                again = [[str(p) for p in fontManager._find_fonts_by_props(prop)] for prop in props]
+            assert first == again == expected
+    with rc_context({"font.sans-serif": ["DejaVu Serif"]}):
+        serif = own(fontManager, props[3])
+    with rc_context({"font.sans-serif": ["DejaVu Sans"]}):
+        sans = own(fontManager, props[3])
+    assert serif != sans  # the settings change the answer: the remembered one followed them above
+    assert FontManager._find_fonts_by_props is own  # restored

@@ -24,7 +24,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib import ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.font_manager import FontManager, FontProperties, fontManager, get_font
 from matplotlib.textpath import TextToPath
 
 #: The matplotlib whose Agg text code (``_prepare_font``, ``draw_text``, ``_draw_text_glyphs_and_boxes``)
@@ -211,6 +211,71 @@ def remembered_svg_measures() -> Iterator[None]:
         yield
     finally:
         TextToPath.get_text_width_height_descent = _outline_measure
+
+
+#: The rcParams ``FontManager.findfont`` reads (it keys its own cache on them).
+_FONT_PARAMS = tuple(
+    f"font.{key}"
+    for key in (
+        "family",
+        "style",
+        "variant",
+        "weight",
+        "stretch",
+        "size",
+        "serif",
+        "sans-serif",
+        "cursive",
+        "fantasy",
+        "monospace",
+    )
+)
+_find_fonts = FontManager._find_fonts_by_props
+_FONTS_FOUND: dict[tuple, list] = {}
+
+
+def _remembered_find_fonts(
+    self, prop, fontext="ttf", directory=None, fallback_to_default=True, rebuild_if_missing=True
+):
+    """``FontManager._find_fonts_by_props`` remembered for the process. Every text measured or drawn asks
+    for its fonts again, and matplotlib answers each time from its own cache after building a key per
+    family (a copy of the properties and eleven rcParams): a tenth of drawing a figure. The key here holds
+    what that key does: the properties (by their hash, as matplotlib compares them), the rcParams, the
+    arguments and the font manager's lists of fonts."""
+    if not isinstance(prop, FontProperties) or directory is not None or os.environ.get("MPL_IGNORE_SYSTEM_FONTS"):
+        return _find_fonts(self, prop, fontext, directory, fallback_to_default, rebuild_if_missing)
+    params = mpl.rcParams
+    key = (
+        id(self),
+        len(self.ttflist),
+        len(self.afmlist),
+        hash(prop),
+        fontext,
+        fallback_to_default,
+        rebuild_if_missing,
+        tuple(tuple(v) if isinstance(v, list) else v for v in (params[name] for name in _FONT_PARAMS)),
+    )
+    found = _FONTS_FOUND.get(key)
+    if found is None:
+        found = _find_fonts(self, prop, fontext, directory, fallback_to_default, rebuild_if_missing)
+        if len(_FONTS_FOUND) >= _SIZE:
+            _FONTS_FOUND.clear()
+        _FONTS_FOUND[key] = found
+    return list(found)
+
+
+@contextmanager
+def remembered_font_lookup() -> Iterator[None]:
+    """Within the block, the fonts found for a text's properties are remembered (``_remembered_find_fonts``):
+    the same fonts, found once."""
+    if not REPLICATES or FontManager._find_fonts_by_props is _remembered_find_fonts:
+        yield
+        return
+    FontManager._find_fonts_by_props = _remembered_find_fonts
+    try:
+        yield
+    finally:
+        FontManager._find_fonts_by_props = _find_fonts
 
 
 class CachedTextRenderer(RendererAgg):

@@ -23,6 +23,7 @@ from erh_report.analysis.model import MetaResult
 from erh_report.analysis.subgroup import SubgroupAnalysis
 from erh_report.figures import style as st
 from erh_report.figures import words
+from erh_report.figures.agg_text import remembered_font_lookup
 from erh_report.figures.forest_draw import Column, ForestSpec, Mark, Row, draw_forest, paginate
 from erh_report.figures.forest_groups import (
     aggregated_suffix,
@@ -514,7 +515,7 @@ def jobs(results: ReviewResults, style: NumberStyle, rob_columns: bool = True) -
                 )
                 continue
             spec = forest_spec(results, ar, style, subgroup=sub, rob_columns=rob_columns)
-            with rc_context(st.RC):  # text measured as the figure draws it
+            with rc_context(st.RC), remembered_font_lookup():  # text measured as the figure draws it
                 pages = paginate(spec)
             out += [
                 Job(

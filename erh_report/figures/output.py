@@ -17,6 +17,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure as MplFigure
 
 from erh_report.figures import style as st
+from erh_report.figures.agg_text import remembered_font_lookup
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def run_job(job: Job, out_dir: Path, png: bool = True, keep: bool = False) -> tu
     written (what the HTML and PDF need); ``run_png_job`` writes the PNG later, from the drawing kept here
     with ``keep=True`` when it runs in this process."""
     start, cpu = time.perf_counter(), time.process_time()
-    with rc_context(st.RC):
+    with rc_context(st.RC), remembered_font_lookup():
         fig, drawn = _draw(job)
         st.save(drawn, out_dir, fig.id, fig.title, fig.alt_text, png=png)
         w, h = st.size_inches(drawn)
@@ -115,7 +116,7 @@ def run_png_job(job: Job, out_dir: Path) -> float:
     at once), else drawn again; returns wall seconds. Lets the documents that need no PNG (HTML, PDF)
     start before the PNGs are made."""
     start = time.perf_counter()
-    with rc_context(st.RC):
+    with rc_context(st.RC), remembered_font_lookup():
         fig, drawn = _KEPT.pop(job.figure.id, None) or _draw(job)
         st.save_png(drawn, out_dir, fig.id)
     return time.perf_counter() - start
