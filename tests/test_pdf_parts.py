@@ -121,3 +121,23 @@ def test_supplement_excluded_studies_table_is_a_part_of_its_own_that_a_corrected
     assert len(excluded) == 1 and excluded[0].count("<table") == 1
     assert excluded[0] in before
     assert [p for p in after if 'id="table-dependence"' in p][0] not in before
+
+
+def test_parts_share_one_font_configuration_and_give_the_bytes_a_fresh_one_gives(tmp_path: Path):
+    """The parts laid out in one process share WeasyPrint's font configuration (fonts loaded once): a part
+    laid out after others, in other fonts and styles, has the bytes it has when laid out first."""
+    from erh_report.render import pdf
+
+    other = _document(
+        "<p><b>Bold</b> <i>italic</i> <code>mono</code> \u5b6b 2020 \u03c4\u00b2 = 0.04</p>"
+        '<p style="font-family: serif">A serif paragraph.</p>'
+    )
+    part = _document("<h1>Results</h1><p>Smith 2019 (parent\u2013infant): 0.27 [0.16, 0.38]</p>")
+    pdf.render_part(other, tmp_path, tmp_path / "other.pdf")
+    shared = pdf._font_config()
+    pdf.render_part(part, tmp_path, tmp_path / "after.pdf")
+    assert pdf._font_config() is shared
+    pdf._FONT_CONFIG.clear()
+    pdf.render_part(part, tmp_path, tmp_path / "fresh.pdf")
+    assert pdf._font_config() is not shared
+    assert (tmp_path / "after.pdf").read_bytes() == (tmp_path / "fresh.pdf").read_bytes()

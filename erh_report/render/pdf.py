@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import warnings
 from pathlib import Path
@@ -25,6 +26,20 @@ _PT_PER_PX = 0.75  # CSS pixels to PDF points
 def _quiet() -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+_FONT_CONFIG: list[tuple[int, Any]] = []  # this process's (pid, FontConfiguration)
+
+
+def _font_config() -> Any:
+    """The font configuration every part laid out in this process shares: Pango loads the fonts, and
+    keeps what it shaped with them, once per process instead of once per part (the PDFs' bytes are the
+    same). Made anew in a forked child: Pango's state is not to be shared across a fork."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not _FONT_CONFIG or _FONT_CONFIG[0][0] != os.getpid():
+        _FONT_CONFIG[:] = [(os.getpid(), FontConfiguration())]
+    return _FONT_CONFIG[0][1]
 
 
 def _split_document(html: str) -> tuple[str, str, str]:
@@ -79,7 +94,9 @@ def render_part(html: str, base_dir: Path, pdf_path: Path) -> dict[str, Any]:
 
     _quiet()
     with whole_string_text():  # figures are drawn when the PDF is written, not when laid out
-        document = HTML(string=figures_for_pdf(html, base_dir), base_url=str(base_dir)).render()
+        document = HTML(string=figures_for_pdf(html, base_dir), base_url=str(base_dir)).render(
+            font_config=_font_config()
+        )
         document.write_pdf(pdf_path, pdf_identifier=_identifier(html), uncompressed_pdf=False, optimize_images=False)
     pages, bookmarks, anchors = [], [], []
     for number, page in enumerate(document.pages):
