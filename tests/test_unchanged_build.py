@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,21 @@ from erh_report.outdir import MARKER
 STAGES = ("results",)
 
 
-def _built(tmp_path: Path) -> tuple[Path, Path]:
-    data = copy_data(tmp_path)
-    out = tmp_path / "out"
-    assert build(data, out, progress=None, stages=STAGES) is not None
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build of the example's results, copied by each test (the manifest names files relative to their
+    folders: a copy of the data and of the build is a build of that data)."""
+    folder = tmp_path_factory.mktemp("first")
+    assert build(copy_data(folder), folder / "out", progress=None, stages=STAGES) is not None
+    return folder
+
+
+@pytest.fixture
+def built(first_build: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The data and a build of them (with its cache beside it), private to the test."""
+    shutil.copytree(first_build, tmp_path, symlinks=True, dirs_exist_ok=True)
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert unchanged_build(out, data, STAGES) is not None  # the copy is a build of its data
     return data, out
 
 
@@ -30,8 +42,8 @@ def _times(out: Path) -> dict[str, int]:
     return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*")}
 
 
-def test_the_same_build_again_leaves_the_folder_as_it_is(tmp_path: Path):
-    data, out = _built(tmp_path)
+def test_the_same_build_again_leaves_the_folder_as_it_is(built: tuple[Path, Path]):
+    data, out = built
     before = _times(out)
     inode = out.stat().st_ino
     said: list[str] = []
@@ -42,8 +54,8 @@ def test_the_same_build_again_leaves_the_folder_as_it_is(tmp_path: Path):
     assert f"its {count} files are those its manifest lists" in said[0]
 
 
-def test_a_changed_input_cell_builds_again(tmp_path: Path):
-    data, out = _built(tmp_path)
+def test_a_changed_input_cell_builds_again(built: tuple[Path, Path]):
+    data, out = built
     old = set_cell(data / "outcome_data.csv", 2, "mean", "99.5")
     assert old != "99.5"
     assert build(data, out, progress=None, stages=STAGES) is not None
@@ -53,8 +65,8 @@ def test_a_changed_input_cell_builds_again(tmp_path: Path):
 
 
 @pytest.mark.parametrize("damage", ["edited", "added", "deleted"])
-def test_an_output_touched_since_is_made_again(tmp_path: Path, damage: str):
-    data, out = _built(tmp_path)
+def test_an_output_touched_since_is_made_again(built: tuple[Path, Path], damage: str):
+    data, out = built
     listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
     csv = out / "results" / "analyses.csv"
     if damage == "edited":
@@ -69,8 +81,8 @@ def test_an_output_touched_since_is_made_again(tmp_path: Path, damage: str):
     assert not (out / "results" / "notes.txt").exists()
 
 
-def test_the_marker_is_not_an_output_and_other_stages_or_no_cache_build_again(tmp_path: Path):
-    data, out = _built(tmp_path)
+def test_the_marker_is_not_an_output_and_other_stages_or_no_cache_build_again(built: tuple[Path, Path]):
+    data, out = built
     assert (out / MARKER).is_file()
     count = unchanged_build(out, data, STAGES)
     assert count is not None and count == len(list((out / "results").rglob("*.*"))) + 1  # + inputs.zip
@@ -80,8 +92,8 @@ def test_the_marker_is_not_an_output_and_other_stages_or_no_cache_build_again(tm
     assert out.stat().st_ino != inode  # a new folder swapped in
 
 
-def test_other_code_or_software_is_not_the_same_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    data, out = _built(tmp_path)
+def test_other_code_or_software_is_not_the_same_build(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch):
+    data, out = built
     monkeypatch.setattr(manifest_module, "code_digest", lambda: "0" * 64)
     assert unchanged_build(out, data, STAGES) is None
     monkeypatch.undo()
@@ -90,8 +102,8 @@ def test_other_code_or_software_is_not_the_same_build(tmp_path: Path, monkeypatc
     assert unchanged_build(out, data, STAGES) is None
 
 
-def test_a_damaged_manifest_means_build_again(tmp_path: Path):
-    data, out = _built(tmp_path)
+def test_a_damaged_manifest_means_build_again(built: tuple[Path, Path]):
+    data, out = built
     (out / "manifest.json").write_text("{not json", encoding="utf-8")
     assert unchanged_build(out, data, STAGES) is None
     (out / "manifest.json").write_text("[]", encoding="utf-8")
@@ -113,8 +125,8 @@ def test_the_code_digest_follows_every_file_but_compiled_ones(tmp_path: Path):
     assert software.folder_digest(package) not in (first, second)
 
 
-def test_the_manifest_records_every_dependency_and_the_text_libraries(tmp_path: Path):
-    _, out = _built(tmp_path)
+def test_the_manifest_records_every_dependency_and_the_text_libraries(built: tuple[Path, Path]):
+    _, out = built
     recorded = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     dependencies = recorded["dependencies"]
     # the declared ones and those they bring (pydyf through WeasyPrint), each with its installed version
