@@ -287,6 +287,7 @@ def _build_locked(
     """``build`` once the data are checked and OUT is known to be safe and is locked."""
     from erh_report.cache import Cache, PngTask, default_cache_dir, render_figures_cached
     from erh_report.dependence import dependence_table, keep_dependence_table
+    from erh_report.figures.output import drawing_process
     from erh_report.grade import assess_review
     from erh_report.manifest import write_manifest
     from erh_report.numbers import get_style
@@ -303,7 +304,10 @@ def _build_locked(
     # With documents to make, the figures are drawn in processes of their own that then make the PNGs (which
     # only the DOCX files need) from the same drawings, while the PDFs are laid out.
     drawers = max(1, min(jobs, os.cpu_count() or 1)) if "documents" in stages else 1
-    with staged_folder(target) as tmp, single_process_pools(drawers if drawers > 1 else 0) as drawing:
+    with (
+        staged_folder(target) as tmp,
+        single_process_pools(drawers if drawers > 1 else 0, warm=drawing_process) as drawing,
+    ):
 
         def results_files() -> tuple[dict[str, pd.DataFrame], float, pd.DataFrame]:
             clock = time.perf_counter()

@@ -80,11 +80,12 @@ def worker_pool(workers: int, warm: Callable[[], None] | None = None) -> Process
 
 
 @contextmanager
-def single_process_pools(count: int) -> Iterator[list[ProcessPoolExecutor]]:
-    """``count`` pools of one worker each: work can be sent to the process that holds what it needs.
-    Leaving on an error drops the work not yet started (a failed build must not wait for it)."""
+def single_process_pools(count: int, warm: Callable[[], None] | None = None) -> Iterator[list[ProcessPoolExecutor]]:
+    """``count`` pools of one worker each (``warm`` as for ``worker_pool``): work can be sent to the process
+    that holds what it needs. Leaving on an error drops the work not yet started (a failed build must not
+    wait for it)."""
     with ExitStack() as stack:
-        pools = [stack.enter_context(worker_pool(1)) for _ in range(count)]
+        pools = [stack.enter_context(worker_pool(1, warm)) for _ in range(count)]
         try:
             yield pools
         except BaseException:

@@ -6,6 +6,7 @@ so jobs can be sent to worker processes; drawing never reads the results again.
 
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 from collections.abc import Callable
@@ -91,6 +92,16 @@ def _draw(job: Job) -> tuple[Figure, MplFigure]:
 #: takes 2-4 MB), the first drawn (the largest: jobs go largest first); the others are drawn again.
 _KEPT: dict[str, tuple[Figure, MplFigure]] = {}
 KEEP_AT_MOST = 80
+_DRAWING_PROCESS = [False]
+
+
+def drawing_process() -> None:
+    """Warm-up of a process that only draws figures (``worker_pool``'s ``warm``): there, each drawing kept
+    for its PNG is frozen for the garbage collector (``gc.freeze``). The kept drawings are most of such a
+    process's objects and live until their PNG: every full collection walked them all again (a third of a
+    second each, several times a build). A frozen drawing is not freed after its PNG either; the process
+    holds them to its end, as it held them all once drawn."""
+    _DRAWING_PROCESS[0] = True
 
 
 def run_job(job: Job, out_dir: Path, png: bool = True, keep: bool = False) -> tuple[Figure, float, float]:
@@ -104,6 +115,8 @@ def run_job(job: Job, out_dir: Path, png: bool = True, keep: bool = False) -> tu
         w, h = st.size_inches(drawn)
     if keep and not png and len(_KEPT) < KEEP_AT_MOST:
         _KEPT[job.figure.id] = (fig, drawn)
+        if _DRAWING_PROCESS[0]:
+            gc.freeze()
     return (
         replace(fig, width_in=round(w, 3), height_in=round(h, 3)),
         time.perf_counter() - start,
