@@ -6,6 +6,7 @@ The build uses a copy of the illustrative data restricted to three analyses, so 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -93,7 +94,14 @@ def html_of(out: Path, name: str) -> TextOf:
 
 
 def pdf_text(path: Path) -> list[str]:
-    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(path).pages]
+    """Each page's text, whitespace collapsed; read once per file's bytes (pypdf takes seconds a document,
+    and several tests read the same ones)."""
+    return list(_pages_text(path, hashlib.sha256(path.read_bytes()).hexdigest()))
+
+
+@functools.lru_cache(maxsize=16)
+def _pages_text(path: Path, _sha256: str) -> tuple[str, ...]:
+    return tuple(re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(path).pages)
 
 
 def docx_text(path: Path) -> str:
