@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -235,8 +236,13 @@ _FONTS_FOUND: dict[tuple, list] = {}
 
 
 def _remembered_find_fonts(
-    self, prop, fontext="ttf", directory=None, fallback_to_default=True, rebuild_if_missing=True
-):
+    self: FontManager,
+    prop: Any,
+    fontext: str = "ttf",
+    directory: str | None = None,
+    fallback_to_default: bool = True,
+    rebuild_if_missing: bool = True,
+) -> list:
     """``FontManager._find_fonts_by_props`` remembered for the process. Every text measured or drawn asks
     for its fonts again, and matplotlib answers each time from its own cache after building a key per
     family (a copy of the properties and eleven rcParams): a tenth of drawing a figure. The key here holds
