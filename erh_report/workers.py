@@ -14,29 +14,31 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
 
-#: How many ``forks_share_memory`` blocks are open, and whether the fork under way froze the collector.
-_sharing = [0, False]
+#: ``blocks``: how many ``forks_share_memory`` blocks are open; ``froze``: whether the fork under way froze
+#: the collector (and the parent must unfreeze it).
+_sharing = SimpleNamespace(blocks=0, froze=False)
 
 
 def _before_fork() -> None:
-    if _sharing[0] and not gc.get_freeze_count():  # leave a caller's own frozen objects alone
+    if _sharing.blocks and not gc.get_freeze_count():  # leave a caller's own frozen objects alone
         gc.freeze()
-        _sharing[1] = True
+        _sharing.froze = True
 
 
 def _after_fork_in_parent() -> None:
-    if _sharing[1]:
+    if _sharing.froze:
         gc.unfreeze()
-        _sharing[1] = False
+        _sharing.froze = False
 
 
 def _after_fork_in_child() -> None:
-    _sharing[1] = False  # the child keeps what it inherited frozen: its collector never walks it
+    _sharing.froze = False  # the child keeps what it inherited frozen: its collector never walks it
 
 
 os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
@@ -48,11 +50,11 @@ def forks_share_memory() -> Iterator[None]:
     collector never walks the parent's objects. Walking them costs each child time (the whole inherited
     heap, at every full collection) and memory (each object walked is touched, and its page copied). The
     parent unfreezes at once: its own collections go on as before."""
-    _sharing[0] += 1
+    _sharing.blocks += 1
     try:
         yield
     finally:
-        _sharing[0] -= 1
+        _sharing.blocks -= 1
 
 
 def die_with_parent(parent: int) -> None:

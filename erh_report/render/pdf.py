@@ -28,18 +28,19 @@ def _quiet() -> None:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
-_FONT_CONFIG: list[tuple[int, Any]] = []  # this process's (pid, FontConfiguration)
+_FONT_CONFIG: list[Any] = []  # this process's FontConfiguration, once made
+os.register_at_fork(after_in_child=_FONT_CONFIG.clear)  # Pango's state is not to be shared across a fork
 
 
 def _font_config() -> Any:
     """The font configuration every part laid out in this process shares: Pango loads the fonts, and
     keeps what it shaped with them, once per process instead of once per part (the PDFs' bytes are the
-    same). Made anew in a forked child: Pango's state is not to be shared across a fork."""
+    same). A forked child makes its own (as ``agg_text`` forgets FreeType's fonts in one)."""
     from weasyprint.text.fonts import FontConfiguration
 
-    if not _FONT_CONFIG or _FONT_CONFIG[0][0] != os.getpid():
-        _FONT_CONFIG[:] = [(os.getpid(), FontConfiguration())]
-    return _FONT_CONFIG[0][1]
+    if not _FONT_CONFIG:
+        _FONT_CONFIG.append(FontConfiguration())
+    return _FONT_CONFIG[0]
 
 
 def _split_document(html: str) -> tuple[str, str, str]:
